@@ -1,0 +1,5 @@
+import { deriveSigningKey } from '@authkit/core';
+import { config } from './config.ts';
+
+/** Derived once per cold start from the seed in Secrets Manager. */
+export const signingKey = await deriveSigningKey(config.tokens.signingKeySeed);

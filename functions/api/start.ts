@@ -1,0 +1,83 @@
+import {
+  type AuthKitError,
+  chooseChannel,
+  DeliveryFailed,
+  generateId,
+  InvalidRequest,
+  normalizeIdentifier,
+  systemRandom,
+  workflowErrors,
+} from '@authkit/core';
+import { StartSyncExecutionCommand, type StartSyncExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { config } from '../_shared/config.ts';
+import { httpHandler } from '../_shared/handler.ts';
+import type { HttpResult } from '../_shared/http.ts';
+import { logger, metrics } from '../_shared/powertools.ts';
+import { sfn } from '../_shared/sfn.ts';
+import { onlyFields, optionalEnum, optionalString, requiredString } from '../_shared/validate.ts';
+import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
+
+const FIELDS = [
+  'identifier',
+  'channel',
+  'method',
+  'captchaToken',
+  'locale',
+  'redirectUri',
+  'device',
+] as const;
+const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+/** POST /v1/auth/start: validates, then runs one Express workflow execution for the new challenge. */
+export const handler = httpHandler(async (request) => {
+  const { body } = request;
+  onlyFields(body, FIELDS);
+  const identifier = normalizeIdentifier(requiredString(body, 'identifier', 320));
+  const channel = chooseChannel(identifier, optionalEnum(body, 'channel', ['email', 'sms', 'whatsapp']));
+  if (channel === 'whatsapp')
+    throw new InvalidRequest('channel', 'whatsapp is not enabled on this deployment');
+  if (optionalEnum(body, 'method', ['otp', 'magic_link']) === 'magic_link') {
+    throw new InvalidRequest('method', 'magic_link is not enabled on this deployment');
+  }
+  const locale = optionalString(body, 'locale', 35);
+  if (locale !== undefined && !LOCALE.test(locale))
+    throw new InvalidRequest('locale', 'must be a BCP 47 tag such as en-GB');
+  optionalString(body, 'redirectUri', 2048);
+  if (
+    body.device !== undefined &&
+    (typeof body.device !== 'object' || body.device === null || Array.isArray(body.device))
+  ) {
+    throw new InvalidRequest('device', 'must be an object');
+  }
+
+  const input: ChallengeWorkflowInput = {
+    challengeId: generateId(systemRandom, 'ch'),
+    identifier: identifier.value,
+    channel,
+    sourceIp: request.sourceIp,
+    captchaToken: optionalString(body, 'captchaToken', 4096),
+    locale,
+  };
+  const execution = await sfn.send(
+    new StartSyncExecutionCommand({
+      stateMachineArn: config.stateMachineArn,
+      name: input.challengeId,
+      input: JSON.stringify(input),
+    }),
+  );
+  return outcomeOf(execution);
+});
+
+/** A failed execution still answers 200 to StartSyncExecution: the status decides. */
+function outcomeOf(execution: StartSyncExecutionCommandOutput): HttpResult {
+  metrics.addMetric(`Workflow${execution.status ?? 'Unknown'}`, 'Count', 1);
+  if (execution.status === 'SUCCEEDED' && execution.output) {
+    return { status: 202, body: JSON.parse(execution.output) };
+  }
+  const known = execution.error ? workflowErrors[execution.error] : undefined;
+  if (known) throw known(execution.cause ?? '') satisfies AuthKitError;
+  logger.error('challenge workflow ended unexpectedly', { status: execution.status, error: execution.error });
+  if (execution.status === 'TIMED_OUT')
+    throw new DeliveryFailed('The sign-in could not be completed in time.');
+  throw new Error(`challenge workflow ${execution.status}: ${execution.error}`);
+}

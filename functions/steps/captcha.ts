@@ -1,0 +1,16 @@
+import { checkCaptcha } from '@authkit/core';
+import { HttpCaptchaVerifier } from '@authkit/core/adapters';
+import { config } from '../_shared/config.ts';
+import { stepHandler } from '../_shared/handler.ts';
+import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
+
+const verifier =
+  config.captcha.provider === 'none'
+    ? undefined
+    : new HttpCaptchaVerifier({ url: config.captcha.verifyUrl, secret: config.captcha.secret });
+
+/** VerifyCaptcha: CaptchaRequired / CaptchaInvalid when a provider is configured; passes otherwise. */
+export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
+  await checkCaptcha(verifier, { captchaToken: input.captchaToken, sourceIp: input.sourceIp });
+  return {};
+});

@@ -1,0 +1,17 @@
+import { enforceRateLimits, normalizeIdentifier, systemClock } from '@authkit/core';
+import { DynamoCounterStore } from '@authkit/core/adapters';
+import { config } from '../_shared/config.ts';
+import { db } from '../_shared/dynamodb.ts';
+import { stepHandler } from '../_shared/handler.ts';
+import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
+
+const counters = new DynamoCounterStore(db, config.tables.counters);
+
+/** CheckRateLimit: throws RateLimited when the identifier or the source IP is over its budget. */
+export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
+  await enforceRateLimits(
+    { counters, config: config.rateLimit },
+    { identifier: normalizeIdentifier(input.identifier), sourceIp: input.sourceIp, now: systemClock.now() },
+  );
+  return {};
+});

@@ -1,0 +1,21 @@
+import { issueChallenge, normalizeIdentifier } from '@authkit/core';
+import { challengeDeps } from '../_shared/delivery.ts';
+import { stepHandler } from '../_shared/handler.ts';
+import { metrics } from '../_shared/powertools.ts';
+import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
+
+/**
+ * SendChallenge: issues the code and delivers it. Idempotent by challenge id, so the workflow's
+ * retry never delivers twice. Throws ProviderUnavailable (retried) or DeliveryFailed.
+ */
+export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
+  const view = await issueChallenge(challengeDeps, {
+    challengeId: input.challengeId,
+    identifier: normalizeIdentifier(input.identifier),
+    channel: input.channel,
+    locale: input.locale,
+  });
+  metrics.addDimension('channel', view.channel);
+  metrics.addMetric('ChallengeSent', 'Count', 1);
+  return view;
+});

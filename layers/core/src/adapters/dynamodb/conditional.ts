@@ -1,0 +1,36 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+// Matched by name, not instanceof: the SDK a function bundles and the one the layer resolves may be
+// different copies of the same classes.
+type ConditionFailure = Error & { Item?: Record<string, AttributeValue> };
+type TransactionFailure = Error & {
+  CancellationReasons?: { Code?: string; Item?: Record<string, AttributeValue> }[];
+};
+
+/** Runs a conditional write; a failed condition is an answer, not an error. */
+export async function ifConditionHolds<T>(
+  write: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; old: Record<string, unknown> | undefined }> {
+  try {
+    return { ok: true, value: await write() };
+  } catch (error) {
+    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+    const { Item } = error as ConditionFailure;
+    return { ok: false, old: Item ? unmarshall(Item) : undefined };
+  }
+}
+
+/** The reasons of a cancelled transaction, by item position; rethrows any other error. */
+export function cancellationReasons(
+  error: unknown,
+): { code: string | undefined; old: Record<string, unknown> | undefined }[] {
+  if ((error as Error).name !== 'TransactionCanceledException') throw error;
+  return ((error as TransactionFailure).CancellationReasons ?? []).map((reason) => ({
+    code: reason.Code,
+    old: reason.Item ? unmarshall(reason.Item) : undefined,
+  }));
+}
+
+/** TTL attributes are epoch seconds; the extra day keeps expired items around for support. */
+export const ttlFor = (expiresAtMs: number): number => Math.ceil(expiresAtMs / 1000) + 86_400;

@@ -1,0 +1,36 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { DeliveryFailed } from '../errors.ts';
+import type { SmsMessage, SmsSender } from '../ports.ts';
+import { asProviderError } from './provider-errors.ts';
+
+/** SMS through SNS Publish to a phone number, always Transactional (one-time codes are time-critical). */
+export class SnsSmsSender implements SmsSender {
+  readonly #sns: SNSClient;
+  readonly #senderId: string;
+
+  constructor(sns: SNSClient, options: { senderId: string }) {
+    this.#sns = sns;
+    this.#senderId = options.senderId;
+  }
+
+  async send(message: SmsMessage): Promise<{ messageId: string }> {
+    try {
+      const result = await this.#sns.send(
+        new PublishCommand({
+          PhoneNumber: message.to,
+          Message: message.text,
+          MessageAttributes: {
+            'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
+            ...(this.#senderId
+              ? { 'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: this.#senderId } }
+              : {}),
+          },
+        }),
+      );
+      if (!result.MessageId) throw new DeliveryFailed('SNS accepted the SMS without a message id');
+      return { messageId: result.MessageId };
+    } catch (error) {
+      throw asProviderError(error, 'SNS');
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The one-time-code challenge: issue, resend, verify. Every limit is decided by a conditional write
+ * in the ChallengeStore, never by reading a value and writing it back.
+ */
+import type { Config } from './config.ts';
+import { ChallengeClosed, DeliveryFailed, InvalidCode, ProviderUnavailable, RateLimited } from './errors.ts';
+import {
+  type Channel,
+  type Identifier,
+  identifierKey,
+  maskIdentifier,
+  normalizeIdentifier,
+} from './identifier.ts';
+import { renderCodeEmail, renderCodeSms } from './messages.ts';
+import type { ChallengeRecord, ChallengeStore, Clock, Mailer, Random, SmsSender } from './ports.ts';
+import { generateCode, hashCode, sameHash } from './secrets.ts';
+
+export type ChallengeDeps = {
+  store: ChallengeStore;
+  mailer: Mailer;
+  sms: SmsSender;
+  clock: Clock;
+  random: Random;
+  config: Pick<Config, 'code' | 'productName'>;
+};
+
+/** What start and resend answer: never the code, never the full destination. */
+export type ChallengeView = {
+  challengeId: string;
+  channel: Channel;
+  method: 'otp';
+  destination: string;
+  expiresAt: string;
+  resendAvailableAt: string;
+  codeLength: number;
+};
+
+export function viewOf(record: ChallengeRecord, cooldownSeconds: number): ChallengeView {
+  return {
+    challengeId: record.challengeId,
+    channel: record.channel,
+    method: 'otp',
+    destination: maskIdentifier(normalizeIdentifier(record.destination)),
+    expiresAt: new Date(record.expiresAt).toISOString(),
+    resendAvailableAt: new Date(record.lastSentAt + cooldownSeconds * 1000).toISOString(),
+    codeLength: record.codeLength,
+  };
+}
+
+/**
+ * The first send of a challenge (the workflow's SendChallenge step). Idempotent by challenge id: a
+ * retried step finds its claim and answers without sending again.
+ */
+export async function issueChallenge(
+  deps: ChallengeDeps,
+  input: { challengeId: string; identifier: Identifier; channel: Channel; locale?: string | undefined },
+): Promise<ChallengeView> {
+  const { config, clock, random } = deps;
+  const now = clock.now();
+  const code = generateCode(random, config.code.length);
+  const codeHash = hashCode(config.code.pepper, input.challengeId, code);
+  const claim = await deps.store.claimFirstSend({
+    challengeId: input.challengeId,
+    identifierKey: identifierKey(input.identifier),
+    channel: input.channel,
+    destination: input.identifier.value,
+    codeHash,
+    codeLength: config.code.length,
+    status: 'pending',
+    attempts: 0,
+    sends: 1,
+    createdAt: now,
+    lastSentAt: now,
+    expiresAt: now + config.code.ttlSeconds * 1000,
+  });
+  if (claim.outcome === 'claimed') await deliver(deps, claim.record, code, input.locale);
+  if (claim.outcome === 'claimed' || claim.outcome === 'already-claimed') {
+    return viewOf(claim.record, config.code.resendCooldownSeconds);
+  }
+  throw new ChallengeClosed();
+}
+
+/** A new code for an open challenge: it replaces the old one; attempts already made still count. */
+export async function resendChallenge(
+  deps: ChallengeDeps,
+  input: { challengeId: string; locale?: string | undefined },
+): Promise<ChallengeView> {
+  const { config, clock, random } = deps;
+  const now = clock.now();
+  const code = generateCode(random, config.code.length);
+  const codeHash = hashCode(config.code.pepper, input.challengeId, code);
+  const claim = await deps.store.claimResend({
+    challengeId: input.challengeId,
+    codeHash,
+    now,
+    expiresAt: now + config.code.ttlSeconds * 1000,
+    cooldownMs: config.code.resendCooldownSeconds * 1000,
+    maxSends: config.code.maxSends,
+    maxAttempts: config.code.maxAttempts,
+  });
+  switch (claim.outcome) {
+    case 'claimed':
+      await deliver(deps, claim.record, code, input.locale);
+      return viewOf(claim.record, config.code.resendCooldownSeconds);
+    case 'cooling-down':
+      throw new RateLimited(claim.retryAfterMs / 1000, 'A code was sent moments ago');
+    case 'send-cap-reached':
+      throw new RateLimited(claim.retryAfterMs / 1000, 'No more codes can be sent for this challenge');
+    default:
+      throw new ChallengeClosed();
+  }
+}
+
+async function deliver(
+  deps: ChallengeDeps,
+  record: ChallengeRecord,
+  code: string,
+  locale?: string,
+): Promise<void> {
+  const minutes = Math.round(deps.config.code.ttlSeconds / 60);
+  const context = { challengeId: record.challengeId };
+  try {
+    if (record.channel === 'email') {
+      await deps.mailer.send({
+        to: record.destination,
+        ...renderCodeEmail({ code, minutes, productName: deps.config.productName, locale }),
+        tags: context,
+      });
+    } else {
+      await deps.sms.send({
+        to: record.destination,
+        text: renderCodeSms({ code, minutes, productName: deps.config.productName, locale }),
+        context,
+      });
+    }
+  } catch (error) {
+    // Give the claim back so the workflow's retry (or the user's resend) can send; the code that
+    // was never delivered is invalidated with it.
+    await deps.store.releaseSend(record.challengeId, record.codeHash);
+    if (error instanceof ProviderUnavailable || error instanceof DeliveryFailed) throw error;
+    throw new ProviderUnavailable('The message provider failed unexpectedly', { cause: error });
+  }
+}
+
+/**
+ * Checks a code. Each call spends one attempt *before* the comparison, so parallel guesses can
+ * never test more than `maxAttempts` codes; the match is then consumed by one conditional write.
+ * Every failure answers the same InvalidCode.
+ */
+export async function verifyCode(
+  deps: Pick<ChallengeDeps, 'store' | 'clock' | 'config'>,
+  input: { challengeId: string; code: string },
+): Promise<ChallengeRecord> {
+  const { config, clock, store } = deps;
+  if (!/^\d{6,8}$/.test(input.code)) throw new InvalidCode();
+  const now = clock.now();
+  const record = await store.countAttempt(input.challengeId, now, config.code.maxAttempts);
+  if (!record || record.codeLength !== input.code.length) throw new InvalidCode();
+  const presented = hashCode(config.code.pepper, input.challengeId, input.code);
+  if (!sameHash(record.codeHash, presented)) throw new InvalidCode();
+  if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
+  return record;
+}

@@ -1,0 +1,133 @@
+/**
+ * Configuration is read once, validated against the product's safe bounds, and frozen. A bad value
+ * fails at cold start with a message naming the variable, never later in a request.
+ */
+export type CaptchaProvider = 'none' | 'turnstile' | 'hcaptcha';
+
+export type Config = Readonly<{
+  tables: Readonly<{
+    challenges: string;
+    counters: string;
+    denylist: string;
+    users: string;
+    sessions: string;
+  }>;
+  stateMachineArn: string;
+  code: Readonly<{
+    length: number;
+    ttlSeconds: number;
+    maxAttempts: number;
+    resendCooldownSeconds: number;
+    maxSends: number;
+    pepper: string;
+  }>;
+  rateLimit: Readonly<{ windowSeconds: number; perIdentifier: number; perIp: number }>;
+  captcha: Readonly<{ provider: CaptchaProvider; secret: string; verifyUrl: string }>;
+  email: Readonly<{ from: string; configurationSet: string }>;
+  sms: Readonly<{ senderId: string }>;
+  tokens: Readonly<{
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshIdleSeconds: number;
+    refreshAbsoluteSeconds: number;
+    signingKeySeed: string;
+  }>;
+  productName: string;
+}>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string, fallback?: string): string {
+  const value = env[name]?.trim() || fallback;
+  if (value === undefined || value === '') throw new ConfigError(`${name} is required`);
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  const value = raw ? Number(raw) : fallback;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+function secret(env: Env, name: string): string {
+  const value = text(env, name);
+  if (value.length < 32) throw new ConfigError(`${name} must be at least 32 characters of secret material`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = (env[name]?.trim() || fallback) as T;
+  if (!allowed.includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}`);
+  return value;
+}
+
+const CAPTCHA_VERIFY_URLS: Record<CaptchaProvider, string> = {
+  none: '',
+  turnstile: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+  hcaptcha: 'https://api.hcaptcha.com/siteverify',
+};
+
+const DAY = 86_400;
+
+export function loadConfig(env: Env): Config {
+  const captchaProvider = oneOf(env, 'CAPTCHA_PROVIDER', ['none', 'turnstile', 'hcaptcha'], 'none');
+  const refreshAbsoluteSeconds = integer(env, 'REFRESH_TOKEN_ABSOLUTE_SECONDS', 30 * DAY, 3600, 90 * DAY);
+  const config: Config = {
+    tables: {
+      challenges: text(env, 'CHALLENGES_TABLE'),
+      counters: text(env, 'COUNTERS_TABLE'),
+      denylist: text(env, 'DENYLIST_TABLE'),
+      users: text(env, 'USERS_TABLE'),
+      sessions: text(env, 'SESSIONS_TABLE'),
+    },
+    stateMachineArn: env.STATE_MACHINE_ARN?.trim() ?? '',
+    code: {
+      length: integer(env, 'CODE_LENGTH', 6, 6, 8),
+      ttlSeconds: integer(env, 'CODE_TTL_SECONDS', 300, 60, 600),
+      maxAttempts: integer(env, 'CODE_MAX_ATTEMPTS', 5, 1, 10),
+      resendCooldownSeconds: integer(env, 'RESEND_COOLDOWN_SECONDS', 30, 30, 600),
+      maxSends: integer(env, 'MAX_SENDS_PER_CHALLENGE', 5, 1, 5),
+      pepper: secret(env, 'CODE_PEPPER'),
+    },
+    rateLimit: {
+      windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 3600, 60, DAY),
+      perIdentifier: integer(env, 'RATE_LIMIT_PER_IDENTIFIER', 10, 1, 1000),
+      perIp: integer(env, 'RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
+    },
+    captcha: {
+      provider: captchaProvider,
+      secret: captchaProvider === 'none' ? '' : text(env, 'CAPTCHA_SECRET'),
+      verifyUrl: env.CAPTCHA_VERIFY_URL?.trim() || CAPTCHA_VERIFY_URLS[captchaProvider],
+    },
+    email: {
+      from: text(env, 'EMAIL_FROM'),
+      configurationSet: env.SES_CONFIGURATION_SET?.trim() ?? '',
+    },
+    sms: { senderId: env.SMS_SENDER_ID?.trim() ?? '' },
+    tokens: {
+      issuer: text(env, 'TOKEN_ISSUER'),
+      audience: text(env, 'TOKEN_AUDIENCE'),
+      accessTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 60, 3600),
+      refreshIdleSeconds: integer(env, 'REFRESH_TOKEN_IDLE_SECONDS', 7 * DAY, 3600, refreshAbsoluteSeconds),
+      refreshAbsoluteSeconds,
+      signingKeySeed: secret(env, 'SIGNING_KEY_SEED'),
+    },
+    productName: text(env, 'PRODUCT_NAME', 'AuthKit'),
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  for (const child of Object.values(value as object)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

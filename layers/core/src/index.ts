@@ -1,0 +1,10 @@
+export * from './challenge.ts';
+export * from './config.ts';
+export * from './errors.ts';
+export * from './identifier.ts';
+export type * from './ports.ts';
+export * from './screening.ts';
+export * from './secrets.ts';
+export * from './signing-key.ts';
+export * from './system.ts';
+export * from './tokens.ts';

@@ -1,0 +1,135 @@
+/**
+ * The ports the domain talks through. Adapters (DynamoDB, SES, SNS, HTTP verifiers) implement them;
+ * the domain never imports an AWS SDK.
+ */
+import type { Channel } from './identifier.ts';
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export interface Random {
+  /** A uniformly distributed integer in [0, maxExclusive). */
+  int(maxExclusive: number): number;
+  bytes(length: number): Buffer;
+}
+
+/** Stored state of a one-time-code challenge. The code itself is never stored, only its HMAC. */
+export type ChallengeRecord = {
+  challengeId: string;
+  identifierKey: string;
+  channel: Channel;
+  destination: string;
+  codeHash: string;
+  codeLength: number;
+  status: 'pending' | 'used';
+  attempts: number;
+  sends: number;
+  createdAt: number;
+  lastSentAt: number;
+  expiresAt: number;
+};
+
+export type ClaimSendResult =
+  | { outcome: 'claimed'; record: ChallengeRecord }
+  /** This send number was claimed before: a retried step. Nothing may be sent again. */
+  | { outcome: 'already-claimed'; record: ChallengeRecord }
+  | { outcome: 'cooling-down'; retryAfterMs: number }
+  | { outcome: 'send-cap-reached'; retryAfterMs: number }
+  /** Unknown, expired, used or locked. */
+  | { outcome: 'closed' };
+
+export interface ChallengeStore {
+  /** Creates the challenge with send number 1, unless it already exists. */
+  claimFirstSend(record: ChallengeRecord): Promise<ClaimSendResult>;
+  /** Replaces the code and counts a send if the cool-down, send cap and attempt limit allow it. */
+  claimResend(input: {
+    challengeId: string;
+    codeHash: string;
+    now: number;
+    expiresAt: number;
+    cooldownMs: number;
+    maxSends: number;
+    maxAttempts: number;
+  }): Promise<ClaimSendResult>;
+  /**
+   * Gives a send back after the provider failed, if the challenge still holds `codeHash`: the send
+   * stops counting and the undelivered code stops working.
+   */
+  releaseSend(challengeId: string, codeHash: string): Promise<void>;
+  /**
+   * Counts one attempt if the challenge is pending, unexpired and below `maxAttempts`; returns the
+   * record as it is after counting, or undefined when no attempt may be made.
+   */
+  countAttempt(challengeId: string, now: number, maxAttempts: number): Promise<ChallengeRecord | undefined>;
+  /** Marks the challenge used if it still holds `codeHash`; true for exactly one caller. */
+  consume(challengeId: string, codeHash: string, now: number): Promise<boolean>;
+}
+
+export type User = { userId: string; identifierKey: string; createdAt: number };
+
+export interface UserStore {
+  /** Sign-up-or-sign-in: returns the user for the identifier, creating it with `newUserId` if absent. */
+  recordLogin(identifierKey: string, newUserId: string, now: number): Promise<User>;
+}
+
+export type SessionRecord = {
+  sessionId: string;
+  userId: string;
+  identifierKey: string;
+  createdAt: number;
+  absoluteExpiresAt: number;
+};
+
+export type RotateResult =
+  | { outcome: 'rotated'; session: SessionRecord }
+  /** The token was used before: the whole session (token family) has been revoked. */
+  | { outcome: 'reused' }
+  | { outcome: 'invalid' };
+
+export interface SessionStore {
+  createSession(session: SessionRecord, refreshTokenHash: string, refreshExpiresAt: number): Promise<void>;
+  rotateRefreshToken(input: {
+    oldTokenHash: string;
+    newTokenHash: string;
+    now: number;
+    idleSeconds: number;
+  }): Promise<RotateResult>;
+  revokeByRefreshToken(tokenHash: string, now: number): Promise<void>;
+}
+
+export type CounterHit = { allowed: boolean; retryAfterMs: number };
+
+export interface CounterStore {
+  /** Counts one hit in the fixed window containing `now`, unless the window already holds `limit`. */
+  hit(key: string, limit: number, windowSeconds: number, now: number): Promise<CounterHit>;
+}
+
+export interface DenylistStore {
+  /** The first of `keys` that is denied, if any. */
+  findDenied(keys: string[]): Promise<string | undefined>;
+}
+
+export type EmailMessage = {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  tags: Record<string, string>;
+};
+
+export interface Mailer {
+  send(message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+export type SmsMessage = { to: string; text: string; context: Record<string, string> };
+
+export interface SmsSender {
+  send(message: SmsMessage): Promise<{ messageId: string }>;
+}
+
+export interface CaptchaVerifier {
+  /** True when the provider accepts the token; throws ProviderUnavailable when it cannot tell. */
+  verify(token: string, remoteIp: string | undefined): Promise<boolean>;
+}

@@ -1,0 +1,114 @@
+/**
+ * Sessions and the tokens that carry them: ES256 access and ID tokens (jose), opaque refresh
+ * tokens that rotate on every use. A refresh token presented twice revokes its whole session.
+ */
+import { SignJWT } from 'jose';
+import type { Config } from './config.ts';
+import { InvalidGrant } from './errors.ts';
+import { type Identifier, normalizeIdentifier } from './identifier.ts';
+import type { Clock, Random, SessionStore, User } from './ports.ts';
+import { generateId, generateToken, hashToken } from './secrets.ts';
+import type { SigningKey } from './signing-key.ts';
+
+export type TokenDeps = {
+  sessions: SessionStore;
+  clock: Clock;
+  random: Random;
+  signingKey: SigningKey;
+  config: Config['tokens'];
+};
+
+export type TokenSet = {
+  accessToken: string;
+  refreshToken: string;
+  idToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  user: { id: string; identifier: string };
+};
+
+export async function startSession(deps: TokenDeps, user: User): Promise<TokenSet> {
+  const now = deps.clock.now();
+  const session = {
+    sessionId: generateId(deps.random, 'ses'),
+    userId: user.userId,
+    identifierKey: user.identifierKey,
+    createdAt: now,
+    absoluteExpiresAt: now + deps.config.refreshAbsoluteSeconds * 1000,
+  };
+  const refreshToken = generateToken(deps.random);
+  await deps.sessions.createSession(
+    session,
+    hashToken(refreshToken),
+    refreshExpiry(deps, now, session.absoluteExpiresAt),
+  );
+  return signTokens(deps, session, refreshToken, now);
+}
+
+export async function refreshSession(deps: TokenDeps, refreshToken: string): Promise<TokenSet> {
+  const now = deps.clock.now();
+  const next = generateToken(deps.random);
+  const result = await deps.sessions.rotateRefreshToken({
+    oldTokenHash: hashToken(refreshToken),
+    newTokenHash: hashToken(next),
+    now,
+    idleSeconds: deps.config.refreshIdleSeconds,
+  });
+  if (result.outcome !== 'rotated') throw new InvalidGrant();
+  return signTokens(deps, result.session, next, now);
+}
+
+export async function endSession(
+  deps: Pick<TokenDeps, 'sessions' | 'clock'>,
+  refreshToken: string,
+): Promise<void> {
+  await deps.sessions.revokeByRefreshToken(hashToken(refreshToken), deps.clock.now());
+}
+
+function refreshExpiry(deps: TokenDeps, now: number, absoluteExpiresAt: number): number {
+  return Math.min(now + deps.config.refreshIdleSeconds * 1000, absoluteExpiresAt);
+}
+
+async function signTokens(
+  deps: TokenDeps,
+  session: { sessionId: string; userId: string; identifierKey: string },
+  refreshToken: string,
+  now: number,
+): Promise<TokenSet> {
+  const { config, signingKey } = deps;
+  const iat = Math.floor(now / 1000);
+  const exp = iat + config.accessTtlSeconds;
+  const identifier = identifierFromKey(session.identifierKey);
+  const sign = (claims: Record<string, unknown>, typ: string) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: signingKey.kid, typ })
+      .setIssuer(config.issuer)
+      .setAudience(config.audience)
+      .setSubject(session.userId)
+      .setJti(generateId(deps.random, 'jti').slice(4))
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(signingKey.privateKey);
+  const [accessToken, idToken] = await Promise.all([
+    sign({ sid: session.sessionId, token_use: 'access' }, 'at+jwt'),
+    sign({ sid: session.sessionId, auth_time: iat, ...identityClaims(identifier) }, 'JWT'),
+  ]);
+  return {
+    accessToken,
+    refreshToken,
+    idToken,
+    tokenType: 'Bearer',
+    expiresIn: config.accessTtlSeconds,
+    user: { id: session.userId, identifier: identifier.value },
+  };
+}
+
+function identifierFromKey(key: string): Identifier {
+  return normalizeIdentifier(key.slice(key.indexOf('#') + 1));
+}
+
+function identityClaims(identifier: Identifier): Record<string, unknown> {
+  return identifier.kind === 'email'
+    ? { email: identifier.value, email_verified: true }
+    : { phone_number: identifier.value, phone_number_verified: true };
+}

@@ -1,0 +1,72 @@
+/**
+ * Invokes a function's handler module in this process, with a Lambda-shaped context. Modules are
+ * imported once, after the environment is set, exactly as a warm Lambda would keep them.
+ */
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalFunction } from './template.ts';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export class LocalLambda {
+  readonly #functions: Map<string, LocalFunction>;
+  readonly #handlers = new Map<string, Promise<Handler>>();
+
+  constructor(functions: LocalFunction[]) {
+    this.#functions = new Map(functions.map((fn) => [fn.id, fn]));
+  }
+
+  async invoke(functionId: string, event: unknown): Promise<unknown> {
+    const fn = this.#functions.get(functionId);
+    if (!fn) throw new Error(`No function ${functionId} in template.yaml`);
+    const handler = await this.#load(fn);
+    return handler(event, contextFor(fn));
+  }
+
+  /** Loads every handler now, so the first request does not pay for cold starts. */
+  async warm(): Promise<void> {
+    await Promise.all([...this.#functions.values()].map((fn) => this.#load(fn)));
+  }
+
+  #load(fn: LocalFunction): Promise<Handler> {
+    let handler = this.#handlers.get(fn.id);
+    if (!handler) {
+      handler = import(pathToFileURL(fn.entryPoint).href).then((module: Record<string, unknown>) => {
+        const exported = module[fn.exportName];
+        if (typeof exported !== 'function') throw new Error(`${fn.entryPoint} exports no ${fn.exportName}`);
+        return exported as Handler;
+      });
+      this.#handlers.set(fn.id, handler);
+    }
+    return handler;
+  }
+}
+
+function contextFor(fn: LocalFunction): Context {
+  const deadline = Date.now() + fn.timeoutSeconds * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: fn.id,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${fn.id}`,
+    memoryLimitInMB: String(fn.memoryMb),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${fn.id}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** What Lambda reports for a handler's error: Step Functions sees `errorType` as the error name. */
+export function lambdaErrorPayload(error: unknown): {
+  errorType: string;
+  errorMessage: string;
+  trace: string[];
+} {
+  const err = error instanceof Error ? error : new Error(String(error));
+  return { errorType: err.name, errorMessage: err.message, trace: (err.stack ?? '').split('\n') };
+}

@@ -1,0 +1,44 @@
+/**
+ * `npm start`: the whole product locally. Options: `--port N` (or PORT), `--param Name=Value`
+ * (a template.yaml parameter override; repeatable).
+ */
+import { parseArgs } from 'node:util';
+import { startLocalRuntime } from './runtime.ts';
+
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, param: { type: 'string', multiple: true } },
+});
+const parameters = Object.fromEntries(
+  (values.param ?? []).map((pair) => {
+    const at = pair.indexOf('=');
+    if (at < 1) throw new Error(`--param takes Name=Value, got "${pair}"`);
+    return [pair.slice(0, at), pair.slice(at + 1)];
+  }),
+);
+const started = Date.now();
+const runtime = await startLocalRuntime({
+  port: Number(values.port ?? process.env.PORT ?? 3000),
+  parameters,
+});
+const { url } = runtime;
+
+console.log(`
+AuthKit is running locally at ${url} (ready in ${Date.now() - started} ms)
+
+  Inbox (every email and SMS sent):  ${url}/_local/
+  Messages as JSON:                  ${url}/_local/messages?to=ada@example.com
+  Token verification keys:           ${url}/.well-known/jwks.json
+
+Sign in:
+  curl -s ${url}/v1/auth/start -H 'content-type: application/json' -d '{"identifier":"ada@example.com"}'
+  curl -s '${url}/_local/messages?to=ada@example.com'
+  curl -s ${url}/v1/auth/verify -H 'content-type: application/json' -d '{"challengeId":"<challengeId>","code":"<code>"}'
+
+Press Ctrl+C to stop.`);
+
+const stop = async () => {
+  await runtime.close();
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,169 @@
+/**
+ * The whole product on one machine: template.yaml's routes served over HTTP by the same handler
+ * modules, the real ASL run in-process, DynamoDB Local and aws-ses-v2-local as the real parts.
+ * Only endpoint configuration differs from AWS.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalApiGateway } from './api-gateway.ts';
+import { handleSns, handleStepFunctions } from './aws-endpoints.ts';
+import { createTables, startDynamoDbLocal } from './dynamodb-local.ts';
+import { renderInbox } from './inbox-page.ts';
+import { LocalLambda } from './lambda.ts';
+import { Outbox } from './outbox.ts';
+import { startSesLocal } from './ses-local.ts';
+import { LocalStepFunctions } from './step-functions.ts';
+import { LOCAL_REGION, LocalTemplate } from './template.ts';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MAX_REQUEST_BYTES = 10 * 1024 * 1024; // API Gateway's own payload limit
+
+export type LocalRuntimeOptions = {
+  port?: number;
+  host?: string;
+  /** Parameter overrides for template.yaml, as `sam deploy --parameter-overrides` would give. */
+  parameters?: Record<string, string>;
+  /** Reuse running emulators (tests share one DynamoDB Local); started here when absent. */
+  dynamodbEndpoint?: string;
+  sesEndpoint?: string;
+};
+
+export type LocalRuntime = {
+  url: string;
+  dynamodbEndpoint: string;
+  sesEndpoint: string;
+  outbox: Outbox;
+  lambda: LocalLambda;
+  close: () => Promise<void>;
+};
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const stops: (() => unknown)[] = [];
+  const dynamodb = options.dynamodbEndpoint ? undefined : await startDynamoDbLocal();
+  if (dynamodb) stops.push(dynamodb.stop);
+  const ses = options.sesEndpoint ? undefined : await startSesLocal();
+  if (ses) stops.push(ses.stop);
+  const dynamodbEndpoint = options.dynamodbEndpoint ?? (dynamodb?.endpoint as string);
+  const sesEndpoint = options.sesEndpoint ?? (ses?.endpoint as string);
+
+  let dispatch: (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<void> = async (
+    _,
+    response,
+  ) => {
+    response.writeHead(503).end();
+  };
+  const server = createServer((request, response) => {
+    readBody(request)
+      .then((body) => dispatch(request, response, body))
+      .catch((error: unknown) => {
+        console.error('local runtime: request failed', error);
+        if (!response.headersSent) response.writeHead(502, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ message: 'Internal server error' }));
+      });
+  });
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
+  const { port } = server.address() as AddressInfo;
+  const url = `http://localhost:${port}`;
+  stops.unshift(
+    () => new Promise((resolve) => server.close(resolve)),
+    () => server.closeAllConnections(),
+  );
+
+  const secrets: Record<string, string> = {};
+  const probe = new LocalTemplate(REPO_ROOT, { parameters: options.parameters });
+  for (const [id] of probe.resourcesOfType('AWS::SecretsManager::Secret'))
+    secrets[id] = randomBytes(48).toString('base64url');
+  const template = new LocalTemplate(REPO_ROOT, {
+    parameters: { TokenIssuer: url, ...options.parameters },
+    secrets,
+  });
+
+  Object.assign(process.env, template.environment(), {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SESV2: sesEndpoint,
+    AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${port}/_aws/sfn`,
+    AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${port}/_aws/sns`,
+    // CloudWatch metrics have no local sink; EMF lines on stdout would only bury the logs.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+
+  await createTables(dynamodbEndpoint, template);
+  const lambda = new LocalLambda(template.functions());
+  await lambda.warm();
+  const stepFunctions = new LocalStepFunctions(template.stateMachines(), lambda);
+  const api = new LocalApiGateway(template.routes(), lambda, String(template.resolve({ Ref: 'StageName' })));
+  const outbox = new Outbox(sesEndpoint);
+
+  dispatch = async (request, response, body) => {
+    const { pathname, searchParams } = new URL(request.url ?? '/', 'http://localhost');
+    const method = request.method ?? 'GET';
+    if (method === 'POST' && pathname.startsWith('/_aws/sfn')) {
+      return handleStepFunctions(
+        stepFunctions,
+        request.headers['x-amz-target'] as string | undefined,
+        body,
+        response,
+      );
+    }
+    if (method === 'POST' && pathname.startsWith('/_aws/sns')) return handleSns(outbox, body, response);
+    if (method === 'GET' && pathname === '/_local/messages') {
+      const limit = Math.min(Number(searchParams.get('limit') ?? 100) || 100, 1000);
+      const messages = await outbox.list({ to: searchParams.get('to') ?? undefined, limit });
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      return void response.end(JSON.stringify({ messages }));
+    }
+    if (method === 'GET' && (pathname === '/_local/' || pathname === '/_local')) {
+      const to = searchParams.get('to') || undefined;
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      return void response.end(renderInbox(await outbox.list({ to, limit: 200 }), to));
+    }
+    const found = api.match(method, pathname);
+    if (found === undefined || found === 'method') {
+      const status = found === 'method' ? 405 : 404;
+      response.writeHead(status, { 'content-type': 'application/problem+json' });
+      return void response.end(
+        JSON.stringify({
+          type: `urn:authkit:problem:${status === 404 ? 'not_found' : 'method_not_allowed'}`,
+          title: status === 404 ? 'Not Found' : 'Method Not Allowed',
+          status,
+          detail: `${method} ${pathname} is not a route of template.yaml`,
+          code: status === 404 ? 'not_found' : 'method_not_allowed',
+        }),
+      );
+    }
+    return api.handle(request, response, body, found);
+  };
+
+  return {
+    url,
+    dynamodbEndpoint,
+    sesEndpoint,
+    outbox,
+    lambda,
+    close: async () => {
+      for (const stop of stops) await stop();
+    },
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) throw new Error('request body over API Gateway limit');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

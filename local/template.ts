@@ -1,0 +1,286 @@
+/**
+ * Reads template.yaml the way the local runtime needs it: functions with their entry points and
+ * routes, the state machines, the tables, and intrinsic functions resolved to local values.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, type Tags } from 'yaml';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Resource = { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> };
+type Template = {
+  Parameters?: Record<string, { Default?: Json }>;
+  Conditions?: Record<string, Json>;
+  Globals?: { Function?: Record<string, Json> };
+  Resources: Record<string, Resource>;
+};
+
+export type Route = { method: string; path: string; functionId: string };
+export type LocalFunction = {
+  id: string;
+  entryPoint: string;
+  exportName: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+};
+export type LocalStateMachine = {
+  id: string;
+  arn: string;
+  definition: Record<string, unknown>;
+  taskFunctions: Record<string, string>;
+};
+
+// CloudFormation's short-form tags, turned into their long form.
+const FN_TAGS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAZs',
+  'If',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'And',
+  'Equals',
+  'Not',
+  'Or',
+];
+const customTags: Tags = [
+  { tag: '!Ref', resolve: (value: string) => ({ Ref: value }) },
+  { tag: '!Condition', resolve: (value: string) => ({ Condition: value }) },
+  { tag: '!GetAtt', resolve: (value: string) => ({ 'Fn::GetAtt': value.split('.') }) },
+  { tag: '!GetAtt', collection: 'seq', resolve: (seq) => ({ 'Fn::GetAtt': seq.toJSON() }) },
+  ...FN_TAGS.flatMap((name) => [
+    { tag: `!${name}`, resolve: (value: string) => ({ [`Fn::${name}`]: value }) },
+    {
+      tag: `!${name}`,
+      collection: 'seq' as const,
+      resolve: (seq: { toJSON(): unknown }) => ({ [`Fn::${name}`]: seq.toJSON() }),
+    },
+  ]),
+] as Tags;
+
+export class LocalTemplate {
+  readonly root: string;
+  readonly #template: Template;
+  readonly #parameters: Record<string, string>;
+  readonly #secrets: Record<string, string>;
+
+  constructor(
+    root: string,
+    options: { parameters?: Record<string, string>; secrets?: Record<string, string> } = {},
+  ) {
+    this.root = root;
+    this.#template = parse(readFileSync(join(root, 'template.yaml'), 'utf8'), { customTags }) as Template;
+    this.#parameters = {};
+    for (const [name, parameter] of Object.entries(this.#template.Parameters ?? {})) {
+      this.#parameters[name] = options.parameters?.[name] ?? String(parameter.Default ?? '');
+    }
+    for (const name of Object.keys(options.parameters ?? {})) {
+      if (!(name in this.#parameters)) throw new Error(`template.yaml has no parameter named ${name}`);
+    }
+    this.#secrets = options.secrets ?? {};
+  }
+
+  resourcesOfType(type: string): [string, Resource][] {
+    return Object.entries(this.#template.Resources).filter(([, resource]) => resource.Type === type);
+  }
+
+  functions(): LocalFunction[] {
+    const globals = this.#template.Globals?.Function ?? {};
+    return this.resourcesOfType('AWS::Serverless::Function').map(([id, resource]) => {
+      const props = resource.Properties ?? {};
+      const entryPoints = (resource.Metadata?.BuildProperties as { EntryPoints?: string[] } | undefined)
+        ?.EntryPoints;
+      const handler = String(props.Handler);
+      if (!entryPoints?.[0]) throw new Error(`${id} has no Metadata.BuildProperties.EntryPoints`);
+      return {
+        id,
+        entryPoint: join(this.root, entryPoints[0]),
+        exportName: handler.slice(handler.lastIndexOf('.') + 1),
+        timeoutSeconds: Number(props.Timeout ?? globals.Timeout ?? 3),
+        memoryMb: Number(props.MemorySize ?? globals.MemorySize ?? 128),
+      };
+    });
+  }
+
+  routes(): Route[] {
+    return this.resourcesOfType('AWS::Serverless::Function').flatMap(([id, resource]) =>
+      Object.values(
+        (resource.Properties?.Events ?? {}) as Record<
+          string,
+          { Type: string; Properties: Record<string, string> }
+        >,
+      )
+        .filter((event) => event.Type === 'Api')
+        .map((event) => ({
+          method: event.Properties.Method?.toUpperCase() ?? 'ANY',
+          path: event.Properties.Path ?? '/',
+          functionId: id,
+        })),
+    );
+  }
+
+  /**
+   * One process hosts every function, so their environments are merged; two functions that need
+   * different values for one variable would be a template error here.
+   */
+  environment(): Record<string, string> {
+    const merged: Record<string, string> = {};
+    const globals = this.#variables(this.#template.Globals?.Function);
+    for (const [id, resource] of this.resourcesOfType('AWS::Serverless::Function')) {
+      const variables = { ...globals, ...this.#variables(resource.Properties) };
+      for (const [name, value] of Object.entries(variables)) {
+        const resolved = String(this.resolve(value));
+        if (name in merged && merged[name] !== resolved) {
+          throw new Error(
+            `${id} sets ${name} differently from another function; the local runtime needs one value`,
+          );
+        }
+        merged[name] = resolved;
+      }
+    }
+    return merged;
+  }
+
+  tables(): { id: string; name: string; properties: Record<string, Json> }[] {
+    return this.resourcesOfType('AWS::DynamoDB::Table').map(([id, resource]) => ({
+      id,
+      name: String(this.resolve({ Ref: id })),
+      properties: resource.Properties ?? {},
+    }));
+  }
+
+  stateMachines(): LocalStateMachine[] {
+    return this.resourcesOfType('AWS::Serverless::StateMachine').map(([id, resource]) => {
+      const props = resource.Properties ?? {};
+      let text = readFileSync(join(this.root, String(props.DefinitionUri)), 'utf8');
+      const taskFunctions: Record<string, string> = {};
+      for (const [key, value] of Object.entries(
+        (props.DefinitionSubstitutions ?? {}) as Record<string, Json>,
+      )) {
+        const resolved = String(this.resolve(value));
+        text = text.replaceAll(`\${${key}}`, resolved);
+        const functionId = functionIdOf(value);
+        if (functionId) taskFunctions[resolved] = functionId;
+      }
+      return { id, arn: String(this.resolve({ Ref: id })), definition: JSON.parse(text), taskFunctions };
+    });
+  }
+
+  #variables(props: Record<string, Json> | undefined): Record<string, Json> {
+    return ((props?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ??
+      {}) as Record<string, Json>;
+  }
+
+  /** Intrinsic functions, evaluated against local stand-ins for AWS resources. */
+  resolve(value: Json): Json {
+    if (Array.isArray(value)) return value.map((item) => this.resolve(item));
+    if (value === null || typeof value !== 'object') {
+      return typeof value === 'string' ? this.#dynamicReferences(value) : value;
+    }
+    const [key, arg] = Object.entries(value)[0] ?? [];
+    switch (key) {
+      case 'Ref':
+        return this.#ref(String(arg));
+      case 'Fn::GetAtt': {
+        const [id, attribute] = arg as string[];
+        return this.#attribute(String(id), String(attribute));
+      }
+      case 'Fn::Sub': {
+        const [text, vars] = Array.isArray(arg)
+          ? [String(arg[0]), (arg[1] ?? {}) as Record<string, Json>]
+          : [String(arg), {}];
+        const substituted = text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+          if (name in vars) return String(this.resolve(vars[name] as Json));
+          const [id, attribute] = name.split('.');
+          return String(attribute ? this.#attribute(String(id), attribute) : this.#ref(name));
+        });
+        return this.#dynamicReferences(substituted);
+      }
+      case 'Fn::If': {
+        const [condition, whenTrue, whenFalse] = arg as [string, Json, Json];
+        return this.resolve(this.#condition(condition) ? whenTrue : whenFalse);
+      }
+      case 'Fn::Join': {
+        const [separator, items] = arg as [string, Json[]];
+        return (this.resolve(items) as Json[]).join(separator);
+      }
+      default:
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.resolve(v)]));
+    }
+  }
+
+  #condition(name: string): boolean {
+    const evaluate = (expression: Json): boolean => {
+      const [key, arg] = Object.entries(expression as Record<string, Json>)[0] ?? [];
+      switch (key) {
+        case 'Fn::Equals': {
+          const [a, b] = this.resolve(arg as Json) as Json[];
+          return String(a) === String(b);
+        }
+        case 'Fn::Not':
+          return !evaluate((arg as Json[])[0] as Json);
+        case 'Fn::And':
+          return (arg as Json[]).every(evaluate);
+        case 'Fn::Or':
+          return (arg as Json[]).some(evaluate);
+        case 'Condition':
+          return this.#condition(String(arg));
+        default:
+          throw new Error(`Unsupported condition ${key}`);
+      }
+    };
+    const expression = this.#template.Conditions?.[name];
+    if (!expression) throw new Error(`template.yaml has no condition named ${name}`);
+    return evaluate(expression);
+  }
+
+  #ref(name: string): Json {
+    const pseudo: Record<string, string> = {
+      'AWS::Region': LOCAL_REGION,
+      'AWS::AccountId': LOCAL_ACCOUNT,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackName': 'authkit-local',
+    };
+    if (name in pseudo) return pseudo[name] as string;
+    if (name in this.#parameters) return this.#parameters[name] as string;
+    const resource = this.#template.Resources[name];
+    if (!resource) throw new Error(`template.yaml refers to unknown ${name}`);
+    if (resource.Type === 'AWS::Serverless::StateMachine') return this.#attribute(name, 'Arn');
+    return name;
+  }
+
+  #attribute(id: string, attribute: string): Json {
+    const resource = this.#template.Resources[id];
+    if (!resource) throw new Error(`template.yaml refers to unknown ${id}`);
+    if (attribute !== 'Arn') return `${id}.${attribute}`;
+    const service: Record<string, string> = {
+      'AWS::Serverless::Function': `lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${id}`,
+      'AWS::Serverless::StateMachine': `states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${id}`,
+      'AWS::DynamoDB::Table': `dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${id}`,
+      'AWS::Logs::LogGroup': `logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${id}`,
+    };
+    return `arn:aws:${service[resource.Type] ?? `local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`}`;
+  }
+
+  /** `{{resolve:secretsmanager:NAME:SecretString}}` becomes the local secret of that name. */
+  #dynamicReferences(text: string): string {
+    return text.replace(/\{\{resolve:secretsmanager:([^:}]+):SecretString\}\}/g, (_, name: string) => {
+      const secret = this.#secrets[name];
+      if (secret === undefined) throw new Error(`No local value for the secret ${name}`);
+      return secret;
+    });
+  }
+}
+
+function functionIdOf(value: Json): string | undefined {
+  const getAtt = (value as { 'Fn::GetAtt'?: string[] } | null)?.['Fn::GetAtt'];
+  return getAtt?.[1] === 'Arn' ? getAtt[0] : undefined;
+}
