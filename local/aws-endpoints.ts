@@ -41,10 +41,11 @@ export function handleSns(outbox: Outbox, body: Buffer, response: ServerResponse
   };
   const phoneNumber = form.get('PhoneNumber');
   if (form.get('Action') !== 'Publish' || !phoneNumber || !form.get('Message')) {
-    return xml(
+    xml(
       400,
       `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Only Publish to a PhoneNumber is served locally</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
     );
+    return;
   }
   const messageId = randomUUID();
   outbox.add({

@@ -1,7 +1,7 @@
 /** `GET /_local/`: the developer's inbox as a page. Everything is escaped; HTML mail renders sandboxed. */
 import type { OutboxMessage } from './outbox.ts';
 
-const escape = (value: string): string =>
+const escapeHtml = (value: string): string =>
   value.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
@@ -11,11 +11,11 @@ export function renderInbox(messages: OutboxMessage[], filter: string | undefine
   const rows = messages
     .map(
       (m) => `<article>
-  <header><span class="channel ${m.channel}">${m.channel}</span> <strong>${escape(m.to)}</strong>
-  <time datetime="${m.sentAt}">${escape(m.sentAt.replace('T', ' ').slice(0, 19))}</time></header>
-  ${m.subject ? `<h2>${escape(m.subject)}</h2>` : ''}
-  <pre>${escape(m.text)}</pre>
-  ${m.html ? `<details><summary>HTML</summary><iframe sandbox="" srcdoc="${escape(m.html)}"></iframe></details>` : ''}
+  <header><span class="channel ${m.channel}">${m.channel}</span> <strong>${escapeHtml(m.to)}</strong>
+  <time datetime="${m.sentAt}">${escapeHtml(m.sentAt.replace('T', ' ').slice(0, 19))}</time></header>
+  ${m.subject ? `<h2>${escapeHtml(m.subject)}</h2>` : ''}
+  <pre>${escapeHtml(m.text)}</pre>
+  ${m.html ? `<details><summary>HTML</summary><iframe sandbox="" srcdoc="${escapeHtml(m.html)}"></iframe></details>` : ''}
 </article>`,
     )
     .join('\n');
@@ -33,7 +33,7 @@ h2{font-size:1rem;margin:.5rem 0}pre{white-space:pre-wrap;font-size:.95rem;margi
 </style></head><body>
 <h1>Local inbox</h1>
 <p>Every email, SMS and WhatsApp message AuthKit sent from this machine, newest first. JSON: <a href="/_local/messages">/_local/messages</a>.</p>
-<form method="get" action="/_local/"><input name="to" placeholder="Filter by recipient (email or +E.164)" value="${escape(filter ?? '')}"><button>Filter</button></form>
+<form method="get" action="/_local/"><input name="to" placeholder="Filter by recipient (email or +E.164)" value="${escapeHtml(filter ?? '')}"><button>Filter</button></form>
 ${rows || '<p>No messages yet. Start a sign-in with <code>POST /v1/auth/start</code>.</p>'}
 </body></html>`;
 }

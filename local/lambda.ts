@@ -24,9 +24,9 @@ export class LocalLambda {
     return handler(event, contextFor(fn));
   }
 
-  /** Loads every handler now, so the first request does not pay for cold starts. */
+  /** Loads every handler now, one by one, so the first request does not pay for cold starts. */
   async warm(): Promise<void> {
-    await Promise.all([...this.#functions.values()].map((fn) => this.#load(fn)));
+    for (const fn of this.#functions.values()) await this.#load(fn);
   }
 
   #load(fn: LocalFunction): Promise<Handler> {

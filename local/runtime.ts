@@ -3,7 +3,7 @@
  * modules, the real ASL run in-process, DynamoDB Local and aws-ses-v2-local as the real parts.
  * Only endpoint configuration differs from AWS.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -131,7 +131,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const found = api.match(method, pathname);
     if (found === undefined || found === 'method') {
       const status = found === 'method' ? 405 : 404;
-      response.writeHead(status, { 'content-type': 'application/problem+json' });
+      const requestId = randomUUID();
+      response.writeHead(status, { 'content-type': 'application/problem+json', 'x-request-id': requestId });
       return void response.end(
         JSON.stringify({
           type: `urn:authkit:problem:${status === 404 ? 'not_found' : 'method_not_allowed'}`,
@@ -139,6 +140,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           status,
           detail: `${method} ${pathname} is not a route of template.yaml`,
           code: status === 404 ? 'not_found' : 'method_not_allowed',
+          requestId,
         }),
       );
     }

@@ -85,7 +85,7 @@ function taskHandlers(sm: LocalStateMachine, lambda: TaskInvoker): Record<string
     states: Record<string, TaskState & { Branches?: { States: Record<string, TaskState> }[] }>,
   ) => {
     for (const [name, state] of Object.entries(states)) {
-      state.Branches?.forEach((branch) => visit(branch.States));
+      for (const branch of state.Branches ?? []) visit(branch.States);
       if (state.Type !== 'Task' || !state.Resource) continue;
       if (state.Resource === OPTIMISED_LAMBDA) {
         const functionId = sm.taskFunctions[String(state.Parameters?.FunctionName)];

@@ -31,10 +31,13 @@ export const TEST_PARAMETERS = { RateLimitPerIp: '1000000', LogLevel: 'ERROR' };
  * Sets the functions' environment as template.yaml defines it and returns the template. Handler
  * modules read it when first imported, so call this before importing them.
  */
-export function useTemplateEnvironment(parameters: Record<string, string> = {}): LocalTemplate {
+export function useTemplateEnvironment(
+  parameters: Record<string, string> = {},
+  secrets: Record<string, string> = {},
+): LocalTemplate {
   const template = new LocalTemplate(REPO_ROOT, {
     parameters: { TokenIssuer: 'https://auth.test', ...TEST_PARAMETERS, ...parameters },
-    secrets: TEST_SECRETS,
+    secrets: { ...TEST_SECRETS, ...secrets },
   });
   Object.assign(process.env, template.environment(), {
     AWS_REGION: LOCAL_REGION,

@@ -50,7 +50,7 @@ function text(env: Env, name: string, fallback?: string): string {
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
-  const value = raw ? Number(raw) : fallback;
+  const value = raw ? (/^\d+$/.test(raw) ? Number(raw) : Number.NaN) : fallback;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
   }
@@ -116,7 +116,13 @@ export function loadConfig(env: Env): Config {
       issuer: text(env, 'TOKEN_ISSUER'),
       audience: text(env, 'TOKEN_AUDIENCE'),
       accessTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 60, 3600),
-      refreshIdleSeconds: integer(env, 'REFRESH_TOKEN_IDLE_SECONDS', 7 * DAY, 3600, refreshAbsoluteSeconds),
+      refreshIdleSeconds: integer(
+        env,
+        'REFRESH_TOKEN_IDLE_SECONDS',
+        Math.min(7 * DAY, refreshAbsoluteSeconds),
+        3600,
+        refreshAbsoluteSeconds,
+      ),
       refreshAbsoluteSeconds,
       signingKeySeed: secret(env, 'SIGNING_KEY_SEED'),
     },

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import type { Config } from './config.ts';
 import { InvalidGrant } from './errors.ts';
 import { type Identifier, normalizeIdentifier } from './identifier.ts';
-import type { Clock, Random, SessionStore, User } from './ports.ts';
+import type { Clock, Random, SessionRecord, SessionStore, User } from './ports.ts';
 import { generateId, generateToken, hashToken } from './secrets.ts';
 import type { SigningKey } from './signing-key.ts';
 
@@ -71,7 +71,7 @@ function refreshExpiry(deps: TokenDeps, now: number, absoluteExpiresAt: number):
 
 async function signTokens(
   deps: TokenDeps,
-  session: { sessionId: string; userId: string; identifierKey: string },
+  session: Pick<SessionRecord, 'sessionId' | 'userId' | 'identifierKey' | 'createdAt'>,
   refreshToken: string,
   now: number,
 ): Promise<TokenSet> {
@@ -91,7 +91,15 @@ async function signTokens(
       .sign(signingKey.privateKey);
   const [accessToken, idToken] = await Promise.all([
     sign({ sid: session.sessionId, token_use: 'access' }, 'at+jwt'),
-    sign({ sid: session.sessionId, auth_time: iat, ...identityClaims(identifier) }, 'JWT'),
+    // auth_time stays at the original sign-in (OIDC Core 12.2), however often the session refreshes.
+    sign(
+      {
+        sid: session.sessionId,
+        auth_time: Math.floor(session.createdAt / 1000),
+        ...identityClaims(identifier),
+      },
+      'JWT',
+    ),
   ]);
   return {
     accessToken,

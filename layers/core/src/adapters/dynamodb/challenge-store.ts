@@ -80,8 +80,9 @@ export class DynamoChallengeStore implements ChallengeStore {
       ),
     );
     if (result.ok) return { outcome: 'claimed', record: toRecord(result.value.Attributes) };
-    const old = result.old ? toRecord(result.old) : undefined;
-    if (!old || old.status !== 'pending' || old.expiresAt <= input.now || old.attempts >= input.maxAttempts) {
+    if (!result.old) return { outcome: 'closed' };
+    const old = toRecord(result.old);
+    if (old.status !== 'pending' || old.expiresAt <= input.now || old.attempts >= input.maxAttempts) {
       return { outcome: 'closed' };
     }
     if (old.sends >= input.maxSends)

@@ -1,0 +1,183 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../layers/core/src/config.ts';
+
+/** The smallest environment a function can start with: everything else has a default. */
+const MINIMAL_ENV: Readonly<Record<string, string>> = Object.freeze({
+  CHALLENGES_TABLE: 'ChallengesTable',
+  COUNTERS_TABLE: 'CountersTable',
+  DENYLIST_TABLE: 'DenylistTable',
+  USERS_TABLE: 'UsersTable',
+  SESSIONS_TABLE: 'SessionsTable',
+  CODE_PEPPER: 'p'.repeat(32),
+  EMAIL_FROM: 'login@example.com',
+  TOKEN_ISSUER: 'https://auth.example.com',
+  TOKEN_AUDIENCE: 'example-app',
+  SIGNING_KEY_SEED: 's'.repeat(32),
+});
+
+const DAY = 86_400;
+
+function envWith(changes: Record<string, string | undefined>): Record<string, string | undefined> {
+  return { ...MINIMAL_ENV, ...changes };
+}
+
+function configError(act: () => unknown): Error {
+  try {
+    act();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+function isDeeplyFrozen(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  return Object.isFrozen(value) && Object.values(value).every(isDeeplyFrozen);
+}
+
+describe('loadConfig', () => {
+  describe('with a minimal valid environment', () => {
+    it("applies design.md's security defaults", () => {
+      // Act
+      const config = loadConfig(MINIMAL_ENV);
+
+      // Assess
+      expect(config.code).toEqual({
+        length: 6,
+        ttlSeconds: 300,
+        maxAttempts: 5,
+        resendCooldownSeconds: 30,
+        maxSends: 5,
+        pepper: MINIMAL_ENV.CODE_PEPPER,
+      });
+      expect(config.tokens).toMatchObject({
+        accessTtlSeconds: 900,
+        refreshIdleSeconds: 7 * DAY,
+        refreshAbsoluteSeconds: 30 * DAY,
+      });
+    });
+
+    it('reads the tables, token identity and sender from the environment', () => {
+      // Act
+      const config = loadConfig(MINIMAL_ENV);
+
+      // Assess
+      expect(config.tables).toEqual({
+        challenges: 'ChallengesTable',
+        counters: 'CountersTable',
+        denylist: 'DenylistTable',
+        users: 'UsersTable',
+        sessions: 'SessionsTable',
+      });
+      expect(config.tokens).toMatchObject({
+        issuer: 'https://auth.example.com',
+        audience: 'example-app',
+        signingKeySeed: MINIMAL_ENV.SIGNING_KEY_SEED,
+      });
+      expect(config.email.from).toBe('login@example.com');
+      expect(config.productName).toBe('AuthKit');
+    });
+
+    it('leaves captcha off', () => {
+      // Act
+      const config = loadConfig(MINIMAL_ENV);
+
+      // Assess
+      expect(config.captcha).toEqual({ provider: 'none', secret: '', verifyUrl: '' });
+    });
+
+    it('returns a deeply frozen object', () => {
+      // Act
+      const config = loadConfig(MINIMAL_ENV);
+
+      // Assess
+      expect(isDeeplyFrozen(config)).toBe(true);
+      expect(() => {
+        (config.code as { length: number }).length = 4;
+      }).toThrow(TypeError);
+    });
+  });
+
+  describe('with values inside the bounds', () => {
+    it('takes them', () => {
+      // Prepare
+      const env = envWith({
+        CODE_LENGTH: '8',
+        CODE_TTL_SECONDS: '600',
+        RESEND_COOLDOWN_SECONDS: ' 45 ',
+        MAX_SENDS_PER_CHALLENGE: '3',
+        CAPTCHA_PROVIDER: 'turnstile',
+        CAPTCHA_SECRET: 'captcha-secret',
+      });
+
+      // Act
+      const config = loadConfig(env);
+
+      // Assess
+      expect(config.code).toMatchObject({
+        length: 8,
+        ttlSeconds: 600,
+        resendCooldownSeconds: 45,
+        maxSends: 3,
+      });
+      expect(config.captcha).toEqual({
+        provider: 'turnstile',
+        secret: 'captcha-secret',
+        verifyUrl: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
+      });
+    });
+
+    it('caps the default idle lifetime at a shorter absolute lifetime', () => {
+      // Prepare: 1 day is inside REFRESH_TOKEN_ABSOLUTE_SECONDS' bounds (1 h – 90 d) and the operator
+      // set nothing else; the 7-day idle default cannot outlive the absolute lifetime, so it gives way.
+      const env = envWith({ REFRESH_TOKEN_ABSOLUTE_SECONDS: String(DAY) });
+
+      // Act
+      const config = loadConfig(env);
+
+      // Assess
+      expect(config.tokens).toMatchObject({ refreshAbsoluteSeconds: DAY, refreshIdleSeconds: DAY });
+    });
+  });
+
+  describe('enforces every bound with an error naming the variable', () => {
+    it.each<[string, Record<string, string | undefined>, string]>([
+      ['CODE_LENGTH below 6', { CODE_LENGTH: '5' }, 'CODE_LENGTH'],
+      ['CODE_LENGTH above 8', { CODE_LENGTH: '9' }, 'CODE_LENGTH'],
+      ['CODE_TTL_SECONDS above 10 minutes', { CODE_TTL_SECONDS: '601' }, 'CODE_TTL_SECONDS'],
+      ['RESEND_COOLDOWN_SECONDS below 30', { RESEND_COOLDOWN_SECONDS: '29' }, 'RESEND_COOLDOWN_SECONDS'],
+      ['MAX_SENDS_PER_CHALLENGE above 5', { MAX_SENDS_PER_CHALLENGE: '6' }, 'MAX_SENDS_PER_CHALLENGE'],
+      ['CODE_PEPPER shorter than 32 characters', { CODE_PEPPER: 'p'.repeat(31) }, 'CODE_PEPPER'],
+      ['SIGNING_KEY_SEED shorter than 32 characters', { SIGNING_KEY_SEED: 'short' }, 'SIGNING_KEY_SEED'],
+      ['CHALLENGES_TABLE missing', { CHALLENGES_TABLE: undefined }, 'CHALLENGES_TABLE'],
+      ['CHALLENGES_TABLE blank', { CHALLENGES_TABLE: '   ' }, 'CHALLENGES_TABLE'],
+      ['CAPTCHA_PROVIDER unknown', { CAPTCHA_PROVIDER: 'bogus' }, 'CAPTCHA_PROVIDER'],
+      ['CAPTCHA_PROVIDER=turnstile without a secret', { CAPTCHA_PROVIDER: 'turnstile' }, 'CAPTCHA_SECRET'],
+      ['CODE_LENGTH not a number', { CODE_LENGTH: 'six' }, 'CODE_LENGTH'],
+      ['CODE_LENGTH a fraction', { CODE_LENGTH: '6.5' }, 'CODE_LENGTH'],
+      ['CODE_TTL_SECONDS with a unit', { CODE_TTL_SECONDS: '300s' }, 'CODE_TTL_SECONDS'],
+      [
+        'ACCESS_TOKEN_TTL_SECONDS infinite',
+        { ACCESS_TOKEN_TTL_SECONDS: 'Infinity' },
+        'ACCESS_TOKEN_TTL_SECONDS',
+      ],
+      ['CODE_MAX_ATTEMPTS negative', { CODE_MAX_ATTEMPTS: '-5' }, 'CODE_MAX_ATTEMPTS'],
+      [
+        'REFRESH_TOKEN_IDLE_SECONDS above REFRESH_TOKEN_ABSOLUTE_SECONDS',
+        { REFRESH_TOKEN_IDLE_SECONDS: String(2 * DAY), REFRESH_TOKEN_ABSOLUTE_SECONDS: String(DAY) },
+        'REFRESH_TOKEN_IDLE_SECONDS',
+      ],
+    ])('%s', (_, changes, variable) => {
+      // Prepare
+      const env = envWith(changes);
+
+      // Act
+      const error = configError(() => loadConfig(env));
+
+      // Assess
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.name).toBe('ConfigError');
+      expect(error.message).toContain(variable);
+    });
+  });
+});

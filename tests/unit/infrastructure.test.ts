@@ -1,0 +1,81 @@
+/** template.yaml lints clean and every ASL file validates: the same checks CI runs. */
+
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { REPO_ROOT } from '../../local/runtime.ts';
+import { LocalTemplate } from '../../local/template.ts';
+
+const run = (command: string, args: string[]) => {
+  try {
+    return {
+      code: 0,
+      output: execFileSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: 'pipe' }),
+    };
+  } catch (error) {
+    const failure = error as { status?: number; stdout?: string; stderr?: string; message: string };
+    return {
+      code: failure.status ?? -1,
+      output: `${failure.stdout ?? ''}${failure.stderr ?? failure.message}`,
+    };
+  }
+};
+
+const aslFiles = readdirSync(join(REPO_ROOT, 'statemachines')).filter((file) => file.endsWith('.json'));
+const template = new LocalTemplate(REPO_ROOT, { secrets: { CodePepperSecret: 'x', SigningKeySecret: 'y' } });
+
+describe('infrastructure as code', () => {
+  it('template.yaml passes cfn-lint with no errors or warnings', () => {
+    expect(run('cfn-lint', ['template.yaml'])).toEqual({ code: 0, output: '' });
+  });
+
+  it.each(aslFiles)('statemachines/%s passes asl-validator', (file) => {
+    const result = run(join(REPO_ROOT, 'node_modules/.bin/asl-validator'), [
+      '--json-path',
+      join('statemachines', file),
+    ]);
+    expect(result.code).toBe(0);
+  });
+
+  it('names every Fail state after an error the start function maps to HTTP', async () => {
+    const { workflowErrors } = await import('../../layers/core/src/errors.ts');
+    const [machine] = template.stateMachines();
+    const failStates = Object.entries(
+      (machine?.definition.States ?? {}) as Record<string, { Type: string; Error?: string }>,
+    )
+      .filter(([, state]) => state.Type === 'Fail')
+      .map(([name, state]) => [name, state.Error]);
+    expect(failStates.length).toBeGreaterThan(0);
+    for (const [name, error] of failStates) {
+      expect(error).toBe(name);
+      expect(Object.keys(workflowErrors)).toContain(error);
+    }
+  });
+
+  it('retries only transient errors: never a typed business error', () => {
+    const [machine] = template.stateMachines();
+    const transient =
+      /^Lambda\.(ServiceException|AWSLambdaException|SdkClientException|TooManyRequestsException)$|^ProviderUnavailable$/;
+    const states = Object.values(
+      (machine?.definition.States ?? {}) as Record<string, { Retry?: { ErrorEquals: string[] }[] }>,
+    );
+    const retried = states.flatMap((state) => state.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+    expect(retried.length).toBeGreaterThan(0);
+    for (const error of retried) expect(error).toMatch(transient);
+  });
+
+  it('maps every Task of the workflow to a function in template.yaml', () => {
+    const [machine] = template.stateMachines();
+    const functions = new Set(template.functions().map((fn) => fn.id));
+    expect(Object.values(machine?.taskFunctions ?? {}).every((id) => functions.has(id))).toBe(true);
+    expect(Object.keys(machine?.taskFunctions ?? {})).toHaveLength(4);
+  });
+
+  it('keeps execution data out of the state machine logs and traces every function', () => {
+    const text = readFileSync(join(REPO_ROOT, 'template.yaml'), 'utf8');
+    expect(text).toMatch(/IncludeExecutionData: false/);
+    expect(text).toMatch(/Tracing: Active/);
+    expect(text).toMatch(/TracingEnabled: true/);
+  });
+});

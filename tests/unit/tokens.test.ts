@@ -1,0 +1,405 @@
+import { createHash, createHmac } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import type { Config } from '../../layers/core/src/config.ts';
+import { InvalidGrant } from '../../layers/core/src/errors.ts';
+import type {
+  Clock,
+  Random,
+  RotateResult,
+  SessionRecord,
+  SessionStore,
+  User,
+} from '../../layers/core/src/ports.ts';
+import { hashToken } from '../../layers/core/src/secrets.ts';
+import { deriveSigningKey } from '../../layers/core/src/signing-key.ts';
+import { refreshSession, startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
+
+const SEED = 'unit-test-signing-seed-'.padEnd(48, 's');
+const OTHER_SEED = 'unit-test-signing-seed-'.padEnd(48, 't');
+const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
+const DAY = 86_400;
+
+const TOKEN_CONFIG: Config['tokens'] = {
+  issuer: 'https://auth.example.com',
+  audience: 'example-app',
+  accessTtlSeconds: 900,
+  refreshIdleSeconds: 7 * DAY,
+  refreshAbsoluteSeconds: 30 * DAY,
+  signingKeySeed: SEED,
+};
+
+const ADA: User = { userId: 'usr_ada', identifierKey: 'email#ada@example.com', createdAt: NOW - DAY };
+const GRACE: User = { userId: 'usr_grace', identifierKey: 'phone#+14155550123', createdAt: NOW - DAY };
+
+/** A clock that stands still until told to move. */
+class FixedClock implements Clock {
+  #time: number;
+  constructor(time: number) {
+    this.#time = time;
+  }
+  now(): number {
+    return this.#time;
+  }
+  advance(seconds: number): void {
+    this.#time += seconds * 1000;
+  }
+}
+
+/** Deterministic but never repeating: each draw is the next block of a SHA-256 counter stream. */
+class CounterRandom implements Random {
+  #counter = 0;
+  int(maxExclusive: number): number {
+    return this.bytes(6).readUIntBE(0, 6) % maxExclusive;
+  }
+  bytes(length: number): Buffer {
+    const blocks: Buffer[] = [];
+    while (blocks.length * 32 < length) {
+      blocks.push(
+        createHash('sha256')
+          .update(`random-${this.#counter++}`)
+          .digest(),
+      );
+    }
+    return Buffer.concat(blocks).subarray(0, length);
+  }
+}
+
+/** Rotation semantics only: active → rotated; presenting a rotated token is reuse and ends the family. */
+class InMemorySessionStore implements SessionStore {
+  readonly sessions = new Map<string, SessionRecord & { revoked: boolean }>();
+  readonly tokens = new Map<string, { sessionId: string; state: 'active' | 'rotated'; expiresAt: number }>();
+
+  async createSession(
+    session: SessionRecord,
+    refreshTokenHash: string,
+    refreshExpiresAt: number,
+  ): Promise<void> {
+    this.sessions.set(session.sessionId, { ...session, revoked: false });
+    this.tokens.set(refreshTokenHash, {
+      sessionId: session.sessionId,
+      state: 'active',
+      expiresAt: refreshExpiresAt,
+    });
+  }
+
+  async rotateRefreshToken(input: {
+    oldTokenHash: string;
+    newTokenHash: string;
+    now: number;
+    idleSeconds: number;
+  }): Promise<RotateResult> {
+    const token = this.tokens.get(input.oldTokenHash);
+    const session = token && this.sessions.get(token.sessionId);
+    if (!token || !session || session.revoked || token.expiresAt <= input.now) return { outcome: 'invalid' };
+    if (token.state === 'rotated') {
+      session.revoked = true;
+      return { outcome: 'reused' };
+    }
+    token.state = 'rotated';
+    this.tokens.set(input.newTokenHash, {
+      sessionId: session.sessionId,
+      state: 'active',
+      expiresAt: Math.min(input.now + input.idleSeconds * 1000, session.absoluteExpiresAt),
+    });
+    const { revoked: _, ...record } = session;
+    return { outcome: 'rotated', session: record };
+  }
+
+  async revokeByRefreshToken(tokenHash: string): Promise<void> {
+    const token = this.tokens.get(tokenHash);
+    const session = token && this.sessions.get(token.sessionId);
+    if (session) session.revoked = true;
+  }
+}
+
+const signingKey = await deriveSigningKey(SEED);
+const otherSigningKey = await deriveSigningKey(OTHER_SEED);
+
+function tokenDeps(overrides: Partial<TokenDeps> = {}): TokenDeps & { clock: FixedClock } {
+  return {
+    sessions: new InMemorySessionStore(),
+    clock: new FixedClock(NOW),
+    random: new CounterRandom(),
+    signingKey,
+    config: TOKEN_CONFIG,
+    ...overrides,
+  } as TokenDeps & { clock: FixedClock };
+}
+
+/** The pinned verification a resource server performs. */
+function verify(token: string, at = NOW, keys: JWK[] = [signingKey.publicJwk]) {
+  return jwtVerify(token, createLocalJWKSet({ keys }), {
+    algorithms: ['ES256'],
+    issuer: TOKEN_CONFIG.issuer,
+    audience: TOKEN_CONFIG.audience,
+    currentDate: new Date(at),
+  });
+}
+
+async function claimsOf(token: string, at = NOW): Promise<JWTPayload> {
+  return (await verify(token, at)).payload;
+}
+
+function unsignedToken(header: Record<string, unknown>, payload: Record<string, unknown>): string {
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+  return `${encode(header)}.${encode(payload)}`;
+}
+
+describe('deriveSigningKey', () => {
+  it('is deterministic per seed', async () => {
+    // Act
+    const again = await deriveSigningKey(SEED);
+
+    // Assess
+    expect(again.kid).toBe(signingKey.kid);
+    expect(again.publicJwk).toEqual(signingKey.publicJwk);
+  });
+
+  it('differs across seeds', () => {
+    // Assess
+    expect(otherSigningKey.kid).not.toBe(signingKey.kid);
+    expect(otherSigningKey.publicJwk.x).not.toBe(signingKey.publicJwk.x);
+  });
+
+  it('publishes an ES256 P-256 public JWK whose kid is its RFC 7638 thumbprint', async () => {
+    // Prepare
+    const { kty, crv, x, y } = signingKey.publicJwk;
+
+    // Act
+    const thumbprint = await calculateJwkThumbprint({ kty, crv, x, y });
+
+    // Assess
+    expect(signingKey.publicJwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', kid: thumbprint });
+    expect(signingKey.kid).toBe(thumbprint);
+  });
+
+  it('never puts the private scalar in the public JWK', () => {
+    // Assess
+    expect(signingKey.publicJwk).not.toHaveProperty('d');
+    expect(JSON.stringify(signingKey.publicJwk)).not.toContain('"d"');
+  });
+});
+
+describe('startSession', () => {
+  it('issues an access token that verifies with the pinned algorithm, issuer, audience and key set', async () => {
+    // Prepare
+    const deps = tokenDeps();
+
+    // Act
+    const tokens = await startSession(deps, ADA);
+
+    // Assess
+    const { payload, protectedHeader } = await verify(tokens.accessToken);
+    expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: signingKey.kid, typ: 'at+jwt' });
+    expect(payload).toMatchObject({
+      iss: TOKEN_CONFIG.issuer,
+      aud: TOKEN_CONFIG.audience,
+      sub: ADA.userId,
+      iat: NOW / 1000,
+      exp: NOW / 1000 + 900,
+    });
+    expect(payload.jti).toEqual(expect.any(String));
+    expect(payload.sid).toMatch(/^ses_/);
+  });
+
+  it('issues an ID token for the same user and session', async () => {
+    // Prepare
+    const deps = tokenDeps();
+
+    // Act
+    const tokens = await startSession(deps, ADA);
+
+    // Assess
+    const access = await claimsOf(tokens.accessToken);
+    const { payload, protectedHeader } = await verify(tokens.idToken);
+    expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: signingKey.kid });
+    expect(payload).toMatchObject({
+      iss: TOKEN_CONFIG.issuer,
+      aud: TOKEN_CONFIG.audience,
+      sub: ADA.userId,
+      sid: access.sid,
+      exp: (payload.iat ?? 0) + 900,
+    });
+    expect(payload.jti).not.toBe(access.jti);
+  });
+
+  it.each<[string, User, Record<string, unknown>]>([
+    ['an email', ADA, { email: 'ada@example.com', email_verified: true }],
+    ['a phone number', GRACE, { phone_number: '+14155550123' }],
+  ])('puts %s identifier in the ID token', async (_, user, identityClaims) => {
+    // Prepare
+    const deps = tokenDeps();
+
+    // Act
+    const tokens = await startSession(deps, user);
+
+    // Assess
+    expect(await claimsOf(tokens.idToken)).toMatchObject(identityClaims);
+    expect(tokens.user).toEqual({ id: user.userId, identifier: user.identifierKey.split('#')[1] });
+  });
+
+  it('answers a Bearer token set with a 256-bit refresh token that is stored only as its hash', async () => {
+    // Prepare
+    const sessions = new InMemorySessionStore();
+    const deps = tokenDeps({ sessions });
+
+    // Act
+    const tokens = await startSession(deps, ADA);
+
+    // Assess
+    expect(tokens).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
+    expect(tokens.refreshToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect([...sessions.tokens.keys()]).toEqual([hashToken(tokens.refreshToken)]);
+    expect(JSON.stringify([...sessions.tokens, ...sessions.sessions])).not.toContain(tokens.refreshToken);
+  });
+
+  it('gives the refresh token the idle lifetime', async () => {
+    // Prepare
+    const sessions = new InMemorySessionStore();
+
+    // Act
+    const tokens = await startSession(tokenDeps({ sessions }), ADA);
+
+    // Assess
+    expect(sessions.tokens.get(hashToken(tokens.refreshToken))?.expiresAt).toBe(NOW + 7 * DAY * 1000);
+    expect([...sessions.sessions.values()][0]?.absoluteExpiresAt).toBe(NOW + 30 * DAY * 1000);
+  });
+});
+
+describe('verification of issued tokens', () => {
+  it('rejects a token signed with a key derived from another seed', async () => {
+    // Prepare
+    const forged = await startSession(tokenDeps({ signingKey: otherSigningKey }), ADA);
+
+    // Act & Assess
+    await expect(verify(forged.accessToken)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
+  });
+
+  it("rejects another key's signature even under the genuine kid", async () => {
+    // Prepare
+    const forged = await new SignJWT({ sid: 'ses_forged' })
+      .setProtectedHeader({ alg: 'ES256', kid: signingKey.kid })
+      .setIssuer(TOKEN_CONFIG.issuer)
+      .setAudience(TOKEN_CONFIG.audience)
+      .setSubject(ADA.userId)
+      .setIssuedAt(NOW / 1000)
+      .setExpirationTime(NOW / 1000 + 900)
+      .sign(otherSigningKey.privateKey);
+
+    // Act & Assess
+    await expect(verify(forged)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
+  });
+
+  it('rejects an unsigned alg "none" token', async () => {
+    // Prepare
+    const { payload } = await verify((await startSession(tokenDeps(), ADA)).accessToken);
+    const forged = `${unsignedToken({ alg: 'none', kid: signingKey.kid }, payload)}.`;
+
+    // Act & Assess
+    await expect(verify(forged)).rejects.toMatchObject({ code: 'ERR_JOSE_ALG_NOT_ALLOWED' });
+  });
+
+  it('rejects an HS256 token keyed with the public key (algorithm confusion)', async () => {
+    // Prepare
+    const { payload } = await verify((await startSession(tokenDeps(), ADA)).accessToken);
+    const signingInput = unsignedToken({ alg: 'HS256', kid: signingKey.kid, typ: 'JWT' }, payload);
+    const mac = createHmac('sha256', JSON.stringify(signingKey.publicJwk))
+      .update(signingInput)
+      .digest('base64url');
+
+    // Act & Assess
+    await expect(verify(`${signingInput}.${mac}`)).rejects.toMatchObject({
+      code: 'ERR_JOSE_ALG_NOT_ALLOWED',
+    });
+  });
+
+  it('rejects the access token once it is past its 15 minutes', async () => {
+    // Prepare
+    const tokens = await startSession(tokenDeps(), ADA);
+
+    // Act & Assess
+    await expect(verify(tokens.accessToken, NOW + 901_000)).rejects.toMatchObject({
+      code: 'ERR_JWT_EXPIRED',
+    });
+  });
+});
+
+describe('refreshSession', () => {
+  it('rotates to a new 43-character refresh token every time', async () => {
+    // Prepare
+    const deps = tokenDeps();
+    const first = await startSession(deps, ADA);
+
+    // Act
+    deps.clock.advance(60);
+    const second = await refreshSession(deps, first.refreshToken);
+    deps.clock.advance(60);
+    const third = await refreshSession(deps, second.refreshToken);
+
+    // Assess
+    const refreshTokens = [first.refreshToken, second.refreshToken, third.refreshToken];
+    expect(new Set(refreshTokens).size).toBe(3);
+    for (const token of refreshTokens) expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('issues fresh tokens for the same user and session', async () => {
+    // Prepare
+    const deps = tokenDeps();
+    const started = await startSession(deps, GRACE);
+    deps.clock.advance(600);
+
+    // Act
+    const refreshed = await refreshSession(deps, started.refreshToken);
+
+    // Assess
+    const before = await claimsOf(started.accessToken);
+    const after = await claimsOf(refreshed.accessToken, NOW + 600_000);
+    expect(after).toMatchObject({ sub: GRACE.userId, sid: before.sid, iat: NOW / 1000 + 600 });
+    expect(after.exp).toBe((after.iat ?? 0) + 900);
+    expect(after.jti).not.toBe(before.jti);
+    expect(await claimsOf(refreshed.idToken, NOW + 600_000)).toMatchObject({ phone_number: '+14155550123' });
+  });
+
+  it('keeps auth_time at the original sign-in (OIDC Core 12.2)', async () => {
+    // Prepare
+    const deps = tokenDeps();
+    const started = await startSession(deps, ADA);
+    deps.clock.advance(3600);
+
+    // Act
+    const refreshed = await refreshSession(deps, started.refreshToken);
+
+    // Assess
+    const original = await claimsOf(started.idToken);
+    const renewed = await claimsOf(refreshed.idToken, NOW + 3_600_000);
+    expect(original.auth_time).toBe(NOW / 1000);
+    expect(renewed.auth_time).toBe(original.auth_time);
+  });
+
+  it('refuses an unknown refresh token with InvalidGrant', async () => {
+    // Prepare
+    const deps = tokenDeps();
+    await startSession(deps, ADA);
+
+    // Act & Assess
+    await expect(refreshSession(deps, 'A'.repeat(43))).rejects.toBeInstanceOf(InvalidGrant);
+  });
+
+  it('refuses a rotated refresh token presented again with InvalidGrant', async () => {
+    // Prepare
+    const deps = tokenDeps();
+    const started = await startSession(deps, ADA);
+    await refreshSession(deps, started.refreshToken);
+
+    // Act & Assess
+    await expect(refreshSession(deps, started.refreshToken)).rejects.toBeInstanceOf(InvalidGrant);
+  });
+});
