@@ -1,4 +1,4 @@
-import { type ChallengeDeps, systemClock, systemRandom } from '@authkit/core';
+import { type ChallengeDeps, requireSecret, systemClock, systemRandom } from '@authkit/core';
 import { DynamoChallengeStore, SesMailer, SnsSmsSender } from '@authkit/core/adapters';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -15,3 +15,5 @@ export const challengeDeps: ChallengeDeps = {
   random: systemRandom,
   config,
 };
+
+requireSecret(config.code.pepper, 'CODE_PEPPER');

@@ -1,10 +1,10 @@
 import {
   type AuthKitError,
   chooseChannel,
-  DeliveryFailed,
   generateId,
   InvalidRequest,
   normalizeIdentifier,
+  ServiceUnavailable,
   systemRandom,
   workflowErrors,
 } from '@authkit/core';
@@ -77,7 +77,10 @@ function outcomeOf(execution: StartSyncExecutionCommandOutput): HttpResult {
   const known = execution.error ? workflowErrors[execution.error] : undefined;
   if (known) throw known(execution.cause ?? '') satisfies AuthKitError;
   logger.error('challenge workflow ended unexpectedly', { status: execution.status, error: execution.error });
-  if (execution.status === 'TIMED_OUT')
-    throw new DeliveryFailed('The sign-in could not be completed in time.');
+  // Timeouts and Lambda service errors that outlasted their retries are AWS being unavailable, not
+  // a bug: the client may retry. Anything else (a step crashed) is ours and stays a 500.
+  if (execution.status === 'TIMED_OUT' || /^(States\.Timeout|Lambda\.)/.test(execution.error ?? '')) {
+    throw new ServiceUnavailable('The sign-in could not be completed right now; try again shortly.');
+  }
   throw new Error(`challenge workflow ${execution.status}: ${execution.error}`);
 }

@@ -1,4 +1,11 @@
-import { generateId, startSession, systemClock, systemRandom, verifyCode } from '@authkit/core';
+import {
+  generateId,
+  requireSecret,
+  startSession,
+  systemClock,
+  systemRandom,
+  verifyCode,
+} from '@authkit/core';
 import { DynamoChallengeStore, DynamoUserStore } from '@authkit/core/adapters';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
@@ -9,6 +16,7 @@ import { onlyFields, requiredString } from '../_shared/validate.ts';
 
 const store = new DynamoChallengeStore(db, config.tables.challenges);
 const users = new DynamoUserStore(db, config.tables.users);
+requireSecret(config.code.pepper, 'CODE_PEPPER');
 
 /** POST /v1/auth/verify: one code, one answer; a new user is created on first success. */
 export const handler = httpHandler(async ({ body }) => {

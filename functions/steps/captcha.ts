@@ -1,4 +1,4 @@
-import { checkCaptcha } from '@authkit/core';
+import { checkCaptcha, requireSecret } from '@authkit/core';
 import { HttpCaptchaVerifier } from '@authkit/core/adapters';
 import { config } from '../_shared/config.ts';
 import { stepHandler } from '../_shared/handler.ts';
@@ -7,7 +7,10 @@ import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
 const verifier =
   config.captcha.provider === 'none'
     ? undefined
-    : new HttpCaptchaVerifier({ url: config.captcha.verifyUrl, secret: config.captcha.secret });
+    : new HttpCaptchaVerifier({
+        url: config.captcha.verifyUrl,
+        secret: requireSecret(config.captcha.secret, 'CAPTCHA_SECRET'),
+      });
 
 /** VerifyCaptcha: CaptchaRequired / CaptchaInvalid when a provider is configured; passes otherwise. */
 export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {

@@ -79,6 +79,14 @@ describe('signing in with a one-time code', () => {
     expect((second.body.user as { id: string }).id).toBe((first.body.user as { id: string }).id);
   });
 
+  it('treats the case of an email address as the same user (and the same rate-limit budget)', async () => {
+    const email = uniqueEmail('casefold');
+    const shouting = email.toUpperCase();
+    const first = await http.signIn(shouting);
+    const second = await http.signIn(email);
+    expect((second.body.user as { id: string }).id).toBe((first.body.user as { id: string }).id);
+  });
+
   it('lets exactly one of 50 parallel correct verifies through', async () => {
     const email = uniqueEmail('race');
     const started = await http.start(email);

@@ -152,7 +152,6 @@ describe('loadConfig', () => {
       ['CHALLENGES_TABLE missing', { CHALLENGES_TABLE: undefined }, 'CHALLENGES_TABLE'],
       ['CHALLENGES_TABLE blank', { CHALLENGES_TABLE: '   ' }, 'CHALLENGES_TABLE'],
       ['CAPTCHA_PROVIDER unknown', { CAPTCHA_PROVIDER: 'bogus' }, 'CAPTCHA_PROVIDER'],
-      ['CAPTCHA_PROVIDER=turnstile without a secret', { CAPTCHA_PROVIDER: 'turnstile' }, 'CAPTCHA_SECRET'],
       ['CODE_LENGTH not a number', { CODE_LENGTH: 'six' }, 'CODE_LENGTH'],
       ['CODE_LENGTH a fraction', { CODE_LENGTH: '6.5' }, 'CODE_LENGTH'],
       ['CODE_TTL_SECONDS with a unit', { CODE_TTL_SECONDS: '300s' }, 'CODE_TTL_SECONDS'],

@@ -220,9 +220,9 @@ describe('chooseChannel', () => {
 
 describe('identifierKey', () => {
   it.each([
-    ['Alice@Example.COM', 'email#Alice@example.com'],
+    ['Alice@Example.COM', 'email#alice@example.com'],
     ['+1 (415) 555-0123', 'phone#+14155550123'],
-  ])('keys %s by its kind and normalised value', (raw, expected) => {
+  ])('keys %s by its kind and case-folded normalised value', (raw, expected) => {
     // Act
     const key = identifierKey(normalizeIdentifier(raw));
 

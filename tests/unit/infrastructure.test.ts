@@ -72,6 +72,24 @@ describe('infrastructure as code', () => {
     expect(Object.keys(machine?.taskFunctions ?? {})).toHaveLength(4);
   });
 
+  it('gives each secret only to the functions that use it', () => {
+    const holders = (variable: string) =>
+      template
+        .resourcesOfType('AWS::Serverless::Function')
+        .filter(([, fn]) => variable in (((fn.Properties?.Environment as { Variables?: object }) ?? {}).Variables ?? {}))
+        .map(([id]) => id)
+        .sort();
+    expect(holders('CODE_PEPPER')).toEqual(['ResendFunction', 'SendChallengeFunction', 'VerifyFunction']);
+    expect(holders('SIGNING_KEY_SEED')).toEqual(['JwksFunction', 'TokenFunction', 'VerifyFunction']);
+    expect(holders('CAPTCHA_SECRET')).toEqual(['VerifyCaptchaFunction']);
+  });
+
+  it("answers API Gateway's own errors as problem+json with the request id", () => {
+    const text = readFileSync(join(REPO_ROOT, 'template.yaml'), 'utf8');
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) expect(text).toContain(`${type}:`);
+    expect(text.match(/x-request-id: context\.requestId/g)).toHaveLength(2);
+  });
+
   it('keeps execution data out of the state machine logs and traces every function', () => {
     const text = readFileSync(join(REPO_ROOT, 'template.yaml'), 'utf8');
     expect(text).toMatch(/IncludeExecutionData: false/);

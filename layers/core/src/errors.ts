@@ -108,6 +108,16 @@ export class ProviderUnavailable extends AuthKitError {
   readonly status = 503;
 }
 
+/** A dependency (AWS) failed transiently; the client may retry shortly. */
+export class ServiceUnavailable extends AuthKitError {
+  readonly name = 'ServiceUnavailable';
+  readonly code = 'service_unavailable';
+  readonly status = 503;
+  override headers(): Record<string, string> {
+    return { 'Retry-After': '2' };
+  }
+}
+
 /** The same answer for wrong, expired, used, locked and unknown challenges (no oracle). */
 export class InvalidCode extends AuthKitError {
   readonly name = 'InvalidCode';

@@ -170,8 +170,12 @@ export function chooseChannel(identifier: Identifier, requested?: Channel): Chan
   return requested ?? 'sms';
 }
 
+/**
+ * Mail is delivered to the address as typed, but keys fold case: otherwise `Ada@x.com` and
+ * `ada@x.com` would be two users, with two rate-limit budgets and two denylist entries.
+ */
 export function identifierKey(identifier: Identifier): string {
-  return `${identifier.kind}#${identifier.value}`;
+  return `${identifier.kind}#${identifier.kind === 'email' ? identifier.value.toLowerCase() : identifier.value}`;
 }
 
 /**

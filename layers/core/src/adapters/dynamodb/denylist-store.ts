@@ -1,9 +1,11 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, DenylistStore } from '../../ports.ts';
 
 /**
  * Denied identifiers and domains, keyed like `email#a@b.com` or `domain#b.com`. An entry with an
- * `expiresAt` (epoch ms) is a temporary block; TTL may lag days, so the clock decides.
+ * `expiresAt` (epoch ms) is a temporary block; TTL may lag days, so the clock decides. One strongly
+ * consistent GetItem per key: a BatchGetItem may leave keys unprocessed, and a check that skips a
+ * key fails open.
  */
 export class DynamoDenylistStore implements DenylistStore {
   readonly #db: DynamoDBDocumentClient;
@@ -17,21 +19,22 @@ export class DynamoDenylistStore implements DenylistStore {
   }
 
   async findDenied(keys: string[]): Promise<string | undefined> {
-    const { Responses } = await this.#db.send(
-      new BatchGetCommand({
-        RequestItems: {
-          [this.#table]: {
-            Keys: [...new Set(keys)].map((pk) => ({ pk })),
+    const items = await Promise.all(
+      keys.map((pk) =>
+        this.#db.send(
+          new GetCommand({
+            TableName: this.#table,
+            Key: { pk },
             ConsistentRead: true,
             ProjectionExpression: 'pk, expiresAt',
-          },
-        },
-      }),
+          }),
+        ),
+      ),
     );
     const now = this.#clock.now();
-    const denied = (Responses?.[this.#table] ?? []).filter(
-      (item) => typeof item.expiresAt !== 'number' || item.expiresAt > now,
+    const denied = items.findIndex(
+      ({ Item }) => Item !== undefined && (typeof Item.expiresAt !== 'number' || Item.expiresAt > now),
     );
-    return keys.find((key) => denied.some((item) => item.pk === key));
+    return denied === -1 ? undefined : keys[denied];
   }
 }
