@@ -1,24 +1,31 @@
 /**
  * `npm start`: the whole product locally. Options: `--port N` (or PORT), `--param Name=Value`
- * (a template.yaml parameter override; repeatable).
+ * (a template.yaml parameter override) and `--secret Name=Value` (the value of a Secrets Manager
+ * secret the template resolves by name, e.g. the captcha secret); both repeatable.
  */
 import { parseArgs } from 'node:util';
 import { startLocalRuntime } from './runtime.ts';
 
 const { values } = parseArgs({
-  options: { port: { type: 'string' }, param: { type: 'string', multiple: true } },
+  options: {
+    port: { type: 'string' },
+    param: { type: 'string', multiple: true },
+    secret: { type: 'string', multiple: true },
+  },
 });
-const parameters = Object.fromEntries(
-  (values.param ?? []).map((pair) => {
-    const at = pair.indexOf('=');
-    if (at < 1) throw new Error(`--param takes Name=Value, got "${pair}"`);
-    return [pair.slice(0, at), pair.slice(at + 1)];
-  }),
-);
+const pairs = (flag: string, list: string[] = []) =>
+  Object.fromEntries(
+    list.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`--${flag} takes Name=Value, got "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 const started = Date.now();
 const runtime = await startLocalRuntime({
   port: Number(values.port ?? process.env.PORT ?? 3000),
-  parameters,
+  parameters: pairs('param', values.param),
+  secrets: pairs('secret', values.secret),
 });
 const { url } = runtime;
 

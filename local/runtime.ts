@@ -26,6 +26,8 @@ export type LocalRuntimeOptions = {
   host?: string;
   /** Parameter overrides for template.yaml, as `sam deploy --parameter-overrides` would give. */
   parameters?: Record<string, string>;
+  /** Values for secrets the template references by name (e.g. CaptchaSecretName's secret). */
+  secrets?: Record<string, string>;
   /** Reuse running emulators (tests share one DynamoDB Local); started here when absent. */
   dynamodbEndpoint?: string;
   sesEndpoint?: string;
@@ -74,7 +76,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     () => server.closeAllConnections(),
   );
 
-  const secrets: Record<string, string> = {};
+  const secrets: Record<string, string> = { ...options.secrets };
   const probe = new LocalTemplate(REPO_ROOT, { parameters: options.parameters });
   for (const [id] of probe.resourcesOfType('AWS::SecretsManager::Secret'))
     secrets[id] = randomBytes(48).toString('base64url');

@@ -13,7 +13,8 @@ export const handler = httpHandler(async ({ body }) => {
     throw new InvalidRequest('locale', 'must be a BCP 47 tag such as en-GB');
   }
   const view = await resendChallenge(challengeDeps, { challengeId, locale });
-  metrics.addDimension('channel', view.channel);
-  metrics.addMetric('ChallengeSent', 'Count', 1);
+  const sent = metrics.singleMetric();
+  sent.addDimension('channel', view.channel);
+  sent.addMetric('ChallengeSent', 'Count', 1);
   return { status: 202, body: view };
 });

@@ -15,7 +15,9 @@ export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
     channel: input.channel,
     locale: input.locale,
   });
-  metrics.addDimension('channel', view.channel);
-  metrics.addMetric('ChallengeSent', 'Count', 1);
+  // A single metric, so the channel dimension does not spill onto the invocation's other metrics.
+  const sent = metrics.singleMetric();
+  sent.addDimension('channel', view.channel);
+  sent.addMetric('ChallengeSent', 'Count', 1);
   return view;
 });

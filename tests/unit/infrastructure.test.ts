@@ -76,7 +76,9 @@ describe('infrastructure as code', () => {
     const holders = (variable: string) =>
       template
         .resourcesOfType('AWS::Serverless::Function')
-        .filter(([, fn]) => variable in (((fn.Properties?.Environment as { Variables?: object }) ?? {}).Variables ?? {}))
+        .filter(
+          ([, fn]) => variable in ((fn.Properties?.Environment as { Variables?: object })?.Variables ?? {}),
+        )
         .map(([id]) => id)
         .sort();
     expect(holders('CODE_PEPPER')).toEqual(['ResendFunction', 'SendChallengeFunction', 'VerifyFunction']);
