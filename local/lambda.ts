@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { isolatedEntryUrl } from './isolation.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalFunction } from './template.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -13,8 +14,12 @@ export class LocalLambda {
   readonly #functions: Map<string, LocalFunction>;
   readonly #handlers = new Map<string, Promise<Handler>>();
 
-  constructor(functions: LocalFunction[]) {
+  readonly #isolate: boolean;
+
+  /** `isolate` gives each function its own module instances, as separate Lambda sandboxes have. */
+  constructor(functions: LocalFunction[], options: { isolate?: boolean } = {}) {
     this.#functions = new Map(functions.map((fn) => [fn.id, fn]));
+    this.#isolate = options.isolate ?? false;
   }
 
   async invoke(functionId: string, event: unknown): Promise<unknown> {
@@ -32,11 +37,14 @@ export class LocalLambda {
   #load(fn: LocalFunction): Promise<Handler> {
     let handler = this.#handlers.get(fn.id);
     if (!handler) {
-      handler = import(pathToFileURL(fn.entryPoint).href).then((module: Record<string, unknown>) => {
-        const exported = module[fn.exportName];
-        if (typeof exported !== 'function') throw new Error(`${fn.entryPoint} exports no ${fn.exportName}`);
-        return exported as Handler;
-      });
+      const url = pathToFileURL(fn.entryPoint).href;
+      handler = import(this.#isolate ? isolatedEntryUrl(url, fn.id) : url).then(
+        (module: Record<string, unknown>) => {
+          const exported = module[fn.exportName];
+          if (typeof exported !== 'function') throw new Error(`${fn.entryPoint} exports no ${fn.exportName}`);
+          return exported as Handler;
+        },
+      );
       this.#handlers.set(fn.id, handler);
     }
     return handler;

@@ -26,6 +26,7 @@ const runtime = await startLocalRuntime({
   port: Number(values.port ?? process.env.PORT ?? 3000),
   parameters: pairs('param', values.param),
   secrets: pairs('secret', values.secret),
+  isolateFunctions: true,
 });
 const { url } = runtime;
 

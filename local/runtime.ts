@@ -31,6 +31,11 @@ export type LocalRuntimeOptions = {
   /** Reuse running emulators (tests share one DynamoDB Local); started here when absent. */
   dynamodbEndpoint?: string;
   sesEndpoint?: string;
+  /**
+   * One module instance per function, as on AWS (see isolation.ts). Needs Node's own loader, so
+   * `npm start` turns it on; under jest, whose module system replaces Node's, it stays off.
+   */
+  isolateFunctions?: boolean;
 };
 
 export type LocalRuntime = {
@@ -101,7 +106,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   delete process.env.AWS_PROFILE;
 
   await createTables(dynamodbEndpoint, template);
-  const lambda = new LocalLambda(template.functions());
+  const lambda = new LocalLambda(template.functions(), { isolate: options.isolateFunctions ?? false });
   await lambda.warm();
   const stepFunctions = new LocalStepFunctions(template.stateMachines(), lambda);
   const api = new LocalApiGateway(template.routes(), lambda, String(template.resolve({ Ref: 'StageName' })));

@@ -14,7 +14,14 @@ import { httpHandler } from '../_shared/handler.ts';
 import type { HttpResult } from '../_shared/http.ts';
 import { logger, metrics } from '../_shared/powertools.ts';
 import { sfn } from '../_shared/sfn.ts';
-import { onlyFields, optionalEnum, optionalString, requiredString } from '../_shared/validate.ts';
+import {
+  onlyFields,
+  optionalEnum,
+  optionalLocale,
+  optionalObject,
+  optionalString,
+  requiredString,
+} from '../_shared/validate.ts';
 import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
 
 const FIELDS = [
@@ -26,7 +33,6 @@ const FIELDS = [
   'redirectUri',
   'device',
 ] as const;
-const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /** POST /v1/auth/start: validates, then runs one Express workflow execution for the new challenge. */
 export const handler = httpHandler(async (request) => {
@@ -39,16 +45,9 @@ export const handler = httpHandler(async (request) => {
   if (optionalEnum(body, 'method', ['otp', 'magic_link']) === 'magic_link') {
     throw new InvalidRequest('method', 'magic_link is not enabled on this deployment');
   }
-  const locale = optionalString(body, 'locale', 35);
-  if (locale !== undefined && !LOCALE.test(locale))
-    throw new InvalidRequest('locale', 'must be a BCP 47 tag such as en-GB');
+  const locale = optionalLocale(body);
   optionalString(body, 'redirectUri', 2048);
-  if (
-    body.device !== undefined &&
-    (typeof body.device !== 'object' || body.device === null || Array.isArray(body.device))
-  ) {
-    throw new InvalidRequest('device', 'must be an object');
-  }
+  optionalObject(body, 'device');
 
   const input: ChallengeWorkflowInput = {
     challengeId: generateId(systemRandom, 'ch'),
