@@ -1,6 +1,6 @@
 /**
  * The developer's inbox: every message "sent" locally. SMS (and later WhatsApp) land here directly
- * from the local SNS endpoint; email is read from aws-ses-v2-local's store, incrementally, so the
+ * from the local SNS endpoint; email is read incrementally from aws-ses-v2-local's store, so the
  * listing stays fast with many thousands of messages.
  */
 import { normalizeIdentifier } from '@authkit/core';
@@ -15,7 +15,8 @@ export type OutboxMessage = {
   sentAt: string;
 };
 
-type SesStoredEmail = {
+/** An email as aws-ses-v2-local stores it (`at` in epoch seconds). */
+export type SesStoredEmail = {
   messageId: string;
   destination: { to: string[] };
   subject: string;
@@ -23,15 +24,42 @@ type SesStoredEmail = {
   at: number;
 };
 
+/** Where new emails come from: SES local's store in this process, or its HTTP API. */
+export interface EmailSource {
+  /** Emails stored since the last call, oldest first. */
+  newEmails(): Promise<SesStoredEmail[]>;
+}
+
+/** `GET /store?since=` has one-second granularity: the last second is re-read and deduplicated. */
+export class HttpEmailSource implements EmailSource {
+  readonly #endpoint: string;
+  readonly #seen = new Set<string>();
+  #since = 0;
+
+  constructor(endpoint: string) {
+    this.#endpoint = endpoint;
+  }
+
+  async newEmails(): Promise<SesStoredEmail[]> {
+    const response = await fetch(`${this.#endpoint}/store?since=${this.#since}`);
+    if (!response.ok) throw new Error(`aws-ses-v2-local answered ${response.status}`);
+    const { emails } = (await response.json()) as { emails: SesStoredEmail[] };
+    const fresh = emails.filter((email) => !this.#seen.has(email.messageId)).sort((a, b) => a.at - b.at);
+    for (const email of fresh) {
+      this.#seen.add(email.messageId);
+      this.#since = Math.max(this.#since, email.at);
+    }
+    return fresh;
+  }
+}
+
 export class Outbox {
   readonly #messages: OutboxMessage[] = [];
   readonly #byRecipient = new Map<string, OutboxMessage[]>();
-  readonly #seenEmails = new Set<string>();
-  readonly #sesEndpoint: string;
-  #sesSyncedUntil = 0;
+  readonly #emails: EmailSource;
 
-  constructor(sesEndpoint: string) {
-    this.#sesEndpoint = sesEndpoint;
+  constructor(emails: EmailSource) {
+    this.#emails = emails;
   }
 
   add(message: OutboxMessage): void {
@@ -44,27 +72,7 @@ export class Outbox {
 
   /** Newest first; `to` matches one recipient exactly, after normalisation. */
   async list(filter: { to?: string | undefined; limit?: number } = {}): Promise<OutboxMessage[]> {
-    await this.#syncEmail();
-    const source =
-      filter.to === undefined ? this.#messages : (this.#byRecipient.get(recipientKey(filter.to)) ?? []);
-    const limit = filter.limit ?? 100;
-    const newest: OutboxMessage[] = [];
-    for (let i = source.length - 1; i >= 0 && newest.length < limit; i--)
-      newest.push(source[i] as OutboxMessage);
-    return newest;
-  }
-
-  async #syncEmail(): Promise<void> {
-    // `since` has one-second granularity: re-read the last second and skip what was seen.
-    const response = await fetch(`${this.#sesEndpoint}/store?since=${this.#sesSyncedUntil}`);
-    if (!response.ok) throw new Error(`aws-ses-v2-local answered ${response.status}`);
-    const { emails } = (await response.json()) as { emails: SesStoredEmail[] };
-    const fresh = emails
-      .filter((email) => !this.#seenEmails.has(email.messageId))
-      .sort((a, b) => a.at - b.at);
-    for (const email of fresh) {
-      this.#seenEmails.add(email.messageId);
-      this.#sesSyncedUntil = Math.max(this.#sesSyncedUntil, email.at);
+    for (const email of await this.#emails.newEmails()) {
       for (const to of email.destination.to) {
         this.add({
           id: email.messageId,
@@ -77,6 +85,13 @@ export class Outbox {
         });
       }
     }
+    const source =
+      filter.to === undefined ? this.#messages : (this.#byRecipient.get(recipientKey(filter.to)) ?? []);
+    const limit = filter.limit ?? 100;
+    const newest: OutboxMessage[] = [];
+    for (let i = source.length - 1; i >= 0 && newest.length < limit; i--)
+      newest.push(source[i] as OutboxMessage);
+    return newest;
   }
 }
 

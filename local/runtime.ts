@@ -13,7 +13,7 @@ import { handleSns, handleStepFunctions } from './aws-endpoints.ts';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.ts';
 import { renderInbox } from './inbox-page.ts';
 import { LocalLambda } from './lambda.ts';
-import { Outbox } from './outbox.ts';
+import { HttpEmailSource, Outbox } from './outbox.ts';
 import { startSesLocal } from './ses-local.ts';
 import { LocalStepFunctions } from './step-functions.ts';
 import { LOCAL_REGION, LocalTemplate } from './template.ts';
@@ -101,6 +101,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${port}/_aws/sns`,
     // CloudWatch metrics have no local sink; EMF lines on stdout would only bury the logs.
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // Off Lambda the tracer is disabled, but the X-Ray SDK it loads would still install async hooks
+    // (cls-hooked) that tax every promise: ~27 % of the handlers' CPU (docs/performance.md).
+    AWS_XRAY_MANUAL_MODE: '1',
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
@@ -110,7 +113,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   await lambda.warm();
   const stepFunctions = new LocalStepFunctions(template.stateMachines(), lambda);
   const api = new LocalApiGateway(template.routes(), lambda, String(template.resolve({ Ref: 'StageName' })));
-  const outbox = new Outbox(sesEndpoint);
+  const outbox = new Outbox(ses?.emails ?? new HttpEmailSource(sesEndpoint));
 
   dispatch = async (request, response, body) => {
     const { pathname, searchParams } = new URL(request.url ?? '/', 'http://localhost');

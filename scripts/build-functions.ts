@@ -49,7 +49,7 @@ export type BuildResult = {
   oversized: FunctionBundle[];
 };
 
-type BuildProperties = Record<string, unknown>;
+export type BuildProperties = Record<string, unknown>;
 
 /**
  * The BuildProperties SAM's esbuild workflow (aws-lambda-builders `nodejs_npm_esbuild`) understands,
@@ -190,7 +190,12 @@ function makeRecipe(makefile: string, target: string, variables: Record<string, 
 function shellWords(line: string): string[] {
   const words: string[] = [];
   for (const match of line.matchAll(/(?:'[^']*'|"[^"]*"|[^\s'"]+)+/g)) {
-    words.push(match[0].replace(/'([^']*)'|"([^"]*)"/g, (_, single?: string, double?: string) => single ?? double ?? ''));
+    words.push(
+      match[0].replace(
+        /'([^']*)'|"([^"]*)"/g,
+        (_, single?: string, double?: string) => single ?? double ?? '',
+      ),
+    );
   }
   return words;
 }
@@ -215,12 +220,15 @@ async function buildLayer(
   }
   for (const line of recipe) {
     const mkdir = /^mkdir -p (.+)$/.exec(line);
-    if (mkdir) for (const dir of shellWords(mkdir[1] as string)) mkdirSync(resolve(layerRoot, dir), { recursive: true });
+    if (mkdir)
+      for (const dir of shellWords(mkdir[1] as string))
+        mkdirSync(resolve(layerRoot, dir), { recursive: true });
   }
   const args = words.slice(at + 1);
   for (const arg of args.filter((word) => word.startsWith('--outdir='))) {
     const outdir = resolve(layerRoot, arg.slice('--outdir='.length));
-    if (!outdir.startsWith(`${artifacts}/`)) throw new Error(`${contentUri}/Makefile writes outside ${artifacts}: ${arg}`);
+    if (!outdir.startsWith(`${artifacts}/`))
+      throw new Error(`${contentUri}/Makefile writes outside ${artifacts}: ${arg}`);
   }
   const binary = join(root, 'node_modules', 'esbuild', 'bin', 'esbuild');
   await promisify(execFile)(binary, [...args, '--log-level=warning'], { cwd: layerRoot });
@@ -245,7 +253,14 @@ function listFiles(dir: string): string[] {
   );
 }
 
-export async function buildFunctions(options: { root?: string; outDir?: string } = {}): Promise<BuildResult> {
+export type BuildOverrides = {
+  root?: string;
+  outDir?: string;
+  /** What-if builds (the benchmark's): adjust a function's BuildProperties before bundling. */
+  adjustProperties?: (id: string, properties: BuildProperties) => BuildProperties;
+};
+
+export async function buildFunctions(options: BuildOverrides = {}): Promise<BuildResult> {
   const root = options.root ?? REPO_ROOT;
   const outDir = options.outDir ?? join(root, 'dist');
   const template = new LocalTemplate(root);
@@ -260,7 +275,9 @@ export async function buildFunctions(options: { root?: string; outDir?: string }
       const metadata = (resource.Metadata ?? {}) as Record<string, unknown>;
       if (metadata.BuildMethod !== 'esbuild')
         throw new Error(`${id}: BuildMethod ${String(metadata.BuildMethod)} is not built here`);
-      return buildFunction(template, id, metadata, root, outDir);
+      const properties = (metadata.BuildProperties ?? {}) as BuildProperties;
+      const adjusted = options.adjustProperties?.(id, properties) ?? properties;
+      return buildFunction(template, id, { ...metadata, BuildProperties: adjusted }, root, outDir);
     }),
   );
   return {

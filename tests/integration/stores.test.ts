@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from '@jest/globals';
 import { generateId, generateToken, hashToken } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
@@ -26,7 +26,7 @@ describe('users', () => {
 });
 
 describe('sessions and refresh-token rotation', () => {
-  const open = async (now: number) => {
+  const open = async (now: number, lifetimeMs = 30 * DAY_MS) => {
     const sessionId = generateId(systemRandom, 'ses');
     const token = generateToken(systemRandom);
     const session = {
@@ -34,7 +34,7 @@ describe('sessions and refresh-token rotation', () => {
       userId: 'usr_1',
       identifierKey: 'email#ada@example.com',
       createdAt: now,
-      absoluteExpiresAt: now + 30 * DAY_MS,
+      absoluteExpiresAt: now + lifetimeMs,
     };
     await sessions.createSession(session, hashToken(token), now + 7 * DAY_MS);
     return { session, token };
@@ -85,6 +85,25 @@ describe('sessions and refresh-token rotation', () => {
     await expect(rotate(idle.token, generateToken(systemRandom), now + 8 * DAY_MS)).resolves.toEqual({
       outcome: 'invalid',
     });
+  });
+
+  it('refuses a session past its absolute lifetime, however recently it was refreshed', async () => {
+    const now = Date.now();
+    const { token } = await open(now, 60_000);
+    const next = generateToken(systemRandom);
+    await expect(rotate(token, next, now + 30_000)).resolves.toMatchObject({ outcome: 'rotated' });
+    await expect(rotate(next, generateToken(systemRandom), now + 61_000)).resolves.toEqual({
+      outcome: 'invalid',
+    });
+  });
+
+  it('writes no session item until the session is revoked (one write per sign-in)', async () => {
+    const now = Date.now();
+    const { session } = await open(now);
+    const marker = await db.send(
+      new GetCommand({ TableName: TABLES.sessions, Key: { pk: `session#${session.sessionId}` } }),
+    );
+    expect(marker.Item).toBeUndefined();
   });
 
   it('ends the session on logout', async () => {

@@ -1,8 +1,8 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { RotateResult, SessionRecord, SessionStore } from '../../ports.ts';
 import { cancellationReasons, ttlFor } from './conditional.ts';
@@ -11,9 +11,10 @@ import { cancellationReasons, ttlFor } from './conditional.ts';
 const PARALLEL_USE_GRACE_MS = 10_000;
 
 /**
- * Sessions (`session#<sid>`) and their refresh tokens (`refresh#<sha256>`) in one table. Rotation is
- * a transaction: the old token is retired, the session checked alive and the new token written, or
- * nothing happens.
+ * Refresh tokens (`refresh#<sha256>`), each carrying its session's fields, so that signing in
+ * writes one item. A session (token family) is revoked by a marker item `session#<sid>`, written only
+ * on logout or reuse. Rotation is one transaction: the old token retired, the family checked not
+ * revoked, the new token written — or nothing.
  */
 export class DynamoSessionStore implements SessionStore {
   readonly #db: DynamoDBDocumentClient;
@@ -30,28 +31,10 @@ export class DynamoSessionStore implements SessionStore {
     refreshExpiresAt: number,
   ): Promise<void> {
     await this.#db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.#table,
-              Item: {
-                pk: `session#${session.sessionId}`,
-                ...session,
-                revoked: false,
-                ttl: ttlFor(session.absoluteExpiresAt),
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: this.#table,
-              Item: this.#tokenItem(refreshTokenHash, session.sessionId, refreshExpiresAt),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-        ],
+      new PutCommand({
+        TableName: this.#table,
+        Item: tokenItem(refreshTokenHash, session, refreshExpiresAt),
+        ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
   }
@@ -64,9 +47,7 @@ export class DynamoSessionStore implements SessionStore {
   }): Promise<RotateResult> {
     const token = await this.#get(`refresh#${input.oldTokenHash}`);
     if (!token) return { outcome: 'invalid' };
-    const session = await this.#get(`session#${token.sessionId as string}`);
-    if (!session) return { outcome: 'invalid' };
-    const absoluteExpiresAt = session.absoluteExpiresAt as number;
+    const session = toSession(token);
     try {
       await this.#db.send(
         new TransactWriteCommand({
@@ -74,9 +55,9 @@ export class DynamoSessionStore implements SessionStore {
             {
               Update: {
                 TableName: this.#table,
-                Key: { pk: `refresh#${input.oldTokenHash}` },
+                Key: { pk: token.pk },
                 UpdateExpression: 'SET #status = :rotated, rotatedAt = :now',
-                ConditionExpression: '#status = :active AND expiresAt > :now',
+                ConditionExpression: '#status = :active AND expiresAt > :now AND absoluteExpiresAt > :now',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: { ':rotated': 'rotated', ':active': 'active', ':now': input.now },
                 ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -85,18 +66,17 @@ export class DynamoSessionStore implements SessionStore {
             {
               ConditionCheck: {
                 TableName: this.#table,
-                Key: { pk: session.pk },
-                ConditionExpression: 'revoked = :false AND absoluteExpiresAt > :now',
-                ExpressionAttributeValues: { ':false': false, ':now': input.now },
+                Key: { pk: `session#${session.sessionId}` },
+                ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
             {
               Put: {
                 TableName: this.#table,
-                Item: this.#tokenItem(
+                Item: tokenItem(
                   input.newTokenHash,
-                  token.sessionId as string,
-                  Math.min(input.now + input.idleSeconds * 1000, absoluteExpiresAt),
+                  session,
+                  Math.min(input.now + input.idleSeconds * 1000, session.absoluteExpiresAt),
                 ),
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
@@ -109,34 +89,28 @@ export class DynamoSessionStore implements SessionStore {
       const rotatedAt = oldToken?.old?.rotatedAt;
       if (oldToken?.code === 'ConditionalCheckFailed' && typeof rotatedAt === 'number') {
         if (input.now - rotatedAt > PARALLEL_USE_GRACE_MS) {
-          await this.#revoke(session.pk as string, input.now);
+          await this.#revoke(session, input.now);
           return { outcome: 'reused' };
         }
       }
       return { outcome: 'invalid' };
     }
-    return { outcome: 'rotated', session: toSession(session) };
+    return { outcome: 'rotated', session };
   }
 
   async revokeByRefreshToken(tokenHash: string, now: number): Promise<void> {
     const token = await this.#get(`refresh#${tokenHash}`);
-    if (token) await this.#revoke(`session#${token.sessionId as string}`, now);
+    if (token) await this.#revoke(toSession(token), now);
   }
 
-  async #revoke(sessionKey: string, now: number): Promise<void> {
-    await this.#db
-      .send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: sessionKey },
-          UpdateExpression: 'SET revoked = :true, revokedAt = if_not_exists(revokedAt, :now)',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':true': true, ':now': now },
-        }),
-      )
-      .catch((error: unknown) => {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-      });
+  /** Idempotent: a second revocation rewrites the same marker. */
+  async #revoke(session: SessionRecord, now: number): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { pk: `session#${session.sessionId}`, revokedAt: now, ttl: ttlFor(session.absoluteExpiresAt) },
+      }),
+    );
   }
 
   async #get(pk: string): Promise<Record<string, unknown> | undefined> {
@@ -145,10 +119,16 @@ export class DynamoSessionStore implements SessionStore {
     );
     return Item;
   }
+}
 
-  #tokenItem(hash: string, sessionId: string, expiresAt: number): Record<string, unknown> {
-    return { pk: `refresh#${hash}`, sessionId, status: 'active', expiresAt, ttl: ttlFor(expiresAt) };
-  }
+function tokenItem(hash: string, session: SessionRecord, expiresAt: number): Record<string, unknown> {
+  return {
+    pk: `refresh#${hash}`,
+    ...session,
+    status: 'active',
+    expiresAt,
+    ttl: ttlFor(session.absoluteExpiresAt),
+  };
 }
 
 function toSession(item: Record<string, unknown>): SessionRecord {
