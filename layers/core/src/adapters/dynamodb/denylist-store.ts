@@ -1,11 +1,13 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock, DenylistStore } from '../../ports.ts';
+
+const MAX_ROUNDS = 3;
 
 /**
  * Denied identifiers and domains, keyed like `email#a@b.com` or `domain#b.com`. An entry with an
  * `expiresAt` (epoch ms) is a temporary block; TTL may lag days, so the clock decides. One strongly
- * consistent GetItem per key: a BatchGetItem may leave keys unprocessed, and a check that skips a
- * key fails open.
+ * consistent BatchGetItem for all keys; keys DynamoDB leaves unprocessed are asked again, and if
+ * any stay unanswered the check fails rather than passing a key it never read.
  */
 export class DynamoDenylistStore implements DenylistStore {
   readonly #db: DynamoDBDocumentClient;
@@ -19,22 +21,27 @@ export class DynamoDenylistStore implements DenylistStore {
   }
 
   async findDenied(keys: string[]): Promise<string | undefined> {
-    const items = await Promise.all(
-      keys.map((pk) =>
-        this.#db.send(
-          new GetCommand({
-            TableName: this.#table,
-            Key: { pk },
-            ConsistentRead: true,
-            ProjectionExpression: 'pk, expiresAt',
-          }),
-        ),
-      ),
-    );
+    const found: Record<string, unknown>[] = [];
+    let pending = [...new Set(keys)].map((pk) => ({ pk }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === MAX_ROUNDS)
+        throw new Error(`DynamoDB left ${pending.length} denylist key(s) unprocessed`);
+      const { Responses, UnprocessedKeys } = await this.#db.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [this.#table]: { Keys: pending, ConsistentRead: true, ProjectionExpression: 'pk, expiresAt' },
+          },
+        }),
+      );
+      found.push(...(Responses?.[this.#table] ?? []));
+      pending = (UnprocessedKeys?.[this.#table]?.Keys ?? []) as { pk: string }[];
+    }
     const now = this.#clock.now();
-    const denied = items.findIndex(
-      ({ Item }) => Item !== undefined && (typeof Item.expiresAt !== 'number' || Item.expiresAt > now),
+    const denied = new Set(
+      found
+        .filter((item) => typeof item.expiresAt !== 'number' || item.expiresAt > now)
+        .map((item) => item.pk),
     );
-    return denied === -1 ? undefined : keys[denied];
+    return keys.find((key) => denied.has(key));
   }
 }
