@@ -111,8 +111,9 @@ function taskHandlers(sm: LocalStateMachine, lambda: TaskInvoker): Record<string
 
 async function invokeTask(lambda: TaskInvoker, functionId: string, input: unknown): Promise<unknown> {
   try {
-    // A JSON round trip, as over the wire: the handler must not share objects with the runner.
-    return JSON.parse(JSON.stringify((await lambda.invoke(functionId, structuredClone(input))) ?? null));
+    // JSON both ways, as over the wire: the handler and the runner never share objects.
+    const wire = (value: unknown) => JSON.parse(JSON.stringify(value ?? null));
+    return wire(await lambda.invoke(functionId, wire(input)));
   } catch (error) {
     throw new LambdaTaskError(error);
   }

@@ -27,6 +27,8 @@ export function httpHandler(route: (request: HttpRequest) => Promise<HttpResult>
     .use(logMetrics(metrics))
     .handler(async (event) => {
       const requestId = requestIdOf(event);
+      // The id the client sees in x-request-id, on every log line of the request.
+      logger.setCorrelationId(requestId);
       try {
         const result = await route(parseRequest(event));
         metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, 'Count', 1);

@@ -75,6 +75,7 @@ describe('npm start', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const refused = output.split('\n').filter((line) => line.includes('"request refused"'));
     expect(refused.at(-1)).toContain('"function_name":"StartFunction"');
+    expect(refused.at(-1)).toMatch(/"correlation_id":"[0-9a-f-]{36}"/);
   });
 
   it('stops cleanly on SIGTERM', async () => {
