@@ -55,10 +55,8 @@ export async function issueChallenge(
   deps: ChallengeDeps,
   input: { challengeId: string; identifier: Identifier; channel: Channel; locale?: string | undefined },
 ): Promise<ChallengeView> {
-  const { config, clock, random } = deps;
-  const now = clock.now();
-  const code = generateCode(random, config.code.length);
-  const codeHash = hashCode(config.code.pepper, input.challengeId, code);
+  const { config } = deps;
+  const { now, code, codeHash, expiresAt } = freshCode(deps, input.challengeId);
   const claim = await deps.store.claimFirstSend({
     challengeId: input.challengeId,
     identifierKey: identifierKey(input.identifier),
@@ -71,7 +69,7 @@ export async function issueChallenge(
     sends: 1,
     createdAt: now,
     lastSentAt: now,
-    expiresAt: now + config.code.ttlSeconds * 1000,
+    expiresAt,
   });
   if (claim.outcome === 'claimed') await deliver(deps, claim.record, code, input.locale);
   if (claim.outcome === 'claimed' || claim.outcome === 'already-claimed') {
@@ -85,15 +83,13 @@ export async function resendChallenge(
   deps: ChallengeDeps,
   input: { challengeId: string; locale?: string | undefined },
 ): Promise<ChallengeView> {
-  const { config, clock, random } = deps;
-  const now = clock.now();
-  const code = generateCode(random, config.code.length);
-  const codeHash = hashCode(config.code.pepper, input.challengeId, code);
+  const { config } = deps;
+  const { now, code, codeHash, expiresAt } = freshCode(deps, input.challengeId);
   const claim = await deps.store.claimResend({
     challengeId: input.challengeId,
     codeHash,
     now,
-    expiresAt: now + config.code.ttlSeconds * 1000,
+    expiresAt,
     cooldownMs: config.code.resendCooldownSeconds * 1000,
     maxSends: config.code.maxSends,
     maxAttempts: config.code.maxAttempts,
@@ -109,6 +105,19 @@ export async function resendChallenge(
     default:
       throw new ChallengeClosed();
   }
+}
+
+/** A new code for the challenge, its HMAC, and the lifetime it gets from now. */
+function freshCode(deps: ChallengeDeps, challengeId: string) {
+  const { config } = deps;
+  const now = deps.clock.now();
+  const code = generateCode(deps.random, config.code.length);
+  return {
+    now,
+    code,
+    codeHash: hashCode(config.code.pepper, challengeId, code),
+    expiresAt: now + config.code.ttlSeconds * 1000,
+  };
 }
 
 async function deliver(
