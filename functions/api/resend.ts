@@ -1,15 +1,32 @@
-import { resendChallenge } from '@authkit/core';
+import { enforceRateLimits, resendChallenge, screenIdentifier, systemClock } from '@authkit/core';
+import { DynamoCounterStore, DynamoDenylistStore } from '@authkit/core/adapters';
+import { config } from '../_shared/config.ts';
 import { challengeDeps } from '../_shared/delivery.ts';
+import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import { metrics } from '../_shared/powertools.ts';
 import { onlyFields, optionalLocale, requiredString } from '../_shared/validate.ts';
 
-/** POST /v1/auth/resend: a fresh code for an open challenge, after the cool-down and within the send cap. */
-export const handler = httpHandler(async ({ body }) => {
+const counters = new DynamoCounterStore(db, config.tables.counters);
+const denylist = new DynamoDenylistStore(db, config.tables.denylist, systemClock);
+
+/**
+ * POST /v1/auth/resend: a fresh code for an open challenge, after the cool-down and within the send
+ * cap. A resend is a send: it spends the identifier's and the IP's budget and meets the denylist, as
+ * the workflow's screening steps do for a start.
+ */
+export const handler = httpHandler(async ({ body, sourceIp }) => {
   onlyFields(body, ['challengeId', 'locale']);
   const view = await resendChallenge(challengeDeps, {
     challengeId: requiredString(body, 'challengeId', 64),
     locale: optionalLocale(body),
+    screen: async (identifier) => {
+      await enforceRateLimits(
+        { counters, config: config.rateLimit },
+        { identifier, sourceIp, now: systemClock.now() },
+      );
+      await screenIdentifier({ denylist }, identifier);
+    },
   });
   const sent = metrics.singleMetric();
   sent.addDimension('channel', view.channel);

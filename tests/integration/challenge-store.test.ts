@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   type ChallengeDeps,
@@ -8,14 +8,16 @@ import {
 } from '../../layers/core/src/challenge.ts';
 import {
   ChallengeClosed,
+  IdentifierRejected,
   InvalidCode,
   ProviderUnavailable,
   RateLimited,
 } from '../../layers/core/src/errors.ts';
-import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
+import { type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
+import { enforceRateLimits, screenIdentifier } from '../../layers/core/src/screening.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
-import { challengeDeps, ManualClock, TABLES } from '../support/core-fixtures.ts';
+import { challengeDeps, ManualClock, stores, TABLES } from '../support/core-fixtures.ts';
 import { codeIn, documentClient, emailsTo, uniqueEmail } from '../support/stack.ts';
 
 describe('one-time-code challenges in DynamoDB Local', () => {
@@ -162,6 +164,50 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       );
       expect(outcomes(results)).toEqual({ succeeded: 1, failed: 9 });
       expect(await emailsTo(email)).toHaveLength(2);
+    });
+
+    it('spends the identifier budget like a send, and refuses once it is spent, keeping the old code', async () => {
+      const { counters } = stores();
+      const screen = (identifier: Identifier) =>
+        enforceRateLimits(
+          { counters, config: { perIdentifier: 2, perIp: 1000, windowSeconds: 3600 } },
+          { identifier, sourceIp: undefined, now: clock.now() },
+        );
+      await issue();
+      clock.advance(30);
+      await resendChallenge(deps, { challengeId, screen });
+      clock.advance(30);
+      await resendChallenge(deps, { challengeId, screen });
+      clock.advance(30);
+      const refused = await resendChallenge(deps, { challengeId, screen }).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(RateLimited);
+      expect(await emailsTo(email)).toHaveLength(3);
+      await expect(verify(await latestCode())).resolves.toBeDefined();
+    });
+
+    it('refuses a denylisted identifier before anything is claimed or sent', async () => {
+      const { denylist } = stores();
+      await issue();
+      const code = await latestCode();
+      await documentClient().send(
+        new PutCommand({ TableName: TABLES.denylist, Item: { pk: `email#${email}` } }),
+      );
+      clock.advance(30);
+      const screen = (identifier: Identifier) => screenIdentifier({ denylist: denylist(clock) }, identifier);
+      await expect(resendChallenge(deps, { challengeId, screen })).rejects.toBeInstanceOf(IdentifierRejected);
+      expect(await emailsTo(email)).toHaveLength(1);
+      expect((await stored())?.sends).toBe(1);
+      await expect(verify(code)).resolves.toBeDefined();
+    });
+
+    it('does not spend the budget while the cool-down refuses anyway', async () => {
+      let screened = 0;
+      await issue();
+      const screen = async () => {
+        screened++;
+      };
+      await expect(resendChallenge(deps, { challengeId, screen })).rejects.toBeInstanceOf(RateLimited);
+      expect(screened).toBe(0);
     });
 
     it('refuses used, locked and unknown challenges', async () => {

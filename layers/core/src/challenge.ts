@@ -78,13 +78,26 @@ export async function issueChallenge(
   throw new ChallengeClosed();
 }
 
-/** A new code for an open challenge: it replaces the old one; attempts already made still count. */
+/**
+ * A new code for an open challenge: it replaces the old one; attempts already made still count.
+ * `screen` runs the deployment's checks on the identifier (rate limits, denylist) before anything
+ * is claimed or sent; a resend is a send, and counts like one.
+ */
 export async function resendChallenge(
   deps: ChallengeDeps,
-  input: { challengeId: string; locale?: string | undefined },
+  input: {
+    challengeId: string;
+    locale?: string | undefined;
+    screen?: (identifier: Identifier) => Promise<void>;
+  },
 ): Promise<ChallengeView> {
   const { config } = deps;
   const { now, code, codeHash, expiresAt } = freshCode(deps, input.challengeId);
+  // Refusing early only saves work (and the identifier's budget); the conditional write decides.
+  const current = await deps.store.find(input.challengeId);
+  const early = resendRefusal(current, now, config.code);
+  if (early || !current) throw early ?? new ChallengeClosed();
+  await input.screen?.(normalizeIdentifier(current.destination));
   const claim = await deps.store.claimResend({
     challengeId: input.challengeId,
     codeHash,
@@ -94,17 +107,28 @@ export async function resendChallenge(
     maxSends: config.code.maxSends,
     maxAttempts: config.code.maxAttempts,
   });
-  switch (claim.outcome) {
-    case 'claimed':
-      await deliver(deps, claim.record, code, input.locale);
-      return viewOf(claim.record, config.code.resendCooldownSeconds);
-    case 'cooling-down':
-      throw new RateLimited(claim.retryAfterMs / 1000, 'A code was sent moments ago');
-    case 'send-cap-reached':
-      throw new RateLimited(claim.retryAfterMs / 1000, 'No more codes can be sent for this challenge');
-    default:
-      throw new ChallengeClosed();
+  if (claim.outcome === 'refused')
+    throw resendRefusal(claim.record, now, config.code) ?? new ChallengeClosed();
+  await deliver(deps, claim.record, code, input.locale);
+  return viewOf(claim.record, config.code.resendCooldownSeconds);
+}
+
+/** Why a challenge cannot be resent now, in the terms of the HTTP contract; undefined if it can. */
+export function resendRefusal(
+  record: ChallengeRecord | undefined,
+  now: number,
+  limits: Config['code'],
+): ChallengeClosed | RateLimited | undefined {
+  if (!record) return new ChallengeClosed();
+  if (record.status !== 'pending' || record.expiresAt <= now || record.attempts >= limits.maxAttempts) {
+    return new ChallengeClosed();
   }
+  if (record.sends >= limits.maxSends) {
+    return new RateLimited((record.expiresAt - now) / 1000, 'No more codes can be sent for this challenge');
+  }
+  const cooledDownAt = record.lastSentAt + limits.resendCooldownSeconds * 1000;
+  if (cooledDownAt > now) return new RateLimited((cooledDownAt - now) / 1000, 'A code was sent moments ago');
+  return undefined;
 }
 
 /** A new code for the challenge, its HMAC, and the lifetime it gets from now. */

@@ -35,14 +35,19 @@ export type ClaimSendResult =
   | { outcome: 'claimed'; record: ChallengeRecord }
   /** This send number was claimed before: a retried step. Nothing may be sent again. */
   | { outcome: 'already-claimed'; record: ChallengeRecord }
-  | { outcome: 'cooling-down'; retryAfterMs: number }
-  | { outcome: 'send-cap-reached'; retryAfterMs: number }
   /** Unknown, expired, used or locked. */
   | { outcome: 'closed' };
+
+export type ResendClaim =
+  | { outcome: 'claimed'; record: ChallengeRecord }
+  /** A limit refused it; `record` is the challenge as it stood, if it exists. */
+  | { outcome: 'refused'; record: ChallengeRecord | undefined };
 
 export interface ChallengeStore {
   /** Creates the challenge with send number 1, unless it already exists. */
   claimFirstSend(record: ChallengeRecord): Promise<ClaimSendResult>;
+  /** The challenge as it stands (strongly consistent), for checks that only save work. */
+  find(challengeId: string): Promise<ChallengeRecord | undefined>;
   /** Replaces the code and counts a send if the cool-down, send cap and attempt limit allow it. */
   claimResend(input: {
     challengeId: string;
@@ -52,7 +57,7 @@ export interface ChallengeStore {
     cooldownMs: number;
     maxSends: number;
     maxAttempts: number;
-  }): Promise<ClaimSendResult>;
+  }): Promise<ResendClaim>;
   /**
    * Gives a send back after the provider failed, if the challenge still holds `codeHash`: the send
    * stops counting and the undelivered code stops working.

@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChallengeRecord, ChallengeStore, ClaimSendResult } from '../../ports.ts';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ChallengeRecord, ChallengeStore, ClaimSendResult, ResendClaim } from '../../ports.ts';
 import { ifConditionHolds, ttlFor } from './conditional.ts';
 
 const RELEASED = '-';
@@ -51,7 +51,14 @@ export class DynamoChallengeStore implements ChallengeStore {
     return { outcome: 'already-claimed', record: toRecord(result.old) };
   }
 
-  async claimResend(input: Parameters<ChallengeStore['claimResend']>[0]): Promise<ClaimSendResult> {
+  async find(challengeId: string): Promise<ChallengeRecord | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: challengeId }, ConsistentRead: true }),
+    );
+    return Item ? toRecord(Item) : undefined;
+  }
+
+  async claimResend(input: Parameters<ChallengeStore['claimResend']>[0]): Promise<ResendClaim> {
     const result = await ifConditionHolds(() =>
       this.#db.send(
         new UpdateCommand({
@@ -80,14 +87,7 @@ export class DynamoChallengeStore implements ChallengeStore {
       ),
     );
     if (result.ok) return { outcome: 'claimed', record: toRecord(result.value.Attributes) };
-    if (!result.old) return { outcome: 'closed' };
-    const old = toRecord(result.old);
-    if (old.status !== 'pending' || old.expiresAt <= input.now || old.attempts >= input.maxAttempts) {
-      return { outcome: 'closed' };
-    }
-    if (old.sends >= input.maxSends)
-      return { outcome: 'send-cap-reached', retryAfterMs: old.expiresAt - input.now };
-    return { outcome: 'cooling-down', retryAfterMs: old.lastSentAt + input.cooldownMs - input.now };
+    return { outcome: 'refused', record: result.old ? toRecord(result.old) : undefined };
   }
 
   async releaseSend(challengeId: string, codeHash: string): Promise<void> {
