@@ -13,6 +13,8 @@ import { round, type Summary, summarize } from './lib/stats.ts';
 
 export const BENCH_PARAMETERS = {
   RateLimitPerIp: '1000000',
+  RateLimitPerNetwork: '1000000',
+  RateLimitGlobal: '100000000',
   RateLimitPerIdentifier: '1000',
   LogLevel: 'ERROR',
 };

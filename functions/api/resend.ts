@@ -25,7 +25,7 @@ export const handler = httpHandler(async ({ body, sourceIp }) => {
         { counters, config: config.rateLimit },
         { identifier, sourceIp, now: systemClock.now() },
       );
-      await screenIdentifier({ denylist }, identifier);
+      await screenIdentifier({ denylist, smsCountries: config.sms.allowedCountries }, identifier);
     },
   });
   const sent = metrics.singleMetric();

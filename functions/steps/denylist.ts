@@ -9,6 +9,9 @@ const denylist = new DynamoDenylistStore(db, config.tables.denylist, systemClock
 
 /** CheckDenylist: throws IdentifierRejected for denied identifiers, domains, disposable mail and premium numbers. */
 export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
-  await screenIdentifier({ denylist }, normalizeIdentifier(input.identifier));
+  await screenIdentifier(
+    { denylist, smsCountries: config.sms.allowedCountries },
+    normalizeIdentifier(input.identifier),
+  );
   return {};
 });

@@ -14,7 +14,8 @@ import {
   RateLimited,
 } from '../../layers/core/src/errors.ts';
 import { type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
-import { enforceRateLimits, screenIdentifier } from '../../layers/core/src/screening.ts';
+import { enforceRateLimits } from '../../layers/core/src/rate-limits.ts';
+import { screenIdentifier } from '../../layers/core/src/screening.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { challengeDeps, ManualClock, stores, TABLES } from '../support/core-fixtures.ts';
@@ -170,7 +171,18 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       const { counters } = stores();
       const screen = (identifier: Identifier) =>
         enforceRateLimits(
-          { counters, config: { perIdentifier: 2, perIp: 1000, windowSeconds: 3600 } },
+          {
+            counters,
+            config: {
+              windowSeconds: 3600,
+              perIdentifier: 2,
+              perIp: 1e6,
+              perNetwork: 1e6,
+              perPhonePrefix: 1e6,
+              perCountry: 1e6,
+              global: 1e9,
+            },
+          },
           { identifier, sourceIp: undefined, now: clock.now() },
         );
       await issue();
@@ -193,7 +205,8 @@ describe('one-time-code challenges in DynamoDB Local', () => {
         new PutCommand({ TableName: TABLES.denylist, Item: { pk: `email#${email}` } }),
       );
       clock.advance(30);
-      const screen = (identifier: Identifier) => screenIdentifier({ denylist: denylist(clock) }, identifier);
+      const screen = (identifier: Identifier) =>
+        screenIdentifier({ denylist: denylist(clock), smsCountries: new Set(['US']) }, identifier);
       await expect(resendChallenge(deps, { challengeId, screen })).rejects.toBeInstanceOf(IdentifierRejected);
       expect(await emailsTo(email)).toHaveLength(1);
       expect((await stored())?.sends).toBe(1);

@@ -117,22 +117,46 @@ describe('sessions and refresh-token rotation', () => {
 });
 
 describe('rate-limit counters', () => {
+  const only = (limit: number) => [{ name: 'n', limit }];
+
   it('allows exactly the limit out of 30 parallel hits in one window', async () => {
     const key = `id#${uniqueEmail('counter')}`;
     const now = Date.now();
-    const hits = await Promise.all(Array.from({ length: 30 }, () => counters.hit(key, 10, 3600, now)));
+    const hits = await Promise.all(Array.from({ length: 30 }, () => counters.hit(key, only(10), 3600, now)));
     expect(hits.filter((hit) => hit.allowed)).toHaveLength(10);
     const denied = hits.find((hit) => !hit.allowed);
     expect(denied?.retryAfterMs).toBeGreaterThan(0);
     expect(denied?.retryAfterMs).toBeLessThanOrEqual(3_600_000);
   });
 
+  it('holds a network total and each IP in it to their limits with one write, under concurrency', async () => {
+    const key = `net#${uniqueEmail('net')}`;
+    const now = Date.now();
+    const hitFrom = (ip: string) =>
+      counters.hit(
+        key,
+        [
+          { name: 'n', limit: 12 },
+          { name: `ip_${ip}`, limit: 5 },
+        ],
+        3600,
+        now,
+      );
+    const ips = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
+    const hits = await Promise.all(
+      ips.flatMap((ip) => Array.from({ length: 10 }, () => hitFrom(ip).then((hit) => ({ ip, hit })))),
+    );
+    const allowed = hits.filter(({ hit }) => hit.allowed);
+    expect(allowed).toHaveLength(12);
+    for (const ip of ips) expect(allowed.filter((a) => a.ip === ip).length).toBeLessThanOrEqual(5);
+  });
+
   it('starts afresh in the next window', async () => {
     const key = `id#${uniqueEmail('counter')}`;
     const start = Math.floor(Date.now() / 60_000) * 60_000;
-    await counters.hit(key, 1, 60, start);
-    await expect(counters.hit(key, 1, 60, start + 1)).resolves.toMatchObject({ allowed: false });
-    await expect(counters.hit(key, 1, 60, start + 60_000)).resolves.toMatchObject({ allowed: true });
+    await counters.hit(key, only(1), 60, start);
+    await expect(counters.hit(key, only(1), 60, start + 1)).resolves.toMatchObject({ allowed: false });
+    await expect(counters.hit(key, only(1), 60, start + 60_000)).resolves.toMatchObject({ allowed: true });
   });
 });
 

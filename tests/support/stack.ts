@@ -24,8 +24,13 @@ export const TEST_SECRETS = {
   SigningKeySecret: 'test-seed-'.padEnd(48, 's'),
 };
 
-/** Tests share one IP (loopback) and run many sign-ins: the per-IP budget is raised, nothing else. */
-export const TEST_PARAMETERS = { RateLimitPerIp: '1000000', LogLevel: 'ERROR' };
+/** Tests share one IP (loopback) and run many sign-ins: the IP, network and global budgets are raised. */
+export const TEST_PARAMETERS = {
+  RateLimitPerIp: '1000000',
+  RateLimitPerNetwork: '1000000',
+  RateLimitGlobal: '100000000',
+  LogLevel: 'ERROR',
+};
 
 /**
  * Sets the functions' environment as template.yaml defines it and returns the template. Handler

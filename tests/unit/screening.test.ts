@@ -1,22 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { Config } from '../../layers/core/src/config.ts';
-import {
-  CaptchaInvalid,
-  CaptchaRequired,
-  IdentifierRejected,
-  RateLimited,
-} from '../../layers/core/src/errors.ts';
+import { CaptchaInvalid, CaptchaRequired, IdentifierRejected } from '../../layers/core/src/errors.ts';
 import { type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
-import type {
-  CaptchaVerifier,
-  CounterHit,
-  CounterStore,
-  DenylistStore,
-} from '../../layers/core/src/ports.ts';
-import { checkCaptcha, enforceRateLimits, screenIdentifier } from '../../layers/core/src/screening.ts';
+import type { CaptchaVerifier, DenylistStore } from '../../layers/core/src/ports.ts';
+import { checkCaptcha, screenIdentifier } from '../../layers/core/src/screening.ts';
 
-const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 const ADA = normalizeIdentifier('ada@example.com');
 const US_PHONE = normalizeIdentifier('+14155550123');
 const UK_PREMIUM_RATE = '+449098790123';
@@ -37,24 +25,6 @@ class InMemoryDenylist implements DenylistStore {
   }
 }
 
-/** Fixed-window counters; a key can be pre-loaded as exhausted with its own retry-after. */
-class InMemoryCounters implements CounterStore {
-  readonly counts = new Map<string, number>();
-  readonly #exhausted: Record<string, number>;
-  constructor(exhausted: Record<string, number> = {}) {
-    this.#exhausted = exhausted;
-  }
-  async hit(key: string, limit: number, windowSeconds: number, now: number): Promise<CounterHit> {
-    const retryAfterMs = this.#exhausted[key];
-    if (retryAfterMs !== undefined) return { allowed: false, retryAfterMs };
-    const count = this.counts.get(key) ?? 0;
-    const windowEnd = (Math.floor(now / (windowSeconds * 1000)) + 1) * windowSeconds * 1000;
-    if (count >= limit) return { allowed: false, retryAfterMs: windowEnd - now };
-    this.counts.set(key, count + 1);
-    return { allowed: true, retryAfterMs: 0 };
-  }
-}
-
 function captchaVerifier(accepts: boolean): CaptchaVerifier & { calls: Array<[string, string | undefined]> } {
   const calls: Array<[string, string | undefined]> = [];
   return {
@@ -66,7 +36,8 @@ function captchaVerifier(accepts: boolean): CaptchaVerifier & { calls: Array<[st
   };
 }
 
-const RATE_LIMITS: Config['rateLimit'] = { windowSeconds: 3600, perIdentifier: 3, perIp: 5 };
+/** Countries SMS may go to in these specs (the operator's allow-list). */
+const ALLOWED = new Set(['US', 'GB', 'DE']);
 
 describe('screenIdentifier', () => {
   describe('disposable email domains', () => {
@@ -77,7 +48,7 @@ describe('screenIdentifier', () => {
         const denylist = new InMemoryDenylist();
 
         // Act
-        const act = screenIdentifier({ denylist }, normalizeIdentifier(raw));
+        const act = screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier(raw));
 
         // Assess
         await expect(act).rejects.toBeInstanceOf(IdentifierRejected);
@@ -92,7 +63,9 @@ describe('screenIdentifier', () => {
       const denylist = new InMemoryDenylist(['email#ada@example.com']);
 
       // Act & Assess
-      await expect(screenIdentifier({ denylist }, ADA)).rejects.toBeInstanceOf(IdentifierRejected);
+      await expect(screenIdentifier({ denylist, smsCountries: ALLOWED }, ADA)).rejects.toBeInstanceOf(
+        IdentifierRejected,
+      );
     });
 
     it("rejects every address on a denylisted domain ('domain#' entry)", async () => {
@@ -101,7 +74,7 @@ describe('screenIdentifier', () => {
 
       // Act & Assess
       await expect(
-        screenIdentifier({ denylist }, normalizeIdentifier('grace@example.com')),
+        screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier('grace@example.com')),
       ).rejects.toBeInstanceOf(IdentifierRejected);
     });
 
@@ -110,7 +83,9 @@ describe('screenIdentifier', () => {
       const denylist = new InMemoryDenylist(['phone#+14155550123']);
 
       // Act & Assess
-      await expect(screenIdentifier({ denylist }, US_PHONE)).rejects.toBeInstanceOf(IdentifierRejected);
+      await expect(screenIdentifier({ denylist, smsCountries: ALLOWED }, US_PHONE)).rejects.toBeInstanceOf(
+        IdentifierRejected,
+      );
     });
 
     it('asks about the identifier and its domain', async () => {
@@ -118,7 +93,7 @@ describe('screenIdentifier', () => {
       const denylist = new InMemoryDenylist();
 
       // Act
-      await screenIdentifier({ denylist }, ADA);
+      await screenIdentifier({ denylist, smsCountries: ALLOWED }, ADA);
 
       // Assess
       expect(denylist.lookups).toEqual([['email#ada@example.com', 'domain#example.com']]);
@@ -149,7 +124,7 @@ describe('screenIdentifier', () => {
       const denylist = new InMemoryDenylist();
 
       // Act
-      const act = screenIdentifier({ denylist }, normalizeIdentifier(raw));
+      const act = screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier(raw));
 
       // Assess
       await expect(act).rejects.toBeInstanceOf(IdentifierRejected);
@@ -167,9 +142,9 @@ describe('screenIdentifier', () => {
       };
 
       // Act & Assess
-      await expect(screenIdentifier({ denylist: new InMemoryDenylist() }, shared)).rejects.toBeInstanceOf(
-        IdentifierRejected,
-      );
+      await expect(
+        screenIdentifier({ denylist: new InMemoryDenylist(), smsCountries: ALLOWED }, shared),
+      ).rejects.toBeInstanceOf(IdentifierRejected);
     });
   });
 
@@ -182,7 +157,9 @@ describe('screenIdentifier', () => {
       const denylist = new InMemoryDenylist(['email#someone-else@example.com']);
 
       // Act & Assess
-      await expect(screenIdentifier({ denylist }, identifier)).resolves.toBeUndefined();
+      await expect(
+        screenIdentifier({ denylist, smsCountries: ALLOWED }, identifier),
+      ).resolves.toBeUndefined();
     });
   });
 });
@@ -231,76 +208,24 @@ describe('checkCaptcha', () => {
   });
 });
 
-describe('enforceRateLimits', () => {
-  it('counts the identifier and the IP separately', async () => {
-    // Prepare
-    const counters = new InMemoryCounters();
-
+describe('the SMS country allow-list', () => {
+  it.each([
+    ['a country the operator did not list', '+4915123456789', new Set(['US'])],
+    ['any number when the list is empty', '+14155550123', new Set<string>()],
+  ])('rejects %s', async (_, raw, smsCountries) => {
     // Act
-    await enforceRateLimits({ counters, config: RATE_LIMITS }, { identifier: ADA, sourceIp: IP, now: NOW });
-    await enforceRateLimits(
-      { counters, config: RATE_LIMITS },
-      { identifier: US_PHONE, sourceIp: IP, now: NOW },
+    const act = screenIdentifier(
+      { denylist: new InMemoryDenylist(), smsCountries },
+      normalizeIdentifier(raw),
     );
 
     // Assess
-    expect(Object.fromEntries(counters.counts)).toEqual({
-      'id#email#ada@example.com': 1,
-      'id#phone#+14155550123': 1,
-      [`ip#${IP}`]: 2,
-    });
+    await expect(act).rejects.toBeInstanceOf(IdentifierRejected);
   });
 
-  it('skips the IP counter when the source IP is unknown', async () => {
-    // Prepare
-    const counters = new InMemoryCounters();
-
-    // Act
-    await enforceRateLimits(
-      { counters, config: RATE_LIMITS },
-      { identifier: ADA, sourceIp: undefined, now: NOW },
-    );
-
-    // Assess
-    expect([...counters.counts.keys()]).toEqual(['id#email#ada@example.com']);
-  });
-
-  it('throws RateLimited once the identifier has used its window', async () => {
-    // Prepare
-    const counters = new InMemoryCounters();
-    const request = { identifier: ADA, sourceIp: undefined, now: NOW };
-    for (let i = 0; i < RATE_LIMITS.perIdentifier; i++) {
-      await enforceRateLimits({ counters, config: RATE_LIMITS }, request);
-    }
-
-    // Act
-    const act = enforceRateLimits({ counters, config: RATE_LIMITS }, request);
-
-    // Assess
-    await expect(act).rejects.toBeInstanceOf(RateLimited);
-  });
-
-  it.each<[string, Record<string, number>, number]>([
-    ['the identifier is over', { 'id#email#ada@example.com': 12_000 }, 12],
-    ['the IP is over', { [`ip#${IP}`]: 30_000 }, 30],
-    ['both are over, the IP for longer', { 'id#email#ada@example.com': 12_000, [`ip#${IP}`]: 30_000 }, 30],
-    [
-      'both are over, the identifier for longer',
-      { 'id#email#ada@example.com': 90_500, [`ip#${IP}`]: 5_000 },
-      91,
-    ],
-  ])('when %s, carries the largest retry-after', async (_, exhausted, retryAfterSeconds) => {
-    // Prepare
-    const counters = new InMemoryCounters(exhausted);
-
-    // Act
-    const act = enforceRateLimits(
-      { counters, config: RATE_LIMITS },
-      { identifier: ADA, sourceIp: IP, now: NOW },
-    );
-
-    // Assess
-    await expect(act).rejects.toBeInstanceOf(RateLimited);
-    await expect(act).rejects.toMatchObject({ retryAfterSeconds });
+  it('does not apply to email', async () => {
+    await expect(
+      screenIdentifier({ denylist: new InMemoryDenylist(), smsCountries: new Set<string>() }, ADA),
+    ).resolves.toBeUndefined();
   });
 });

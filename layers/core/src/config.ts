@@ -21,10 +21,18 @@ export type Config = Readonly<{
     maxSends: number;
     pepper: string;
   }>;
-  rateLimit: Readonly<{ windowSeconds: number; perIdentifier: number; perIp: number }>;
+  rateLimit: Readonly<{
+    windowSeconds: number;
+    perIdentifier: number;
+    perIp: number;
+    perNetwork: number;
+    perPhonePrefix: number;
+    perCountry: number;
+    global: number;
+  }>;
   captcha: Readonly<{ provider: CaptchaProvider; secret: string; verifyUrl: string }>;
   email: Readonly<{ from: string; configurationSet: string }>;
-  sms: Readonly<{ senderId: string }>;
+  sms: Readonly<{ senderId: string; allowedCountries: ReadonlySet<string> }>;
   tokens: Readonly<{
     issuer: string;
     audience: string;
@@ -80,6 +88,18 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return value;
 }
 
+/** ISO 3166-1 alpha-2 codes, comma-separated; empty means SMS goes nowhere. */
+function countries(env: Env, name: string): ReadonlySet<string> {
+  const list = (env[name] ?? '')
+    .split(',')
+    .map((code) => code.trim().toUpperCase())
+    .filter(Boolean);
+  const bad = list.find((code) => !/^[A-Z]{2}$/.test(code));
+  if (bad)
+    throw new ConfigError(`${name} must list ISO 3166 alpha-2 country codes such as US,CA (got "${bad}")`);
+  return new Set(list);
+}
+
 const CAPTCHA_VERIFY_URLS: Record<CaptchaProvider, string> = {
   none: '',
   turnstile: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
@@ -112,6 +132,10 @@ export function loadConfig(env: Env): Config {
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 3600, 60, DAY),
       perIdentifier: integer(env, 'RATE_LIMIT_PER_IDENTIFIER', 10, 1, 1000),
       perIp: integer(env, 'RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
+      perNetwork: integer(env, 'RATE_LIMIT_PER_NETWORK', 300, 1, 1_000_000),
+      perPhonePrefix: integer(env, 'RATE_LIMIT_PER_PHONE_PREFIX', 30, 1, 100_000),
+      perCountry: integer(env, 'RATE_LIMIT_PER_COUNTRY', 1000, 1, 10_000_000),
+      global: integer(env, 'RATE_LIMIT_GLOBAL', 20_000, 1, 100_000_000),
     },
     captcha: {
       provider: captchaProvider,
@@ -122,7 +146,10 @@ export function loadConfig(env: Env): Config {
       from: text(env, 'EMAIL_FROM'),
       configurationSet: env.SES_CONFIGURATION_SET?.trim() ?? '',
     },
-    sms: { senderId: env.SMS_SENDER_ID?.trim() ?? '' },
+    sms: {
+      senderId: env.SMS_SENDER_ID?.trim() ?? '',
+      allowedCountries: countries(env, 'SMS_ALLOWED_COUNTRIES'),
+    },
     tokens: {
       issuer: text(env, 'TOKEN_ISSUER'),
       audience: text(env, 'TOKEN_AUDIENCE'),

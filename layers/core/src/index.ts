@@ -3,6 +3,7 @@ export * from './config.ts';
 export * from './errors.ts';
 export * from './identifier.ts';
 export type * from './ports.ts';
+export * from './rate-limits.ts';
 export * from './screening.ts';
 export * from './secrets.ts';
 export * from './signing-key.ts';

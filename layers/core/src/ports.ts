@@ -107,8 +107,16 @@ export interface SessionStore {
 export type CounterHit = { allowed: boolean; retryAfterMs: number };
 
 export interface CounterStore {
-  /** Counts one hit in the fixed window containing `now`, unless the window already holds `limit`. */
-  hit(key: string, limit: number, windowSeconds: number, now: number): Promise<CounterHit>;
+  /**
+   * Counts one hit on each named counter of one item, in the fixed window containing `now`, only
+   * if every counter is still below its limit: all or nothing, in one conditional write.
+   */
+  hit(
+    key: string,
+    counters: { name: string; limit: number }[],
+    windowSeconds: number,
+    now: number,
+  ): Promise<CounterHit>;
 }
 
 export interface DenylistStore {

@@ -1,32 +1,11 @@
 /**
- * The workflow's screening steps before anything is sent: rate limits, the denylist and captcha.
- * Each throws the typed error its Fail state is named after.
+ * The workflow's screening steps before anything is sent (with rate-limits.ts): the denylist, the
+ * SMS country allow-list and captcha. Each throws the typed error its Fail state is named after.
  */
 import MailChecker from 'mailchecker';
-import type { Config } from './config.ts';
-import { CaptchaInvalid, CaptchaRequired, IdentifierRejected, RateLimited } from './errors.ts';
+import { CaptchaInvalid, CaptchaRequired, IdentifierRejected } from './errors.ts';
 import { type Identifier, identifierKey } from './identifier.ts';
-import type { CaptchaVerifier, CounterStore, DenylistStore } from './ports.ts';
-
-export async function enforceRateLimits(
-  deps: { counters: CounterStore; config: Config['rateLimit'] },
-  input: { identifier: Identifier; sourceIp: string | undefined; now: number },
-): Promise<void> {
-  const { counters, config } = deps;
-  const checks = [
-    counters.hit(
-      `id#${identifierKey(input.identifier)}`,
-      config.perIdentifier,
-      config.windowSeconds,
-      input.now,
-    ),
-  ];
-  if (input.sourceIp)
-    checks.push(counters.hit(`ip#${input.sourceIp}`, config.perIp, config.windowSeconds, input.now));
-  const hits = await Promise.all(checks);
-  const denied = hits.filter((hit) => !hit.allowed);
-  if (denied.length > 0) throw new RateLimited(Math.max(...denied.map((hit) => hit.retryAfterMs)) / 1000);
-}
+import type { CaptchaVerifier, DenylistStore } from './ports.ts';
 
 const disposableDomains: Set<string> = MailChecker.blacklist();
 
@@ -34,8 +13,12 @@ const disposableDomains: Set<string> = MailChecker.blacklist();
 const BLOCKED_NUMBER_TYPES = new Set(['PREMIUM_RATE', 'SHARED_COST']);
 const BLOCKED_CALLING_CODES = new Set(['870', '881', '882', '883', '888', '979']);
 
+/**
+ * Refuses disposable mail domains; for numbers, countries the operator has not allowed for SMS,
+ * premium-rate and shared-cost numbers and satellite ranges; then anything on the denylist.
+ */
 export async function screenIdentifier(
-  deps: { denylist: DenylistStore },
+  deps: { denylist: DenylistStore; smsCountries: ReadonlySet<string> },
   identifier: Identifier,
 ): Promise<void> {
   const keys = [identifierKey(identifier)];
@@ -43,6 +26,8 @@ export async function screenIdentifier(
     if (isDisposable(identifier.domain)) throw rejected();
     keys.push(`domain#${identifier.domain}`);
   } else if (
+    !identifier.country ||
+    !deps.smsCountries.has(identifier.country) ||
     BLOCKED_CALLING_CODES.has(identifier.callingCode) ||
     (identifier.numberType !== undefined && BLOCKED_NUMBER_TYPES.has(identifier.numberType))
   ) {
