@@ -1,12 +1,13 @@
 import {
   generateId,
+  Lockout,
   requireSecret,
   startSession,
   systemClock,
   systemRandom,
   verifyCode,
 } from '@authkit/core';
-import { DynamoChallengeStore, DynamoUserStore } from '@authkit/core/adapters';
+import { DynamoChallengeStore, DynamoDenylistStore, DynamoUserStore } from '@authkit/core/adapters';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
@@ -16,6 +17,11 @@ import { onlyFields, requiredString } from '../_shared/validate.ts';
 
 const store = new DynamoChallengeStore(db, config.tables.challenges);
 const users = new DynamoUserStore(db, config.tables.users);
+const lockout = new Lockout(
+  users,
+  new DynamoDenylistStore(db, config.tables.denylist, systemClock),
+  config.code.identifierFailureLimit,
+);
 requireSecret(config.code.pepper, 'CODE_PEPPER');
 
 /** POST /v1/auth/verify: one code, one answer; a new user is created on first success. */
@@ -23,12 +29,13 @@ export const handler = httpHandler(async ({ body }) => {
   onlyFields(body, ['challengeId', 'code']);
   const challengeId = requiredString(body, 'challengeId', 64);
   const code = requiredString(body, 'code', 16);
-  const challenge = await verifyCode({ store, clock: systemClock, config }, { challengeId, code }).catch(
-    (error: unknown) => {
-      metrics.addMetric('VerifyFailed', 'Count', 1);
-      throw error;
-    },
-  );
+  const challenge = await verifyCode(
+    { store, clock: systemClock, config, lockout },
+    { challengeId, code },
+  ).catch((error: unknown) => {
+    metrics.addMetric('VerifyFailed', 'Count', 1);
+    throw error;
+  });
   const user = await users.recordLogin(
     challenge.identifierKey,
     generateId(systemRandom, 'usr'),

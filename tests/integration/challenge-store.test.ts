@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   type ChallengeDeps,
   issueChallenge,
+  Lockout,
   resendChallenge,
   verifyCode,
 } from '../../layers/core/src/challenge.ts';
@@ -231,6 +232,48 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       await verify(await latestCode());
       clock.advance(30);
       await expect(resendChallenge(deps, { challengeId })).rejects.toBeInstanceOf(ChallengeClosed);
+    });
+  });
+
+  describe('identifier lockout', () => {
+    const LIMIT = 10;
+    const lockoutFor = () => {
+      const { users, denylist } = stores();
+      return { users, denylist: denylist(clock), lockout: new Lockout(users, denylist(clock), LIMIT) };
+    };
+    const wrong = (code: string) => (code === '000000' ? '000001' : '000000');
+    const failOnce = async (lockout: Lockout) => {
+      challengeId = generateId(systemRandom, 'ch');
+      await issue();
+      await expect(
+        verifyCode({ ...deps, lockout }, { challengeId, code: wrong(await latestCode()) }),
+      ).rejects.toBeInstanceOf(InvalidCode);
+    };
+
+    it(`denylists an identifier after ${LIMIT} wrong codes in a row, across challenges`, async () => {
+      const { denylist, lockout } = lockoutFor();
+      for (let i = 0; i < LIMIT - 1; i++) await failOnce(lockout);
+      await expect(denylist.findDenied([`email#${email}`])).resolves.toBeUndefined();
+      await failOnce(lockout);
+      await expect(denylist.findDenied([`email#${email}`])).resolves.toBe(`email#${email}`);
+      const screen = (identifier: Identifier) =>
+        screenIdentifier({ denylist, smsCountries: new Set(['US']) }, identifier);
+      await expect(screen(normalizeIdentifier(email))).rejects.toBeInstanceOf(IdentifierRejected);
+    });
+
+    it('counts every one of many parallel wrong codes', async () => {
+      const { users } = lockoutFor();
+      const key = `email#${email}`;
+      await Promise.all(Array.from({ length: 25 }, () => users.recordFailure(key, clock.now())));
+      await expect(users.recordFailure(key, clock.now())).resolves.toBe(26);
+    });
+
+    it('starts the count again after a successful sign-in', async () => {
+      const { users, denylist, lockout } = lockoutFor();
+      for (let i = 0; i < LIMIT - 1; i++) await failOnce(lockout);
+      await users.recordLogin(`email#${email}`, 'usr_x', clock.now());
+      await failOnce(lockout);
+      await expect(denylist.findDenied([`email#${email}`])).resolves.toBeUndefined();
     });
   });
 });

@@ -28,6 +28,7 @@ export const CODE_CONFIG = {
   resendCooldownSeconds: 30,
   maxSends: 5,
   pepper: 'integration-test-pepper-'.padEnd(40, 'x'),
+  identifierFailureLimit: 100,
 };
 
 /** A clock that stands still until told to move. */

@@ -49,7 +49,18 @@ describe('loadConfig', () => {
         resendCooldownSeconds: 30,
         maxSends: 5,
         pepper: MINIMAL_ENV.CODE_PEPPER,
+        identifierFailureLimit: 100,
       });
+      expect(config.rateLimit).toEqual({
+        windowSeconds: 3600,
+        perIdentifier: 10,
+        perIp: 100,
+        perNetwork: 300,
+        perPhonePrefix: 30,
+        perCountry: 1000,
+        global: 20_000,
+      });
+      expect([...config.sms.allowedCountries]).toEqual([]);
       expect(config.tokens).toMatchObject({
         accessTtlSeconds: 900,
         refreshIdleSeconds: 7 * DAY,
@@ -152,6 +163,12 @@ describe('loadConfig', () => {
       ['CHALLENGES_TABLE missing', { CHALLENGES_TABLE: undefined }, 'CHALLENGES_TABLE'],
       ['CHALLENGES_TABLE blank', { CHALLENGES_TABLE: '   ' }, 'CHALLENGES_TABLE'],
       ['CAPTCHA_PROVIDER unknown', { CAPTCHA_PROVIDER: 'bogus' }, 'CAPTCHA_PROVIDER'],
+      [
+        'SMS_ALLOWED_COUNTRIES with a name instead of a code',
+        { SMS_ALLOWED_COUNTRIES: 'US,Germany' },
+        'SMS_ALLOWED_COUNTRIES',
+      ],
+      ['IDENTIFIER_FAILURE_LIMIT below 10', { IDENTIFIER_FAILURE_LIMIT: '5' }, 'IDENTIFIER_FAILURE_LIMIT'],
       ['CODE_LENGTH not a number', { CODE_LENGTH: 'six' }, 'CODE_LENGTH'],
       ['CODE_LENGTH a fraction', { CODE_LENGTH: '6.5' }, 'CODE_LENGTH'],
       ['CODE_TTL_SECONDS with a unit', { CODE_TTL_SECONDS: '300s' }, 'CODE_TTL_SECONDS'],

@@ -15,13 +15,16 @@ const IP = '203.0.113.7';
 /** Denies the keys it holds and remembers every lookup. */
 class InMemoryDenylist implements DenylistStore {
   readonly lookups: string[][] = [];
-  readonly #denied: readonly string[];
+  readonly #denied: string[];
   constructor(denied: readonly string[] = []) {
-    this.#denied = denied;
+    this.#denied = [...denied];
   }
   async findDenied(keys: string[]): Promise<string | undefined> {
     this.lookups.push(keys);
     return keys.find((key) => this.#denied.includes(key));
+  }
+  async deny(key: string): Promise<void> {
+    this.#denied.push(key);
   }
 }
 

@@ -12,7 +12,16 @@ import {
   normalizeIdentifier,
 } from './identifier.ts';
 import { renderCodeEmail, renderCodeSms } from './messages.ts';
-import type { ChallengeRecord, ChallengeStore, Clock, Mailer, Random, SmsSender } from './ports.ts';
+import type {
+  ChallengeRecord,
+  ChallengeStore,
+  Clock,
+  DenylistStore,
+  Mailer,
+  Random,
+  SmsSender,
+  UserStore,
+} from './ports.ts';
 import { generateCode, hashCode, sameHash } from './secrets.ts';
 
 export type ChallengeDeps = {
@@ -181,16 +190,42 @@ async function deliver(
  * Every failure answers the same InvalidCode.
  */
 export async function verifyCode(
-  deps: Pick<ChallengeDeps, 'store' | 'clock' | 'config'>,
+  deps: Pick<ChallengeDeps, 'store' | 'clock' | 'config'> & { lockout?: Lockout },
   input: { challengeId: string; code: string },
 ): Promise<ChallengeRecord> {
   const { config, clock, store } = deps;
   if (!/^\d{6,8}$/.test(input.code)) throw new InvalidCode();
   const now = clock.now();
   const record = await store.countAttempt(input.challengeId, now, config.code.maxAttempts);
-  if (!record || record.codeLength !== input.code.length) throw new InvalidCode();
+  if (!record) throw new InvalidCode();
   const presented = hashCode(config.code.pepper, input.challengeId, input.code);
-  if (!sameHash(record.codeHash, presented)) throw new InvalidCode();
+  if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
+    await deps.lockout?.recordFailure(record.identifierKey, now);
+    throw new InvalidCode();
+  }
   if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
   return record;
+}
+
+/**
+ * Too many wrong codes in a row for one identifier, across challenges, disable it: the identifier
+ * is put on the denylist (no new starts or resends) until an operator removes the entry. A
+ * successful sign-in clears the run (`UserStore.recordLogin`).
+ */
+export class Lockout {
+  readonly #users: UserStore;
+  readonly #denylist: DenylistStore;
+  readonly #limit: number;
+
+  constructor(users: UserStore, denylist: DenylistStore, limit: number) {
+    this.#users = users;
+    this.#denylist = denylist;
+    this.#limit = limit;
+  }
+
+  async recordFailure(identifierKey: string, now: number): Promise<void> {
+    const failures = await this.#users.recordFailure(identifierKey, now);
+    // At or past the limit, not just at it: a deny that failed once is written by the next failure.
+    if (failures >= this.#limit) await this.#denylist.deny(identifierKey, 'consecutive-failures', now);
+  }
 }

@@ -20,6 +20,8 @@ export type Config = Readonly<{
     resendCooldownSeconds: number;
     maxSends: number;
     pepper: string;
+    /** Wrong codes in a row, across challenges, that disable an identifier. */
+    identifierFailureLimit: number;
   }>;
   rateLimit: Readonly<{
     windowSeconds: number;
@@ -127,6 +129,7 @@ export function loadConfig(env: Env): Config {
       resendCooldownSeconds: integer(env, 'RESEND_COOLDOWN_SECONDS', 30, 30, 600),
       maxSends: integer(env, 'MAX_SENDS_PER_CHALLENGE', 5, 1, 5),
       pepper: secret(env, 'CODE_PEPPER'),
+      identifierFailureLimit: integer(env, 'IDENTIFIER_FAILURE_LIMIT', 100, 10, 10_000),
     },
     rateLimit: {
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 3600, 60, DAY),

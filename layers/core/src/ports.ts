@@ -75,8 +75,13 @@ export interface ChallengeStore {
 export type User = { userId: string; identifierKey: string; createdAt: number };
 
 export interface UserStore {
-  /** Sign-up-or-sign-in: returns the user for the identifier, creating it with `newUserId` if absent. */
+  /**
+   * Sign-up-or-sign-in: returns the user for the identifier, creating it with `newUserId` if
+   * absent, and clears its run of failed verifies.
+   */
   recordLogin(identifierKey: string, newUserId: string, now: number): Promise<User>;
+  /** Counts one failed verify for the identifier; returns the failures in a row so far. */
+  recordFailure(identifierKey: string, now: number): Promise<number>;
 }
 
 export type SessionRecord = {
@@ -122,6 +127,8 @@ export interface CounterStore {
 export interface DenylistStore {
   /** The first of `keys` that is denied, if any. */
   findDenied(keys: string[]): Promise<string | undefined>;
+  /** Denies `key` until an operator removes the entry. */
+  deny(key: string, reason: string, now: number): Promise<void>;
 }
 
 export type EmailMessage = {

@@ -1,4 +1,4 @@
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, DenylistStore } from '../../ports.ts';
 
 const MAX_ROUNDS = 3;
@@ -43,5 +43,9 @@ export class DynamoDenylistStore implements DenylistStore {
         .map((item) => item.pk),
     );
     return keys.find((key) => denied.has(key));
+  }
+
+  async deny(key: string, reason: string, now: number): Promise<void> {
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: key, reason, deniedAt: now } }));
   }
 }
