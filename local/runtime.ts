@@ -83,30 +83,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const secrets: Record<string, string> = { ...options.secrets };
   const probe = new LocalTemplate(REPO_ROOT, { parameters: options.parameters });
-  for (const [id] of probe.resourcesOfType('AWS::SecretsManager::Secret'))
-    secrets[id] = randomBytes(48).toString('base64url');
+  for (const [id] of probe.resourcesOfType('AWS::SecretsManager::Secret')) {
+    secrets[id] ??= randomBytes(48).toString('base64url');
+  }
   const template = new LocalTemplate(REPO_ROOT, {
     parameters: { TokenIssuer: url, ...options.parameters },
     secrets,
   });
 
-  Object.assign(process.env, template.environment(), {
-    AWS_REGION: LOCAL_REGION,
-    AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
-    AWS_ENDPOINT_URL_SESV2: sesEndpoint,
-    AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${port}/_aws/sfn`,
-    AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${port}/_aws/sns`,
-    // CloudWatch metrics have no local sink; EMF lines on stdout would only bury the logs.
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    // Off Lambda the tracer is disabled, but the X-Ray SDK it loads would still install async hooks
-    // (cls-hooked) that tax every promise: ~27 % of the handlers' CPU (docs/performance.md).
-    AWS_XRAY_MANUAL_MODE: '1',
+  useFunctionEnvironment(template, {
+    dynamodb: dynamodbEndpoint,
+    ses: sesEndpoint,
+    sfn: `http://127.0.0.1:${port}/_aws/sfn`,
+    sns: `http://127.0.0.1:${port}/_aws/sns`,
   });
-  delete process.env.AWS_SESSION_TOKEN;
-  delete process.env.AWS_PROFILE;
 
   await createTables(dynamodbEndpoint, template);
   const lambda = new LocalLambda(template.functions(), { isolate: options.isolateFunctions ?? false });
@@ -167,6 +157,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       for (const stop of stops) await stop();
     },
   };
+}
+
+/**
+ * Sets what the functions read at cold start: template.yaml's environment, and AWS clients pointed
+ * at the local endpoints with throwaway credentials. Only endpoint configuration differs from AWS.
+ */
+export function useFunctionEnvironment(
+  template: LocalTemplate,
+  endpoints: { dynamodb: string; ses: string; sfn?: string; sns?: string },
+): void {
+  Object.assign(process.env, template.environment(), {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_SESV2: endpoints.ses,
+    ...(endpoints.sfn ? { AWS_ENDPOINT_URL_SFN: endpoints.sfn } : {}),
+    ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
+    // CloudWatch metrics have no local sink; EMF lines on stdout would only bury the logs.
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    // Off Lambda the tracer is disabled, but the X-Ray SDK it loads would still install async hooks
+    // (cls-hooked) that tax every promise: ~27 % of the handlers' CPU (docs/performance.md).
+    AWS_XRAY_MANUAL_MODE: '1',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {

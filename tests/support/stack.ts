@@ -5,7 +5,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LocalLambda } from '../../local/lambda.ts';
-import { type LocalRuntime, REPO_ROOT, startLocalRuntime } from '../../local/runtime.ts';
+import {
+  type LocalRuntime,
+  REPO_ROOT,
+  startLocalRuntime,
+  useFunctionEnvironment,
+} from '../../local/runtime.ts';
 import { LocalStepFunctions, type TaskInvoker } from '../../local/step-functions.ts';
 import { LOCAL_REGION, LocalTemplate } from '../../local/template.ts';
 
@@ -44,14 +49,7 @@ export function useTemplateEnvironment(
     parameters: { TokenIssuer: 'https://auth.test', ...TEST_PARAMETERS, ...parameters },
     secrets: { ...TEST_SECRETS, ...secrets },
   });
-  Object.assign(process.env, template.environment(), {
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint(),
-    AWS_ENDPOINT_URL_SESV2: sesEndpoint(),
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+  useFunctionEnvironment(template, { dynamodb: dynamodbEndpoint(), ses: sesEndpoint() });
   return template;
 }
 
