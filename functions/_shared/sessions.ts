@@ -2,13 +2,13 @@ import { systemClock, systemRandom, type TokenDeps } from '@authkit/core';
 import { DynamoSessionStore } from '@authkit/core/adapters';
 import { config } from './config.ts';
 import { db } from './dynamodb.ts';
-import { signingKey } from './signing.ts';
+import { keyRing } from './signing.ts';
 
 /** Token issuing and rotation: verify, token and logout. */
 export const tokenDeps: TokenDeps = {
   sessions: new DynamoSessionStore(db, config.tables.sessions),
   clock: systemClock,
   random: systemRandom,
-  signingKey,
+  signingKey: keyRing.current,
   config: config.tokens,
 };

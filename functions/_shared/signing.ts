@@ -1,7 +1,8 @@
-import { deriveSigningKey, requireSecret } from '@authkit/core';
+import { deriveKeyRing, requireSecret } from '@authkit/core';
 import { config } from './config.ts';
 
-/** Derived once per cold start from the seed in Secrets Manager. */
-export const signingKey = await deriveSigningKey(
+/** Derived once per cold start from the seed in Secrets Manager: the signing key and what JWKS publishes. */
+export const keyRing = await deriveKeyRing(
   requireSecret(config.tokens.signingKeySeed, 'SIGNING_KEY_SEED'),
+  config.tokens.signingKeyGeneration,
 );

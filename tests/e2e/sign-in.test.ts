@@ -72,6 +72,14 @@ describe('signing in with a one-time code', () => {
     expect(String(body.refreshToken)).toMatch(/^[A-Za-z0-9_-]{43,}$/);
   });
 
+  it('publishes the signing key and the next one in JWKS', async () => {
+    const { body } = await http.signIn(uniqueEmail('jwks'));
+    const jwks = await http.get('/.well-known/jwks.json');
+    const kids = (jwks.body.keys as { kid: string }[]).map((key) => key.kid);
+    expect(kids).toHaveLength(2);
+    expect(kids[0]).toBe(decodeProtectedHeader(String(body.accessToken)).kid);
+  });
+
   it('signs the same user in again with the same user id', async () => {
     const email = uniqueEmail('returning');
     const first = await http.signIn(email);

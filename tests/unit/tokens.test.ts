@@ -19,7 +19,7 @@ import type {
   User,
 } from '../../layers/core/src/ports.ts';
 import { hashToken } from '../../layers/core/src/secrets.ts';
-import { deriveSigningKey } from '../../layers/core/src/signing-key.ts';
+import { deriveKeyRing, deriveSigningKey } from '../../layers/core/src/signing-key.ts';
 import { refreshSession, startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
 
 const SEED = 'unit-test-signing-seed-'.padEnd(48, 's');
@@ -34,6 +34,7 @@ const TOKEN_CONFIG: Config['tokens'] = {
   refreshIdleSeconds: 7 * DAY,
   refreshAbsoluteSeconds: 30 * DAY,
   signingKeySeed: SEED,
+  signingKeyGeneration: 1,
 };
 
 const ADA: User = { userId: 'usr_ada', identifierKey: 'email#ada@example.com', createdAt: NOW - DAY };
@@ -185,6 +186,32 @@ describe('deriveSigningKey', () => {
     // Assess
     expect(signingKey.publicJwk).not.toHaveProperty('d');
     expect(JSON.stringify(signingKey.publicJwk)).not.toContain('"d"');
+  });
+});
+
+describe('deriveKeyRing', () => {
+  it('signs with generation n and publishes n and n + 1 before n + 1 ever signs', async () => {
+    // Act
+    const ring = await deriveKeyRing(SEED, 1);
+    const next = await deriveSigningKey(SEED, 2);
+
+    // Assess
+    expect(ring.current.kid).toBe(signingKey.kid);
+    expect(ring.published.map((jwk) => jwk.kid)).toEqual([signingKey.kid, next.kid]);
+  });
+
+  it('after a rotation, keeps publishing the previous key for the tokens it signed', async () => {
+    // Prepare
+    const before = await deriveKeyRing(SEED, 1);
+
+    // Act
+    const after = await deriveKeyRing(SEED, 2);
+
+    // Assess
+    expect(before.published.map((jwk) => jwk.kid)).toContain(after.current.kid);
+    expect(after.published.map((jwk) => jwk.kid)).toContain(before.current.kid);
+    expect(after.published).toHaveLength(3);
+    expect(new Set(after.published.map((jwk) => jwk.kid)).size).toBe(3);
   });
 });
 

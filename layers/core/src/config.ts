@@ -42,6 +42,8 @@ export type Config = Readonly<{
     refreshIdleSeconds: number;
     refreshAbsoluteSeconds: number;
     signingKeySeed: string;
+    /** Which generation of keys derived from the seed signs; bump by one to rotate. */
+    signingKeyGeneration: number;
   }>;
   productName: string;
 }>;
@@ -166,6 +168,7 @@ export function loadConfig(env: Env): Config {
       ),
       refreshAbsoluteSeconds,
       signingKeySeed: secret(env, 'SIGNING_KEY_SEED'),
+      signingKeyGeneration: integer(env, 'SIGNING_KEY_GENERATION', 1, 1, 1_000_000),
     },
     productName: text(env, 'PRODUCT_NAME', 'AuthKit'),
   };

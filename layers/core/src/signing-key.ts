@@ -1,19 +1,33 @@
 /**
- * The ES256 signing key, derived from a secret seed held in Secrets Manager. Deriving (rather than
+ * ES256 signing keys, derived from a secret seed held in Secrets Manager. Deriving (rather than
  * storing a PEM) lets CloudFormation generate the secret with no manual step, and every function
- * that holds the seed computes the same key and `kid`.
+ * that holds the seed computes the same keys and `kid`s. Keys come in generations: generation n
+ * signs, and JWKS publishes n - 1 (tokens it signed are still live), n and n + 1 (the next key,
+ * published before it ever signs, so verifiers that cache JWKS already hold it when n is bumped).
  */
 import { createECDH, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 
 export type SigningKey = { kid: string; privateKey: KeyObject; publicJwk: JWK };
 
-export async function deriveSigningKey(seed: string): Promise<SigningKey> {
+export type KeyRing = { current: SigningKey; published: JWK[] };
+
+export async function deriveKeyRing(seed: string, generation: number): Promise<KeyRing> {
+  const generations =
+    generation > 1 ? [generation, generation + 1, generation - 1] : [generation, generation + 1];
+  const [current, ...others] = await Promise.all(generations.map((g) => deriveSigningKey(seed, g)));
+  if (!current) throw new Error('no signing key derived');
+  return { current, published: [current, ...others].map((key) => key.publicJwk) };
+}
+
+export async function deriveSigningKey(seed: string, generation = 1): Promise<SigningKey> {
   const ecdh = createECDH('prime256v1');
   // A 32-byte HKDF output is a valid P-256 scalar except with probability ~2^-32; the counter
   // makes the derivation total without biasing it in practice.
   for (let counter = 0; ; counter++) {
-    const d = Buffer.from(hkdfSync('sha256', seed, 'authkit', `es256-signing-key/${counter}`, 32));
+    const d = Buffer.from(
+      hkdfSync('sha256', seed, 'authkit', `es256-signing-key/${generation}/${counter}`, 32),
+    );
     try {
       ecdh.setPrivateKey(d);
       break;
