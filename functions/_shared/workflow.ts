@@ -1,4 +1,4 @@
-import type { Channel } from '@authkit/core';
+import type { Channel, RateLimitOutcome } from '@authkit/core';
 
 /**
  * The Express workflow's input, built by the start function. Screening steps pass it on unchanged
@@ -12,4 +12,6 @@ export type ChallengeWorkflowInput = {
   sourceIp?: string | undefined;
   captchaToken?: string | undefined;
   locale?: string | undefined;
+  /** Set by CheckRateLimit (`ResultPath: $.risk`), read by VerifyCaptcha. */
+  risk?: RateLimitOutcome | undefined;
 };

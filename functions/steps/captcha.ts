@@ -12,8 +12,15 @@ const verifier =
         secret: requireSecret(config.captcha.secret, 'CAPTCHA_SECRET'),
       });
 
-/** VerifyCaptcha: CaptchaRequired / CaptchaInvalid when a provider is configured; passes otherwise. */
+/**
+ * VerifyCaptcha: with a provider configured, CaptchaRequired when a token is needed (every start in
+ * `always` mode, risky starts in `escalate` mode) and missing, CaptchaInvalid when one is rejected.
+ */
 export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
-  await checkCaptcha(verifier, { captchaToken: input.captchaToken, sourceIp: input.sourceIp });
+  await checkCaptcha(verifier, {
+    captchaToken: input.captchaToken,
+    sourceIp: input.sourceIp,
+    required: config.captcha.mode === 'always' || input.risk?.elevated === true,
+  });
   return {};
 });

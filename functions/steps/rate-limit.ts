@@ -7,11 +7,13 @@ import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
 
 const counters = new DynamoCounterStore(db, config.tables.counters);
 
-/** CheckRateLimit: throws RateLimited when the identifier or the source IP is over its budget. */
-export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
-  await enforceRateLimits(
+/**
+ * CheckRateLimit: throws RateLimited when a budget (identifier, IP, network, prefix, country,
+ * deployment) is spent; otherwise says whether the start is risky, for VerifyCaptcha.
+ */
+export const handler = stepHandler(async (input: ChallengeWorkflowInput) =>
+  enforceRateLimits(
     { counters, config: config.rateLimit },
     { identifier: normalizeIdentifier(input.identifier), sourceIp: input.sourceIp, now: systemClock.now() },
-  );
-  return {};
-});
+  ),
+);

@@ -94,7 +94,7 @@ describe('loadConfig', () => {
       const config = loadConfig(MINIMAL_ENV);
 
       // Assess
-      expect(config.captcha).toEqual({ provider: 'none', secret: '', verifyUrl: '' });
+      expect(config.captcha).toEqual({ provider: 'none', mode: 'escalate', secret: '', verifyUrl: '' });
     });
 
     it('returns a deeply frozen object', () => {
@@ -133,6 +133,7 @@ describe('loadConfig', () => {
       });
       expect(config.captcha).toEqual({
         provider: 'turnstile',
+        mode: 'escalate',
         secret: 'captcha-secret',
         verifyUrl: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
       });
@@ -163,6 +164,7 @@ describe('loadConfig', () => {
       ['CHALLENGES_TABLE missing', { CHALLENGES_TABLE: undefined }, 'CHALLENGES_TABLE'],
       ['CHALLENGES_TABLE blank', { CHALLENGES_TABLE: '   ' }, 'CHALLENGES_TABLE'],
       ['CAPTCHA_PROVIDER unknown', { CAPTCHA_PROVIDER: 'bogus' }, 'CAPTCHA_PROVIDER'],
+      ['CAPTCHA_MODE unknown', { CAPTCHA_MODE: 'sometimes' }, 'CAPTCHA_MODE'],
       [
         'SMS_ALLOWED_COUNTRIES with a name instead of a code',
         { SMS_ALLOWED_COUNTRIES: 'US,Germany' },

@@ -30,7 +30,11 @@ class InMemoryCounters implements CounterStore {
       return { allowed: false, retryAfterMs: windowEnd - now };
     for (const { name } of counters) item[name] = (item[name] ?? 0) + 1;
     this.items.set(key, item);
-    return { allowed: true, retryAfterMs: 0 };
+    return {
+      allowed: true,
+      retryAfterMs: 0,
+      counts: Object.fromEntries(counters.map(({ name }) => [name, item[name] ?? 0])),
+    };
   }
 }
 
@@ -73,7 +77,9 @@ describe('enforceRateLimits', () => {
     for (let i = 0; i < LIMITS.perNetwork - LIMITS.perIp; i++)
       await start(counters, `more${i}@example.com`, `203.0.113.${20 + i}`);
     await expect(start(counters, 'late@example.com', '203.0.113.200')).rejects.toBeInstanceOf(RateLimited);
-    await expect(start(counters, 'elsewhere@example.com', '198.51.100.1')).resolves.toBeUndefined();
+    await expect(start(counters, 'elsewhere@example.com', '198.51.100.1')).resolves.toMatchObject({
+      elevated: expect.any(Boolean),
+    });
   });
 
   it('limits a phone prefix across its numbers (SMS pumping velocity)', async () => {
@@ -95,7 +101,9 @@ describe('enforceRateLimits', () => {
     ];
     for (const [i, number] of numbers.entries()) await start(counters, number, `198.51.${i}.1`);
     await expect(start(counters, '+19175550107', '192.0.2.1')).rejects.toBeInstanceOf(RateLimited);
-    await expect(start(counters, '+4915123456789', '192.0.2.2')).resolves.toBeUndefined();
+    await expect(start(counters, '+4915123456789', '192.0.2.2')).resolves.toMatchObject({
+      elevated: expect.any(Boolean),
+    });
   });
 
   it('limits all sends of the deployment', async () => {
@@ -121,6 +129,17 @@ describe('enforceRateLimits', () => {
     await start(counters, 'ada@example.com', undefined);
     await start(counters, 'ada@example.com', 'not-an-ip');
     expect([...counters.items.keys()].sort()).toEqual(['global', 'id#email#ada@example.com']);
+  });
+});
+
+describe('the risk a start carries', () => {
+  it('is elevated once any budget is more than half spent', async () => {
+    const counters = new InMemoryCounters();
+    const outcomes = [];
+    for (let i = 0; i < LIMITS.perIdentifier; i++)
+      outcomes.push(await start(counters, 'ada@example.com', `198.51.100.${i}`));
+    // perIdentifier is 3, so half is 1.5: the second start is past it.
+    expect(outcomes.map((outcome) => outcome.elevated)).toEqual([false, true, true]);
   });
 });
 

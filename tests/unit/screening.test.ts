@@ -170,15 +170,34 @@ describe('screenIdentifier', () => {
 describe('checkCaptcha', () => {
   it('passes every request when no verifier is configured', async () => {
     // Act & Assess
-    await expect(checkCaptcha(undefined, { captchaToken: undefined, sourceIp: IP })).resolves.toBeUndefined();
+    await expect(
+      checkCaptcha(undefined, { captchaToken: undefined, sourceIp: IP, required: true }),
+    ).resolves.toBeUndefined();
   });
 
-  it('requires a token when a verifier is configured', async () => {
+  it('lets a start without a token through when none is required (escalate mode, no risk)', async () => {
+    // Prepare
+    const verifier = captchaVerifier(false);
+
+    // Act & Assess
+    await expect(
+      checkCaptcha(verifier, { captchaToken: undefined, sourceIp: IP, required: false }),
+    ).resolves.toBeUndefined();
+    expect(verifier.calls).toEqual([]);
+  });
+
+  it('checks a token that was sent even when none is required', async () => {
+    await expect(
+      checkCaptcha(captchaVerifier(false), { captchaToken: 'bad-token', sourceIp: IP, required: false }),
+    ).rejects.toBeInstanceOf(CaptchaInvalid);
+  });
+
+  it('requires a token when a verifier is configured and the start needs one', async () => {
     // Prepare
     const verifier = captchaVerifier(true);
 
     // Act
-    const act = checkCaptcha(verifier, { captchaToken: undefined, sourceIp: IP });
+    const act = checkCaptcha(verifier, { captchaToken: undefined, sourceIp: IP, required: true });
 
     // Assess
     await expect(act).rejects.toBeInstanceOf(CaptchaRequired);
@@ -188,14 +207,14 @@ describe('checkCaptcha', () => {
   it('treats an empty token as missing', async () => {
     // Act & Assess
     await expect(
-      checkCaptcha(captchaVerifier(true), { captchaToken: '', sourceIp: IP }),
+      checkCaptcha(captchaVerifier(true), { captchaToken: '', sourceIp: IP, required: true }),
     ).rejects.toBeInstanceOf(CaptchaRequired);
   });
 
   it('rejects a token the verifier refuses', async () => {
     // Act & Assess
     await expect(
-      checkCaptcha(captchaVerifier(false), { captchaToken: 'bad-token', sourceIp: IP }),
+      checkCaptcha(captchaVerifier(false), { captchaToken: 'bad-token', sourceIp: IP, required: true }),
     ).rejects.toBeInstanceOf(CaptchaInvalid);
   });
 
@@ -204,7 +223,7 @@ describe('checkCaptcha', () => {
     const verifier = captchaVerifier(true);
 
     // Act
-    await checkCaptcha(verifier, { captchaToken: 'good-token', sourceIp: IP });
+    await checkCaptcha(verifier, { captchaToken: 'good-token', sourceIp: IP, required: true });
 
     // Assess
     expect(verifier.calls).toEqual([['good-token', IP]]);

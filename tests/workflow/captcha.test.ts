@@ -1,41 +1,31 @@
-/** VerifyCaptcha with a provider configured: Turnstile's siteverify is faked on loopback. */
-
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+/** VerifyCaptcha with Turnstile configured in `always` mode: a token on every start. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { challengeWorkflow, emailsTo, uniqueEmail, useTemplateEnvironment } from '../support/stack.ts';
+import {
+  type FakeTurnstile,
+  startFakeTurnstile,
+  TURNSTILE_SECRET,
+  TURNSTILE_SECRET_NAME,
+  VALID_TOKEN,
+} from '../support/turnstile.ts';
 import { execute, workflowInput } from '../support/workflow.ts';
 
-const VALID_TOKEN = 'valid-turnstile-token';
-let verifier: Server;
-let verifierStatus = 200;
+let turnstile: FakeTurnstile;
 let workflow: ReturnType<typeof challengeWorkflow>;
 
 beforeAll(async () => {
-  verifier = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => {
-      body += chunk;
-    });
-    request.on('end', () => {
-      const form = new URLSearchParams(body);
-      const success = form.get('secret') === 'turnstile-secret' && form.get('response') === VALID_TOKEN;
-      response.writeHead(verifierStatus, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ success, 'error-codes': success ? [] : ['invalid-input-response'] }));
-    });
-  });
-  await new Promise<void>((resolve) => verifier.listen(0, '127.0.0.1', resolve));
-  process.env.CAPTCHA_VERIFY_URL = `http://127.0.0.1:${(verifier.address() as AddressInfo).port}/siteverify`;
+  turnstile = await startFakeTurnstile();
+  process.env.CAPTCHA_VERIFY_URL = turnstile.url;
   const template = useTemplateEnvironment(
-    { CaptchaProvider: 'turnstile', CaptchaSecretName: 'authkit/turnstile' },
-    { 'authkit/turnstile': 'turnstile-secret' },
+    { CaptchaProvider: 'turnstile', CaptchaMode: 'always', CaptchaSecretName: TURNSTILE_SECRET_NAME },
+    { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
   );
   workflow = challengeWorkflow(template);
 });
 
 afterAll(async () => {
   delete process.env.CAPTCHA_VERIFY_URL;
-  await new Promise((resolve) => verifier.close(resolve));
+  await turnstile.close();
 });
 
 describe('VerifyCaptcha with Turnstile configured', () => {
@@ -59,7 +49,7 @@ describe('VerifyCaptcha with Turnstile configured', () => {
   });
 
   it('fails closed (CaptchaInvalid) when the provider keeps answering 5xx', async () => {
-    verifierStatus = 503;
+    turnstile.status = 503;
     try {
       const execution = await execute(
         workflow,
@@ -67,7 +57,7 @@ describe('VerifyCaptcha with Turnstile configured', () => {
       );
       expect(execution).toMatchObject({ status: 'FAILED', error: 'CaptchaInvalid' });
     } finally {
-      verifierStatus = 200;
+      turnstile.status = 200;
     }
   });
 });

@@ -97,7 +97,7 @@ export async function resendChallenge(
   input: {
     challengeId: string;
     locale?: string | undefined;
-    screen?: (identifier: Identifier) => Promise<void>;
+    screen?: (identifier: Identifier) => Promise<unknown>;
   },
 ): Promise<ChallengeView> {
   const { config } = deps;

@@ -3,6 +3,8 @@
  * fails at cold start with a message naming the variable, never later in a request.
  */
 export type CaptchaProvider = 'none' | 'turnstile' | 'hcaptcha';
+/** `escalate`: ask for a captcha only when a start is risky (a budget past half); `always`: on every start. */
+export type CaptchaMode = 'escalate' | 'always';
 
 export type Config = Readonly<{
   tables: Readonly<{
@@ -32,7 +34,7 @@ export type Config = Readonly<{
     perCountry: number;
     global: number;
   }>;
-  captcha: Readonly<{ provider: CaptchaProvider; secret: string; verifyUrl: string }>;
+  captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode; secret: string; verifyUrl: string }>;
   email: Readonly<{ from: string; configurationSet: string }>;
   sms: Readonly<{ senderId: string; allowedCountries: ReadonlySet<string> }>;
   tokens: Readonly<{
@@ -144,6 +146,7 @@ export function loadConfig(env: Env): Config {
     },
     captcha: {
       provider: captchaProvider,
+      mode: oneOf(env, 'CAPTCHA_MODE', ['escalate', 'always'], 'escalate'),
       secret: secret(env, 'CAPTCHA_SECRET', 1),
       verifyUrl: env.CAPTCHA_VERIFY_URL?.trim() || CAPTCHA_VERIFY_URLS[captchaProvider],
     },

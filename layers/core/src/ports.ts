@@ -109,7 +109,8 @@ export interface SessionStore {
   revokeByRefreshToken(tokenHash: string, now: number): Promise<void>;
 }
 
-export type CounterHit = { allowed: boolean; retryAfterMs: number };
+/** `counts`: each named counter after this hit (when allowed). */
+export type CounterHit = { allowed: boolean; retryAfterMs: number; counts?: Record<string, number> };
 
 export interface CounterStore {
   /**

@@ -12,41 +12,60 @@ import type { CounterStore } from './ports.ts';
 
 export type RateLimits = Config['rateLimit'];
 
+/** Past this share of any budget a start counts as risky, and captcha may be asked for. */
+const ELEVATED_SHARE = 0.5;
+
+/** What the counters say about this start, for the steps after it (captcha escalation). */
+export type RateLimitOutcome = { elevated: boolean };
+
 export async function enforceRateLimits(
   deps: { counters: CounterStore; config: RateLimits },
   input: { identifier: Identifier; sourceIp: string | undefined; now: number },
-): Promise<void> {
+): Promise<RateLimitOutcome> {
   const { counters, config } = deps;
-  const { identifier, sourceIp, now } = input;
-  const hit = (key: string, limits: { name: string; limit: number }[]) =>
-    counters.hit(key, limits, config.windowSeconds, now);
-
-  const checks = [
+  const { identifier, sourceIp } = input;
+  const budgets: { key: string; counters: { name: string; limit: number }[] }[] = [
     identifier.kind === 'phone'
-      ? hit(`prefix#${identifier.value.slice(0, -4)}`, [
-          { name: 'n', limit: config.perPhonePrefix },
-          { name: `n_${identifier.value.slice(-4)}`, limit: config.perIdentifier },
-        ])
-      : hit(`id#${identifierKey(identifier)}`, [{ name: 'n', limit: config.perIdentifier }]),
-    hit('global', [
-      { name: 'n', limit: config.global },
-      ...(identifier.kind === 'phone'
-        ? [{ name: `c_${identifier.country ?? 'unknown'}`, limit: config.perCountry }]
-        : []),
-    ]),
+      ? {
+          key: `prefix#${identifier.value.slice(0, -4)}`,
+          counters: [
+            { name: 'n', limit: config.perPhonePrefix },
+            { name: `n_${identifier.value.slice(-4)}`, limit: config.perIdentifier },
+          ],
+        }
+      : { key: `id#${identifierKey(identifier)}`, counters: [{ name: 'n', limit: config.perIdentifier }] },
+    {
+      key: 'global',
+      counters: [
+        { name: 'n', limit: config.global },
+        ...(identifier.kind === 'phone'
+          ? [{ name: `c_${identifier.country ?? 'unknown'}`, limit: config.perCountry }]
+          : []),
+      ],
+    },
   ];
   const network = sourceIp ? networkOf(sourceIp) : undefined;
   if (sourceIp && network) {
-    checks.push(
-      hit(`net#${network}`, [
+    budgets.push({
+      key: `net#${network}`,
+      counters: [
         { name: 'n', limit: config.perNetwork },
         { name: `ip_${sourceIp}`, limit: config.perIp },
-      ]),
-    );
+      ],
+    });
   }
-  const denied = (await Promise.all(checks)).filter((result) => !result.allowed);
+  const results = await Promise.all(
+    budgets.map((budget) => counters.hit(budget.key, budget.counters, config.windowSeconds, input.now)),
+  );
+  const denied = results.filter((result) => !result.allowed);
   if (denied.length > 0)
     throw new RateLimited(Math.max(...denied.map((result) => result.retryAfterMs)) / 1000);
+  const elevated = results.some((result, i) =>
+    (budgets[i]?.counters ?? []).some(
+      ({ name, limit }) => (result.counts?.[name] ?? 0) > limit * ELEVATED_SHARE,
+    ),
+  );
+  return { elevated };
 }
 
 /** The /24 of an IPv4 address or the /48 of an IPv6 one; undefined for anything else. */

@@ -49,13 +49,19 @@ function rejected(): IdentifierRejected {
   return new IdentifierRejected('This identifier cannot be used to sign in.');
 }
 
-/** With no provider configured the step passes every request (see README, "Captcha"). */
+/**
+ * With no provider configured the step passes every request (see README, "Captcha"). With one, a
+ * token is required when `required` (always-mode, or a risky start), and checked whenever sent.
+ */
 export async function checkCaptcha(
   verifier: CaptchaVerifier | undefined,
-  input: { captchaToken: string | undefined; sourceIp: string | undefined },
+  input: { captchaToken: string | undefined; sourceIp: string | undefined; required: boolean },
 ): Promise<void> {
   if (!verifier) return;
-  if (!input.captchaToken) throw new CaptchaRequired('A captcha token is required for this request.');
+  if (!input.captchaToken) {
+    if (!input.required) return;
+    throw new CaptchaRequired('A captcha token is required for this request.');
+  }
   if (!(await verifier.verify(input.captchaToken, input.sourceIp))) {
     throw new CaptchaInvalid('The captcha token was rejected.');
   }

@@ -41,9 +41,16 @@ export class DynamoCounterStore implements CounterStore {
             .join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
         }),
       ),
     );
-    return { allowed: result.ok, retryAfterMs: result.ok ? 0 : windowEnd - now };
+    if (!result.ok) return { allowed: false, retryAfterMs: windowEnd - now };
+    const updated = result.value.Attributes ?? {};
+    return {
+      allowed: true,
+      retryAfterMs: 0,
+      counts: Object.fromEntries(counters.map(({ name }) => [name, Number(updated[name] ?? 0)])),
+    };
   }
 }
