@@ -10,6 +10,8 @@ export type ChallengeWorkflowInput = {
   identifier: string;
   channel: Channel;
   sourceIp?: string | undefined;
+  /** The client's ASN, when a trusted proxy header carries it. */
+  asn?: string | undefined;
   captchaToken?: string | undefined;
   locale?: string | undefined;
   /** Set by CheckRateLimit (`ResultPath: $.risk`), read by VerifyCaptcha. */

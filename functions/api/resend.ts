@@ -1,5 +1,6 @@
 import { enforceRateLimits, resendChallenge, screenIdentifier, systemClock } from '@authkit/core';
 import { DynamoCounterStore, DynamoDenylistStore } from '@authkit/core/adapters';
+import { trustedAsn } from '../_shared/asn.ts';
 import { config } from '../_shared/config.ts';
 import { challengeDeps } from '../_shared/delivery.ts';
 import { db } from '../_shared/dynamodb.ts';
@@ -15,7 +16,8 @@ const denylist = new DynamoDenylistStore(db, config.tables.denylist, systemClock
  * cap. A resend is a send: it spends the identifier's and the IP's budget and meets the denylist, as
  * the workflow's screening steps do for a start.
  */
-export const handler = httpHandler(async ({ body, sourceIp }) => {
+export const handler = httpHandler(async (request) => {
+  const { body, sourceIp } = request;
   onlyFields(body, ['challengeId', 'locale']);
   const view = await resendChallenge(challengeDeps, {
     challengeId: requiredString(body, 'challengeId', 64),
@@ -23,7 +25,7 @@ export const handler = httpHandler(async ({ body, sourceIp }) => {
     screen: async (identifier) => {
       await enforceRateLimits(
         { counters, config: config.rateLimit },
-        { identifier, sourceIp, now: systemClock.now() },
+        { identifier, sourceIp, asn: trustedAsn(request), now: systemClock.now() },
       );
       await screenIdentifier({ denylist, smsCountries: config.sms.allowedCountries }, identifier);
     },

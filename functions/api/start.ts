@@ -9,6 +9,7 @@ import {
   workflowErrors,
 } from '@authkit/core';
 import { StartSyncExecutionCommand, type StartSyncExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { trustedAsn } from '../_shared/asn.ts';
 import { config } from '../_shared/config.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import type { HttpResult } from '../_shared/http.ts';
@@ -54,6 +55,7 @@ export const handler = httpHandler(async (request) => {
     identifier: identifier.value,
     channel,
     sourceIp: request.sourceIp,
+    asn: trustedAsn(request),
     captchaToken: optionalString(body, 'captchaToken', 4096),
     locale,
   };

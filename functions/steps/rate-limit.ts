@@ -14,6 +14,11 @@ const counters = new DynamoCounterStore(db, config.tables.counters);
 export const handler = stepHandler(async (input: ChallengeWorkflowInput) =>
   enforceRateLimits(
     { counters, config: config.rateLimit },
-    { identifier: normalizeIdentifier(input.identifier), sourceIp: input.sourceIp, now: systemClock.now() },
+    {
+      identifier: normalizeIdentifier(input.identifier),
+      sourceIp: input.sourceIp,
+      asn: input.asn,
+      now: systemClock.now(),
+    },
   ),
 );

@@ -182,6 +182,8 @@ describe('one-time-code challenges in DynamoDB Local', () => {
               perPhonePrefix: 1e6,
               perCountry: 1e6,
               global: 1e9,
+              perAsn: 1e6,
+              asnHeader: '',
             },
           },
           { identifier, sourceIp: undefined, now: clock.now() },

@@ -59,6 +59,8 @@ describe('loadConfig', () => {
         perPhonePrefix: 30,
         perCountry: 1000,
         global: 20_000,
+        perAsn: 5000,
+        asnHeader: '',
       });
       expect([...config.sms.allowedCountries]).toEqual([]);
       expect(config.tokens).toMatchObject({

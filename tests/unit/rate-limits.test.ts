@@ -13,6 +13,8 @@ const LIMITS: RateLimits = {
   perPhonePrefix: 4,
   perCountry: 6,
   global: 100,
+  perAsn: 7,
+  asnHeader: 'cloudfront-viewer-asn',
 };
 
 /** Counters as named numbers per item, all-or-nothing per hit, like the DynamoDB adapter. */
@@ -129,6 +131,26 @@ describe('enforceRateLimits', () => {
     await start(counters, 'ada@example.com', undefined);
     await start(counters, 'ada@example.com', 'not-an-ip');
     expect([...counters.items.keys()].sort()).toEqual(['global', 'id#email#ada@example.com']);
+  });
+});
+
+describe('the ASN budget', () => {
+  it('counts starts per autonomous system when one is named, and only then', async () => {
+    const counters = new InMemoryCounters();
+    const asnStart = (i: number) =>
+      enforceRateLimits(
+        { counters, config: LIMITS },
+        {
+          identifier: normalizeIdentifier(`a${i}@example.com`),
+          sourceIp: `198.51.${i}.1`,
+          asn: '64500',
+          now: NOW,
+        },
+      );
+    for (let i = 0; i < LIMITS.perAsn; i++) await asnStart(i);
+    await expect(asnStart(99)).rejects.toBeInstanceOf(RateLimited);
+    await start(counters, 'no-asn@example.com', '192.0.2.9');
+    expect([...counters.items.keys()].filter((key) => key.startsWith('asn#'))).toEqual(['asn#64500']);
   });
 });
 

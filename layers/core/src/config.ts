@@ -33,6 +33,9 @@ export type Config = Readonly<{
     perPhonePrefix: number;
     perCountry: number;
     global: number;
+    perAsn: number;
+    /** Lower-cased name of a header a trusted proxy sets to the client's ASN; empty: none is trusted. */
+    asnHeader: string;
   }>;
   captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode; secret: string; verifyUrl: string }>;
   email: Readonly<{ from: string; configurationSet: string }>;
@@ -143,6 +146,8 @@ export function loadConfig(env: Env): Config {
       perPhonePrefix: integer(env, 'RATE_LIMIT_PER_PHONE_PREFIX', 30, 1, 100_000),
       perCountry: integer(env, 'RATE_LIMIT_PER_COUNTRY', 1000, 1, 10_000_000),
       global: integer(env, 'RATE_LIMIT_GLOBAL', 20_000, 1, 100_000_000),
+      perAsn: integer(env, 'RATE_LIMIT_PER_ASN', 5000, 1, 10_000_000),
+      asnHeader: env.TRUSTED_ASN_HEADER?.trim().toLowerCase() ?? '',
     },
     captcha: {
       provider: captchaProvider,

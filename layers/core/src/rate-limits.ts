@@ -2,7 +2,8 @@
  * Send budgets, per fixed window, every one enforced by a conditional write. Counters that nest
  * share one item so that one write decides both: an IP and its /24 (IPv6: /48) network, a phone
  * number and its prefix (E.164 minus the last 4 digits), the whole deployment and each SMS
- * destination country. That keeps a sign-in at three counter writes.
+ * destination country. That keeps a sign-in at three counter writes; a fourth, per autonomous
+ * system, when a trusted proxy names the client's ASN.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Config } from './config.ts';
@@ -20,10 +21,10 @@ export type RateLimitOutcome = { elevated: boolean };
 
 export async function enforceRateLimits(
   deps: { counters: CounterStore; config: RateLimits },
-  input: { identifier: Identifier; sourceIp: string | undefined; now: number },
+  input: { identifier: Identifier; sourceIp: string | undefined; asn?: string | undefined; now: number },
 ): Promise<RateLimitOutcome> {
   const { counters, config } = deps;
-  const { identifier, sourceIp } = input;
+  const { identifier, sourceIp, asn } = input;
   const budgets: { key: string; counters: { name: string; limit: number }[] }[] = [
     identifier.kind === 'phone'
       ? {
@@ -54,6 +55,7 @@ export async function enforceRateLimits(
       ],
     });
   }
+  if (asn) budgets.push({ key: `asn#${asn}`, counters: [{ name: 'n', limit: config.perAsn }] });
   const results = await Promise.all(
     budgets.map((budget) => counters.hit(budget.key, budget.counters, config.windowSeconds, input.now)),
   );
