@@ -72,8 +72,12 @@ describe('npm start', () => {
     // The start function logs its refusal after the workflow's steps ran in the same process: with
     // one shared logger the line would carry the last step's name.
     expect((await http.start('someone@mailinator.com')).status).toBe(422);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const refused = output.split('\n').filter((line) => line.includes('"request refused"'));
+    // stdout through a pipe is asynchronous: wait (up to 5 s) for the line to arrive.
+    const refusedLines = () => output.split('\n').filter((line) => line.includes('"request refused"'));
+    for (let waited = 0; refusedLines().length === 0 && waited < 5000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const refused = refusedLines();
     expect(refused.at(-1)).toContain('"function_name":"StartFunction"');
     expect(refused.at(-1)).toMatch(/"correlation_id":"[0-9a-f-]{36}"/);
   });
