@@ -4,6 +4,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from '@jest/globals';
+import { challengeWorkflow, useTemplateEnvironment } from './stack.ts';
 
 export const TURNSTILE_SECRET_NAME = 'authkit/turnstile';
 export const TURNSTILE_SECRET = 'turnstile-secret';
@@ -29,4 +31,30 @@ export async function startFakeTurnstile(): Promise<FakeTurnstile> {
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/siteverify`;
   fake.close = () => new Promise((resolve) => server.close(() => resolve()));
   return fake;
+}
+
+/**
+ * For a test file: the challenge workflow with Turnstile configured (plus `parameters`), its
+ * siteverify faked on loopback for the file's lifetime. Call at the top level of the file.
+ */
+export function turnstileWorkflowForSuite(parameters: Record<string, string>): {
+  workflow: () => ReturnType<typeof challengeWorkflow>;
+  turnstile: () => FakeTurnstile;
+} {
+  let turnstile: FakeTurnstile;
+  let workflow: ReturnType<typeof challengeWorkflow>;
+  beforeAll(async () => {
+    turnstile = await startFakeTurnstile();
+    process.env.CAPTCHA_VERIFY_URL = turnstile.url;
+    const template = useTemplateEnvironment(
+      { CaptchaProvider: 'turnstile', CaptchaSecretName: TURNSTILE_SECRET_NAME, ...parameters },
+      { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
+    );
+    workflow = challengeWorkflow(template);
+  });
+  afterAll(async () => {
+    delete process.env.CAPTCHA_VERIFY_URL;
+    await turnstile.close();
+  });
+  return { workflow: () => workflow, turnstile: () => turnstile };
 }
