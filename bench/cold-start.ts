@@ -1,27 +1,22 @@
 /**
- * (c) Cold start of the built bundles. Each bundle is copied into a scratch directory whose
- * node_modules holds the built layer (`@authkit/core`) and the AWS SDK (which Lambda's runtime
- * provides), because ES modules ignore NODE_PATH. A fresh `node` process per measurement imports
- * the bundle — running its module scope, as Lambda's init phase does — with the function's own
- * environment from template.yaml (dummy secrets) plus the variables Lambda sets. An empty handler
- * module is measured in the same run, interleaved, as the baseline.
+ * (c) Cold start of the built bundles. Each bundle runs in a Lambda-shaped sandbox
+ * (scripts/lambda-sandbox.ts: the function at var/task, the layer with `@authkit/core` and the AWS
+ * SDK it bundles at opt/nodejs, NODE_PATH searched as Lambda's runtime searches it). A fresh `node`
+ * process per measurement imports the bundle — running its module scope, as Lambda's init phase
+ * does — with the function's own environment from template.yaml (secret ids only: secrets are read
+ * per invocation, never at import) plus the variables Lambda sets. An empty handler module is
+ * measured in the same run, interleaved, as the baseline; the component rows import parts on their
+ * own (the AWS SDK clients unbundled from node_modules, as a runtime's own SDK would load).
  */
 import { execFile } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { LOCAL_REGION, LocalTemplate } from '../local/template.ts';
 import type { BuildResult } from '../scripts/build-functions.ts';
+import { lambdaSandbox, type Sandbox } from '../scripts/lambda-sandbox.ts';
 import { median, round } from './lib/stats.ts';
 
 const run = promisify(execFile);
@@ -37,7 +32,14 @@ if (typeof m[process.argv[2]] !== 'function' && process.argv[2] !== '-') {
 console.log(JSON.stringify({ importMs: t1 - t0, readyMs: t1 }));
 `;
 
-type Module = { name: string; file: string; exportName: string; env: Record<string, string>; bytes?: number };
+type Module = {
+  name: string;
+  file: string;
+  exportName: string;
+  env: Record<string, string>;
+  nodeArgs: string[];
+  bytes?: number;
+};
 type Timing = { importMs: number; readyMs: number; processMs: number };
 
 export type ColdStartRow = {
@@ -107,7 +109,14 @@ async function probe(module: Module, extraEnv: Record<string, string> = {}): Pro
   const t0 = performance.now();
   const { stdout } = await run(
     process.execPath,
-    ['--input-type=module', '-e', PROBE, pathToFileURL(module.file).href, module.exportName],
+    [
+      ...module.nodeArgs,
+      '--input-type=module',
+      '-e',
+      PROBE,
+      pathToFileURL(module.file).href,
+      module.exportName,
+    ],
     { env: { ...module.env, ...extraEnv }, cwd: join(module.file, '..'), maxBuffer: 1 << 20 },
   ).catch((error: { stderr?: string; message: string }) => {
     // Minified bundles print whole source lines; keep the error line and the first stack frames.
@@ -131,37 +140,27 @@ export async function measureColdStart(
   const layer = build.layers[0];
   if (!layer) throw new Error('the build produced no layer');
   const scratch = mkdtempSync(join(tmpdir(), 'authkit-cold-'));
+  const sandboxes: Sandbox[] = [];
+  const inSandbox = (dir: string, file: string) => {
+    const sandbox = lambdaSandbox({ dir, file }, build.layers);
+    sandboxes.push(sandbox);
+    return sandbox;
+  };
   try {
-    mkdirSync(join(scratch, 'node_modules', '@authkit'), { recursive: true });
-    symlinkSync(
-      join(layer.nodeModules, '@authkit', 'core'),
-      join(scratch, 'node_modules', '@authkit', 'core'),
-    );
-    symlinkSync(join(root, 'node_modules', '@aws-sdk'), join(scratch, 'node_modules', '@aws-sdk'));
-
-    const secrets: Record<string, string> = {};
-    const probeTemplate = new LocalTemplate(root, {
-      parameters: { TokenIssuer: 'https://auth.example.com' },
-    });
-    for (const [id] of probeTemplate.resourcesOfType('AWS::SecretsManager::Secret'))
-      secrets[id] = `bench-${id}-`.padEnd(64, 'x');
-    const template = new LocalTemplate(root, {
-      parameters: { TokenIssuer: 'https://auth.example.com' },
-      secrets,
-    });
+    const template = new LocalTemplate(root, { parameters: { TokenIssuer: 'https://auth.example.com' } });
     const memory = new Map(template.functions().map((fn) => [fn.id, fn.memoryMb]));
 
     const functions: Module[] = build.functions.map((fn) => {
-      const dir = join(scratch, fn.id);
-      mkdirSync(dir);
-      const file = join(dir, basename(fn.file));
-      copyFileSync(fn.file, file);
-      if (existsSync(`${fn.file}.map`)) copyFileSync(`${fn.file}.map`, `${file}.map`);
+      const sandbox = inSandbox(fn.dir, fn.file);
       return {
         name: fn.id,
-        file,
+        file: sandbox.file,
         exportName: fn.exportName,
-        env: environmentOf(template, fn.id, memory.get(fn.id) ?? 128, dir),
+        env: {
+          ...environmentOf(template, fn.id, memory.get(fn.id) ?? 128, sandbox.taskRoot),
+          ...sandbox.env,
+        },
+        nodeArgs: sandbox.nodeArgs,
         bytes: fn.bytes,
       };
     });
@@ -169,9 +168,15 @@ export async function measureColdStart(
     const write = (name: string, source: string, exportName = '-'): Module => {
       const dir = join(scratch, name.replace(/[^\w.-]+/g, '_'));
       mkdirSync(dir, { recursive: true });
-      const file = join(dir, 'index.mjs');
-      writeFileSync(file, source);
-      return { name, file, exportName, env: { ...baseEnv, LAMBDA_TASK_ROOT: dir } };
+      writeFileSync(join(dir, 'index.mjs'), source);
+      const sandbox = inSandbox(dir, join(dir, 'index.mjs'));
+      return {
+        name,
+        file: sandbox.file,
+        exportName,
+        env: { ...baseEnv, ...sandbox.env },
+        nodeArgs: sandbox.nodeArgs,
+      };
     };
     const empty = write(
       'empty handler',
@@ -181,20 +186,19 @@ export async function measureColdStart(
     const components: Module[] = [
       write('@authkit/core (layer index)', "import '@authkit/core';\n"),
       write('@authkit/core/adapters (layer)', "import '@authkit/core/adapters';\n"),
-      write(
-        '@aws-sdk/client-dynamodb + lib-dynamodb',
-        "import '@aws-sdk/client-dynamodb';\nimport '@aws-sdk/lib-dynamodb';\n",
-      ),
-      write('@aws-sdk/client-sfn', "import '@aws-sdk/client-sfn';\n"),
-      write(
-        '@aws-sdk/client-sesv2 + client-sns',
-        "import '@aws-sdk/client-sesv2';\nimport '@aws-sdk/client-sns';\n",
-      ),
       // What the layer bundles, loaded from the repository's node_modules (unbundled).
-      ...['mailchecker', 'libphonenumber-js/max', 'jose'].map((pkg) =>
+      ...[
+        ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
+        ['@aws-sdk/client-sfn'],
+        ['@aws-sdk/client-sesv2', '@aws-sdk/client-sns'],
+        ['@aws-sdk/client-secrets-manager', '@aws-lambda-powertools/parameters/secrets'],
+        ['mailchecker'],
+        ['libphonenumber-js/max'],
+        ['jose'],
+      ].map((packages) =>
         write(
-          `${pkg} (unbundled, from node_modules)`,
-          `import ${JSON.stringify(import.meta.resolve(pkg))};\n`,
+          `${packages.join(' + ')} (unbundled, from node_modules)`,
+          packages.map((pkg) => `import ${JSON.stringify(import.meta.resolve(pkg))};\n`).join(''),
         ),
       ),
     ];
@@ -250,6 +254,7 @@ export async function measureColdStart(
       layerBytes: layer.bytes,
     };
   } finally {
+    for (const sandbox of sandboxes) sandbox.remove();
     rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -55,13 +55,6 @@ const SIZES = quick
       coldReps: 5,
     };
 
-/**
- * SAM bundles ESM without a `require`; CommonJS dependencies that call require() (aws-xray-sdk-core
- * via the Powertools tracer) then fail at init. Powertools documents this banner as the fix.
- */
-const CREATE_REQUIRE_BANNER =
-  "js=import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-
 const progress = (message: string) => process.stderr.write(`[bench ${elapsed()}] ${message}\n`);
 const startedAt = performance.now();
 const elapsed = () => `${((performance.now() - startedAt) / 1000).toFixed(0).padStart(3)} s`;
@@ -75,7 +68,7 @@ type Results = {
   profile?: ProfileResult;
   handlerCpu?: HandlerCpuResult;
   crypto?: CryptoResult;
-  coldStart?: { asBuilt: ColdStartResult; withBanner?: ColdStartResult };
+  coldStart?: { asBuilt: ColdStartResult };
   cost?: CostResult;
 };
 
@@ -161,19 +154,6 @@ if (!skip.has('cold')) {
     label: 'as template.yaml builds them',
   });
   results.coldStart = { asBuilt };
-  if (asBuilt.failures.length > 0) {
-    progress(
-      `(c) ${asBuilt.failures.length} bundle(s) fail at import; measuring a build with the createRequire banner`,
-    );
-    const fixed = await buildFunctions({
-      outDir: join(ROOT, 'dist', 'bench', 'with-banner'),
-      adjustProperties: (_, properties) => ({ ...properties, Banner: [CREATE_REQUIRE_BANNER] }),
-    });
-    results.coldStart.withBanner = await measureColdStart(ROOT, fixed, {
-      repetitions: SIZES.coldReps,
-      label: 'what-if: BuildProperties + Banner (createRequire)',
-    });
-  }
 }
 if (results.handlerCpu) results.cost = costPerMillion(new LocalTemplate(ROOT), results.handlerCpu);
 results.meta.durationSeconds = round((performance.now() - startedAt) / 1000, 1);
@@ -223,17 +203,12 @@ if (cold) {
       : 'all load',
     cold.asBuilt.failures.length === 0,
   );
-  const measured = cold.asBuilt.functions.length ? cold.asBuilt : cold.withBanner;
-  if (measured?.functions.length) {
+  const measured = cold.asBuilt;
+  if (measured.functions.length) {
     const worstImport = Math.max(...measured.functions.map((fn) => fn.importRatio));
     const worstReady = Math.max(...measured.functions.map((fn) => fn.readyRatio));
-    const note = measured === cold.asBuilt ? '' : ' (bundles with the banner)';
-    verdict('cold start ≤ 2× empty handler: import only', `worst ${worstImport}×${note}`, worstImport <= 2);
-    verdict(
-      'cold start ≤ 2× empty handler: process start → ready',
-      `worst ${worstReady}×${note}`,
-      worstReady <= 2,
-    );
+    verdict('cold start ≤ 2× empty handler: import only', `worst ${worstImport}×`, worstImport <= 2);
+    verdict('cold start ≤ 2× empty handler: process start → ready', `worst ${worstReady}×`, worstReady <= 2);
   }
 }
 if (results.cost)
@@ -515,8 +490,7 @@ function report(r: Results): string {
     out.push(`layer @authkit/core: ${r.build.layerBytes.toLocaleString('en-US')} bytes (all .mjs files)`);
   }
   if (r.coldStart) {
-    for (const cs of [r.coldStart.asBuilt, r.coldStart.withBanner]) {
-      if (!cs) continue;
+    for (const cs of [r.coldStart.asBuilt]) {
       h1(
         `(c) Cold start — ${cs.label} (median of ${cs.repetitions} fresh processes; NODE_OPTIONS=${cs.nodeOptions || '(none)'})`,
       );

@@ -1,11 +1,13 @@
 /**
  * The AWS APIs the functions call that have no official local form, served on the runtime's own
- * port: Step Functions (JSON 1.0 protocol) and SNS Publish (query protocol) into the outbox. The
- * functions reach them through AWS_ENDPOINT_URL_* alone.
+ * port: Step Functions (JSON 1.0 protocol), SNS Publish (query protocol) into the outbox and
+ * Secrets Manager GetSecretValue (JSON 1.1 protocol). The functions reach them through
+ * AWS_ENDPOINT_URL_* alone.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Outbox } from './outbox.ts';
+import type { LocalSecretsManager } from './secrets-manager.ts';
 import type { LocalStepFunctions } from './step-functions.ts';
 
 export async function handleStepFunctions(
@@ -59,4 +61,60 @@ export function handleSns(outbox: Outbox, body: Buffer, response: ServerResponse
     200,
     `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
   );
+}
+
+/** GetSecretValue of the current version, in the service's shape; a secret is found by ARN or name. */
+export function handleSecretsManager(
+  secrets: LocalSecretsManager,
+  target: string | undefined,
+  body: Buffer,
+  response: ServerResponse,
+): void {
+  const [status, payload] = getSecretValue(secrets, target, body);
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'x-amzn-requestid': randomUUID(),
+  });
+  response.end(JSON.stringify(payload));
+}
+
+function getSecretValue(
+  secrets: LocalSecretsManager,
+  target: string | undefined,
+  body: Buffer,
+): [status: number, payload: Record<string, unknown>] {
+  if (target !== 'secretsmanager.GetSecretValue') {
+    return [400, { __type: 'UnknownOperationException', message: `${target} is not served locally` }];
+  }
+  let request: { SecretId?: unknown; VersionId?: unknown; VersionStage?: unknown };
+  try {
+    request = JSON.parse(body.toString('utf8'));
+  } catch {
+    return [400, { __type: 'SerializationException', message: 'The request body is not JSON' }];
+  }
+  if (typeof request.SecretId !== 'string' || !request.SecretId) {
+    return [400, { __type: 'ValidationException', message: "Value at 'secretId' must not be null" }];
+  }
+  const secret = secrets.find(request.SecretId);
+  // Only the current version is kept locally: any other version asked for is gone.
+  const otherVersion =
+    (request.VersionId !== undefined && request.VersionId !== secret?.versionId) ||
+    (request.VersionStage !== undefined && request.VersionStage !== 'AWSCURRENT');
+  if (!secret || otherVersion) {
+    return [
+      400,
+      { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." },
+    ];
+  }
+  return [
+    200,
+    {
+      ARN: secret.arn,
+      Name: secret.name,
+      SecretString: secret.value,
+      VersionId: secret.versionId,
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: secret.createdDate.getTime() / 1000,
+    },
+  ];
 }

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole product locally. Options: `--port N` (or PORT), `--param Name=Value`
- * (a template.yaml parameter override) and `--secret Name=Value` (the value of a Secrets Manager
- * secret the template resolves by name, e.g. the captcha secret); both repeatable.
+ * (a template.yaml parameter override) and `--secret Name=Value` (the value the local Secrets
+ * Manager serves for a secret the template names, e.g. the captcha secret); both repeatable.
  */
 import { parseArgs } from 'node:util';
 import { startLocalRuntime } from './runtime.ts';

@@ -3,17 +3,18 @@
  * modules, the real ASL run in-process, DynamoDB Local and aws-ses-v2-local as the real parts.
  * Only endpoint configuration differs from AWS.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalApiGateway } from './api-gateway.ts';
-import { handleSns, handleStepFunctions } from './aws-endpoints.ts';
+import { handleSecretsManager, handleSns, handleStepFunctions } from './aws-endpoints.ts';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.ts';
 import { renderInbox } from './inbox-page.ts';
 import { LocalLambda } from './lambda.ts';
 import { HttpEmailSource, Outbox } from './outbox.ts';
+import { type LocalSecretsManager, localSecrets } from './secrets-manager.ts';
 import { startSesLocal } from './ses-local.ts';
 import { LocalStepFunctions } from './step-functions.ts';
 import { LOCAL_REGION, LocalTemplate } from './template.ts';
@@ -26,7 +27,10 @@ export type LocalRuntimeOptions = {
   host?: string;
   /** Parameter overrides for template.yaml, as `sam deploy --parameter-overrides` would give. */
   parameters?: Record<string, string>;
-  /** Values for secrets the template references by name (e.g. CaptchaSecretName's secret). */
+  /**
+   * Values for secrets the template references by name (e.g. CaptchaSecretName's secret), or for
+   * its own secrets by logical id; those not given are random.
+   */
   secrets?: Record<string, string>;
   /** Reuse running emulators (tests share one DynamoDB Local); started here when absent. */
   dynamodbEndpoint?: string;
@@ -44,10 +48,16 @@ export type LocalRuntime = {
   sesEndpoint: string;
   outbox: Outbox;
   lambda: LocalLambda;
+  /** What the local Secrets Manager endpoint serves; `put` rotates a secret. */
+  secrets: LocalSecretsManager;
   close: () => Promise<void>;
 };
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  // Checked before anything starts, so a missing --secret stops the runtime with nothing to clean up.
+  const probe = new LocalTemplate(REPO_ROOT, { parameters: options.parameters });
+  const secrets = localSecrets(probe, options.secrets);
+  secrets.requireEvery(probe.environment());
   const stops: (() => unknown)[] = [];
   const dynamodb = options.dynamodbEndpoint ? undefined : await startDynamoDbLocal();
   if (dynamodb) stops.push(dynamodb.stop);
@@ -81,21 +91,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     () => server.closeAllConnections(),
   );
 
-  const secrets: Record<string, string> = { ...options.secrets };
-  const probe = new LocalTemplate(REPO_ROOT, { parameters: options.parameters });
-  for (const [id] of probe.resourcesOfType('AWS::SecretsManager::Secret')) {
-    secrets[id] ??= randomBytes(48).toString('base64url');
-  }
-  const template = new LocalTemplate(REPO_ROOT, {
-    parameters: { TokenIssuer: url, ...options.parameters },
-    secrets,
-  });
+  const template = new LocalTemplate(REPO_ROOT, { parameters: { TokenIssuer: url, ...options.parameters } });
 
   useFunctionEnvironment(template, {
     dynamodb: dynamodbEndpoint,
     ses: sesEndpoint,
     sfn: `http://127.0.0.1:${port}/_aws/sfn`,
     sns: `http://127.0.0.1:${port}/_aws/sns`,
+    secretsManager: `http://127.0.0.1:${port}/_aws/secretsmanager`,
   });
 
   await createTables(dynamodbEndpoint, template);
@@ -117,6 +120,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       );
     }
     if (method === 'POST' && pathname.startsWith('/_aws/sns')) return handleSns(outbox, body, response);
+    if (method === 'POST' && pathname.startsWith('/_aws/secretsmanager')) {
+      return handleSecretsManager(
+        secrets,
+        request.headers['x-amz-target'] as string | undefined,
+        body,
+        response,
+      );
+    }
     if (method === 'GET' && pathname === '/_local/messages') {
       const limit = Math.min(Number(searchParams.get('limit') ?? 100) || 100, 1000);
       const messages = await outbox.list({ to: searchParams.get('to') ?? undefined, limit });
@@ -153,6 +164,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     sesEndpoint,
     outbox,
     lambda,
+    secrets,
     close: async () => {
       for (const stop of stops) await stop();
     },
@@ -165,7 +177,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
  */
 export function useFunctionEnvironment(
   template: LocalTemplate,
-  endpoints: { dynamodb: string; ses: string; sfn?: string; sns?: string },
+  endpoints: { dynamodb: string; ses: string; sfn?: string; sns?: string; secretsManager?: string },
 ): void {
   Object.assign(process.env, template.environment(), {
     AWS_REGION: LOCAL_REGION,
@@ -176,6 +188,7 @@ export function useFunctionEnvironment(
     AWS_ENDPOINT_URL_SESV2: endpoints.ses,
     ...(endpoints.sfn ? { AWS_ENDPOINT_URL_SFN: endpoints.sfn } : {}),
     ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
+    ...(endpoints.secretsManager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager } : {}),
     // CloudWatch metrics have no local sink; EMF lines on stdout would only bury the logs.
     POWERTOOLS_METRICS_DISABLED: 'true',
     // Off Lambda the tracer is disabled, but the X-Ray SDK it loads would still install async hooks

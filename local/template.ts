@@ -9,6 +9,10 @@ import { parse, type Tags } from 'yaml';
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 
+/** The ARN a Secrets Manager secret of this name has locally (`Ref` of a secret is its ARN). */
+export const secretArn = (name: string): string =>
+  `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${name}`;
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Resource = { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> };
 type Template = {
@@ -21,6 +25,8 @@ type Template = {
 export type Route = { method: string; path: string; functionId: string };
 export type LocalFunction = {
   id: string;
+  /** As in template.yaml: `<module path relative to CodeUri>.<export>`. */
+  handler: string;
   entryPoint: string;
   exportName: string;
   timeoutSeconds: number;
@@ -69,12 +75,8 @@ export class LocalTemplate {
   readonly root: string;
   readonly #template: Template;
   readonly #parameters: Record<string, string>;
-  readonly #secrets: Record<string, string>;
 
-  constructor(
-    root: string,
-    options: { parameters?: Record<string, string>; secrets?: Record<string, string> } = {},
-  ) {
+  constructor(root: string, options: { parameters?: Record<string, string> } = {}) {
     this.root = root;
     this.#template = parse(readFileSync(join(root, 'template.yaml'), 'utf8'), { customTags }) as Template;
     this.#parameters = {};
@@ -84,24 +86,28 @@ export class LocalTemplate {
     for (const name of Object.keys(options.parameters ?? {})) {
       if (!(name in this.#parameters)) throw new Error(`template.yaml has no parameter named ${name}`);
     }
-    this.#secrets = options.secrets ?? {};
   }
 
   resourcesOfType(type: string): [string, Resource][] {
     return Object.entries(this.#template.Resources).filter(([, resource]) => resource.Type === type);
   }
 
+  functionGlobals(): Record<string, Json> {
+    return this.#template.Globals?.Function ?? {};
+  }
+
   functions(): LocalFunction[] {
-    const globals = this.#template.Globals?.Function ?? {};
+    const globals = this.functionGlobals();
     return this.resourcesOfType('AWS::Serverless::Function').map(([id, resource]) => {
       const props = resource.Properties ?? {};
-      const entryPoints = (resource.Metadata?.BuildProperties as { EntryPoints?: string[] } | undefined)
-        ?.EntryPoints;
+      // Handler `api/start.handler` with CodeUri `functions/`: the module is functions/api/start.ts,
+      // which functions/Makefile bundles to api/start.mjs, the file Lambda loads.
       const handler = String(props.Handler);
-      if (!entryPoints?.[0]) throw new Error(`${id} has no Metadata.BuildProperties.EntryPoints`);
+      const codeUri = String(props.CodeUri ?? globals.CodeUri ?? '');
       return {
         id,
-        entryPoint: join(this.root, entryPoints[0]),
+        handler,
+        entryPoint: join(this.root, codeUri, `${handler.slice(0, handler.lastIndexOf('.'))}.ts`),
         exportName: handler.slice(handler.lastIndexOf('.') + 1),
         timeoutSeconds: Number(props.Timeout ?? globals.Timeout ?? 3),
         memoryMb: Number(props.MemorySize ?? globals.MemorySize ?? 128),
@@ -181,9 +187,7 @@ export class LocalTemplate {
   /** Intrinsic functions, evaluated against local stand-ins for AWS resources. */
   resolve(value: Json): Json {
     if (Array.isArray(value)) return value.map((item) => this.resolve(item));
-    if (value === null || typeof value !== 'object') {
-      return typeof value === 'string' ? this.#dynamicReferences(value) : value;
-    }
+    if (value === null || typeof value !== 'object') return value;
     const [key, arg] = Object.entries(value)[0] ?? [];
     switch (key) {
       case 'Ref':
@@ -201,7 +205,7 @@ export class LocalTemplate {
           const [id, attribute] = name.split('.');
           return String(attribute ? this.#attribute(String(id), attribute) : this.#ref(name));
         });
-        return this.#dynamicReferences(substituted);
+        return substituted;
       }
       case 'Fn::If': {
         const [condition, whenTrue, whenFalse] = arg as [string, Json, Json];
@@ -254,6 +258,7 @@ export class LocalTemplate {
     const resource = this.#template.Resources[name];
     if (!resource) throw new Error(`template.yaml refers to unknown ${name}`);
     if (resource.Type === 'AWS::Serverless::StateMachine') return this.#attribute(name, 'Arn');
+    if (resource.Type === 'AWS::SecretsManager::Secret') return secretArn(name);
     return name;
   }
 
@@ -268,15 +273,6 @@ export class LocalTemplate {
       'AWS::Logs::LogGroup': `logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${id}`,
     };
     return `arn:aws:${service[resource.Type] ?? `local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`}`;
-  }
-
-  /** `{{resolve:secretsmanager:NAME:SecretString}}` becomes the local secret of that name. */
-  #dynamicReferences(text: string): string {
-    return text.replace(/\{\{resolve:secretsmanager:([^:}]+):SecretString\}\}/g, (_, name: string) => {
-      const secret = this.#secrets[name];
-      if (secret === undefined) throw new Error(`No local value for the secret ${name}`);
-      return secret;
-    });
   }
 }
 

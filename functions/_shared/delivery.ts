@@ -1,10 +1,15 @@
-import { type ChallengeDeps, requireSecret, systemClock, systemRandom } from '@authkit/core';
-import { DynamoChallengeStore, SesMailer, SnsSmsSender } from '@authkit/core/adapters';
-import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { type ChallengeDeps, systemClock, systemRandom } from '@authkit/core';
+import {
+  DynamoChallengeStore,
+  SESv2Client,
+  SesMailer,
+  SNSClient,
+  SnsSmsSender,
+} from '@authkit/core/adapters';
 import { config } from './config.ts';
 import { db } from './dynamodb.ts';
 import { tracer } from './powertools.ts';
+import { secretSource } from './secrets.ts';
 
 /** Everything that issues and delivers codes: the send step and the resend route. */
 export const challengeDeps: ChallengeDeps = {
@@ -13,7 +18,6 @@ export const challengeDeps: ChallengeDeps = {
   sms: new SnsSmsSender(tracer.captureAWSv3Client(new SNSClient({})), config.sms),
   clock: systemClock,
   random: systemRandom,
+  pepper: secretSource('codePepper'),
   config,
 };
-
-requireSecret(config.code.pepper, 'CODE_PEPPER');

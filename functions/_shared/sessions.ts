@@ -9,6 +9,6 @@ export const tokenDeps: TokenDeps = {
   sessions: new DynamoSessionStore(db, config.tables.sessions),
   clock: systemClock,
   random: systemRandom,
-  signingKey: keyRing.current,
+  signingKey: async () => (await keyRing()).current,
   config: config.tokens,
 };

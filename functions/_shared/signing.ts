@@ -1,8 +1,9 @@
-import { deriveKeyRing, requireSecret } from '@authkit/core';
+import { keyRingSource } from '@authkit/core';
 import { config } from './config.ts';
+import { secretSource } from './secrets.ts';
 
-/** Derived once per cold start from the seed in Secrets Manager: the signing key and what JWKS publishes. */
-export const keyRing = await deriveKeyRing(
-  requireSecret(config.tokens.signingKeySeed, 'SIGNING_KEY_SEED'),
-  config.tokens.signingKeyGeneration,
-);
+/**
+ * The signing key and what JWKS publishes, derived from the seed in Secrets Manager: read per
+ * invocation (cached), derived again only when the seed's value changes.
+ */
+export const keyRing = keyRingSource(secretSource('signingKeySeed'), config.tokens.signingKeyGeneration);

@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { probeTable } from '@authkit/core/adapters';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
@@ -10,8 +10,7 @@ import { httpHandler } from '../_shared/handler.ts';
 export const handler = httpHandler(async ({ resource }) => {
   if (resource === '/health/live') return { status: 200, body: { status: 'ok' } };
   const started = Date.now();
-  const dynamodb = await db
-    .send(new GetCommand({ TableName: config.tables.challenges, Key: { pk: 'health#probe' } }))
+  const dynamodb = await probeTable(db, config.tables.challenges)
     .then(() => ({ status: 'ok', latencyMs: Date.now() - started }))
     .catch((error: Error) => ({ status: 'down', error: error.name }));
   const ok = dynamodb.status === 'ok';

@@ -7,6 +7,6 @@ import { keyRing } from '../_shared/signing.ts';
  */
 export const handler = httpHandler(async () => ({
   status: 200,
-  body: { keys: keyRing.published },
+  body: { keys: (await keyRing()).published },
   headers: { 'cache-control': 'public, max-age=300' },
 }));

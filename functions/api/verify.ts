@@ -1,17 +1,10 @@
-import {
-  generateId,
-  Lockout,
-  requireSecret,
-  startSession,
-  systemClock,
-  systemRandom,
-  verifyCode,
-} from '@authkit/core';
+import { generateId, Lockout, startSession, systemClock, systemRandom, verifyCode } from '@authkit/core';
 import { DynamoChallengeStore, DynamoDenylistStore, DynamoUserStore } from '@authkit/core/adapters';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import { metrics } from '../_shared/powertools.ts';
+import { secretSource } from '../_shared/secrets.ts';
 import { tokenDeps } from '../_shared/sessions.ts';
 import { onlyFields, requiredString } from '../_shared/validate.ts';
 
@@ -22,7 +15,7 @@ const lockout = new Lockout(
   new DynamoDenylistStore(db, config.tables.denylist, systemClock),
   config.code.identifierFailureLimit,
 );
-requireSecret(config.code.pepper, 'CODE_PEPPER');
+const pepper = secretSource('codePepper');
 
 /** POST /v1/auth/verify: one code, one answer; a new user is created on first success. */
 export const handler = httpHandler(async ({ body }) => {
@@ -30,7 +23,7 @@ export const handler = httpHandler(async ({ body }) => {
   const challengeId = requiredString(body, 'challengeId', 64);
   const code = requiredString(body, 'code', 16);
   const challenge = await verifyCode(
-    { store, clock: systemClock, config, lockout },
+    { store, clock: systemClock, pepper, config, lockout },
     { challengeId, code },
   ).catch((error: unknown) => {
     metrics.addMetric('VerifyFailed', 'Count', 1);

@@ -1,7 +1,8 @@
-import { checkCaptcha, requireSecret } from '@authkit/core';
+import { checkCaptcha } from '@authkit/core';
 import { HttpCaptchaVerifier } from '@authkit/core/adapters';
 import { config } from '../_shared/config.ts';
 import { stepHandler } from '../_shared/handler.ts';
+import { secretSource } from '../_shared/secrets.ts';
 import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
 
 const verifier =
@@ -9,7 +10,7 @@ const verifier =
     ? undefined
     : new HttpCaptchaVerifier({
         url: config.captcha.verifyUrl,
-        secret: requireSecret(config.captcha.secret, 'CAPTCHA_SECRET'),
+        secret: secretSource('captcha'),
       });
 
 /**

@@ -9,7 +9,7 @@ import {
   SesMailer,
 } from '../../layers/core/src/adapters/index.ts';
 import type { ChallengeDeps } from '../../layers/core/src/challenge.ts';
-import type { Clock, Mailer, SmsSender } from '../../layers/core/src/ports.ts';
+import type { Clock, Mailer, SecretSource, SmsSender } from '../../layers/core/src/ports.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { documentClient, sesEndpoint } from './stack.ts';
 
@@ -27,9 +27,10 @@ export const CODE_CONFIG = {
   maxAttempts: 5,
   resendCooldownSeconds: 30,
   maxSends: 5,
-  pepper: 'integration-test-pepper-'.padEnd(40, 'x'),
   identifierFailureLimit: 100,
 };
+
+export const TEST_PEPPER = 'integration-test-pepper-'.padEnd(40, 'x');
 
 /** A clock that stands still until told to move. */
 export class ManualClock implements Clock {
@@ -58,7 +59,9 @@ const noSms: SmsSender = {
   send: () => Promise.reject(new Error('these specs send email only')),
 };
 
-export function challengeDeps(overrides: { clock?: Clock; mailer?: Mailer } = {}): ChallengeDeps {
+export function challengeDeps(
+  overrides: { clock?: Clock; mailer?: Mailer; pepper?: SecretSource } = {},
+): ChallengeDeps {
   const db = documentClient();
   return {
     store: new DynamoChallengeStore(db, TABLES.challenges),
@@ -66,6 +69,7 @@ export function challengeDeps(overrides: { clock?: Clock; mailer?: Mailer } = {}
     sms: noSms,
     clock: overrides.clock ?? new ManualClock(),
     random: systemRandom,
+    pepper: overrides.pepper ?? (async () => TEST_PEPPER),
     config: { code: CODE_CONFIG, productName: 'AuthKit' },
   };
 }

@@ -9,9 +9,7 @@ import { LocalTemplate } from '../../local/template.ts';
 
 export default async function globalSetup(): Promise<void> {
   const [dynamodb, ses] = await Promise.all([startDynamoDbLocal(), startSesLocal()]);
-  const template = new LocalTemplate(REPO_ROOT, {
-    secrets: { CodePepperSecret: 'x'.repeat(48), SigningKeySecret: 'y'.repeat(48) },
-  });
+  const template = new LocalTemplate(REPO_ROOT);
   await createTables(dynamodb.endpoint, template);
   process.env.AUTHKIT_TEST_DYNAMODB_ENDPOINT = dynamodb.endpoint;
   process.env.AUTHKIT_TEST_SES_ENDPOINT = ses.endpoint;

@@ -11,8 +11,10 @@ import {
   startLocalRuntime,
   useFunctionEnvironment,
 } from '../../local/runtime.ts';
+import { localSecrets } from '../../local/secrets-manager.ts';
 import { LocalStepFunctions, type TaskInvoker } from '../../local/step-functions.ts';
 import { LOCAL_REGION, LocalTemplate } from '../../local/template.ts';
+import { serveSecretsManager } from './secrets-manager.ts';
 
 export const dynamodbEndpoint = (): string => required('AUTHKIT_TEST_DYNAMODB_ENDPOINT');
 export const sesEndpoint = (): string => required('AUTHKIT_TEST_SES_ENDPOINT');
@@ -24,6 +26,7 @@ function required(name: string): string {
   return value;
 }
 
+/** The template's own secrets, by logical id, as the test's local Secrets Manager serves them. */
 export const TEST_SECRETS = {
   CodePepperSecret: 'test-pepper-'.padEnd(48, 'p'),
   SigningKeySecret: 'test-seed-'.padEnd(48, 's'),
@@ -38,18 +41,25 @@ export const TEST_PARAMETERS = {
 };
 
 /**
- * Sets the functions' environment as template.yaml defines it and returns the template. Handler
- * modules read it when first imported, so call this before importing them.
+ * Sets the functions' environment as template.yaml defines it, with a local Secrets Manager that
+ * serves TEST_SECRETS and `secrets` (by name), and returns the template. Handler modules read the
+ * environment when first imported, so call this before importing them.
  */
-export function useTemplateEnvironment(
+export async function useTemplateEnvironment(
   parameters: Record<string, string> = {},
   secrets: Record<string, string> = {},
-): LocalTemplate {
+): Promise<LocalTemplate> {
   const template = new LocalTemplate(REPO_ROOT, {
     parameters: { TokenIssuer: 'https://auth.test', ...TEST_PARAMETERS, ...parameters },
-    secrets: { ...TEST_SECRETS, ...secrets },
   });
-  useFunctionEnvironment(template, { dynamodb: dynamodbEndpoint(), ses: sesEndpoint() });
+  const served = localSecrets(template, { ...TEST_SECRETS, ...secrets });
+  served.requireEvery(template.environment());
+  const secretsManager = await serveSecretsManager(served);
+  useFunctionEnvironment(template, {
+    dynamodb: dynamodbEndpoint(),
+    ses: sesEndpoint(),
+    secretsManager: secretsManager.endpoint,
+  });
   return template;
 }
 

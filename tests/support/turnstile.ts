@@ -46,7 +46,7 @@ export function turnstileWorkflowForSuite(parameters: Record<string, string>): {
   beforeAll(async () => {
     turnstile = await startFakeTurnstile();
     process.env.CAPTCHA_VERIFY_URL = turnstile.url;
-    const template = useTemplateEnvironment(
+    const template = await useTemplateEnvironment(
       { CaptchaProvider: 'turnstile', CaptchaSecretName: TURNSTILE_SECRET_NAME, ...parameters },
       { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from '../../layers/core/src/config.ts';
+import { ConfigError, loadConfig, requireSecretId } from '../../layers/core/src/config.ts';
 
 /** The smallest environment a function can start with: everything else has a default. */
 const MINIMAL_ENV: Readonly<Record<string, string>> = Object.freeze({
@@ -8,12 +8,13 @@ const MINIMAL_ENV: Readonly<Record<string, string>> = Object.freeze({
   DENYLIST_TABLE: 'DenylistTable',
   USERS_TABLE: 'UsersTable',
   SESSIONS_TABLE: 'SessionsTable',
-  CODE_PEPPER: 'p'.repeat(32),
   EMAIL_FROM: 'login@example.com',
   TOKEN_ISSUER: 'https://auth.example.com',
   TOKEN_AUDIENCE: 'example-app',
-  SIGNING_KEY_SEED: 's'.repeat(32),
 });
+
+const PEPPER_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:CodePepperSecret-AbCdEf';
+const SEED_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SigningKeySecret-GhIjKl';
 
 const DAY = 86_400;
 
@@ -48,7 +49,6 @@ describe('loadConfig', () => {
         maxAttempts: 5,
         resendCooldownSeconds: 30,
         maxSends: 5,
-        pepper: MINIMAL_ENV.CODE_PEPPER,
         identifierFailureLimit: 100,
       });
       expect(config.rateLimit).toEqual({
@@ -85,7 +85,6 @@ describe('loadConfig', () => {
       expect(config.tokens).toMatchObject({
         issuer: 'https://auth.example.com',
         audience: 'example-app',
-        signingKeySeed: MINIMAL_ENV.SIGNING_KEY_SEED,
       });
       expect(config.email.from).toBe('login@example.com');
       expect(config.productName).toBe('AuthKit');
@@ -96,7 +95,15 @@ describe('loadConfig', () => {
       const config = loadConfig(MINIMAL_ENV);
 
       // Assess
-      expect(config.captcha).toEqual({ provider: 'none', mode: 'escalate', secret: '', verifyUrl: '' });
+      expect(config.captcha).toEqual({ provider: 'none', mode: 'escalate', verifyUrl: '' });
+    });
+
+    it('holds no secret id: a function that is given none has none', () => {
+      // Act
+      const config = loadConfig(MINIMAL_ENV);
+
+      // Assess
+      expect(config.secretIds).toEqual({ codePepper: '', signingKeySeed: '', captcha: '' });
     });
 
     it('returns a deeply frozen object', () => {
@@ -120,7 +127,6 @@ describe('loadConfig', () => {
         RESEND_COOLDOWN_SECONDS: ' 45 ',
         MAX_SENDS_PER_CHALLENGE: '3',
         CAPTCHA_PROVIDER: 'turnstile',
-        CAPTCHA_SECRET: 'captcha-secret',
       });
 
       // Act
@@ -136,7 +142,6 @@ describe('loadConfig', () => {
       expect(config.captcha).toEqual({
         provider: 'turnstile',
         mode: 'escalate',
-        secret: 'captcha-secret',
         verifyUrl: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
       });
     });
@@ -161,8 +166,6 @@ describe('loadConfig', () => {
       ['CODE_TTL_SECONDS above 10 minutes', { CODE_TTL_SECONDS: '601' }, 'CODE_TTL_SECONDS'],
       ['RESEND_COOLDOWN_SECONDS below 30', { RESEND_COOLDOWN_SECONDS: '29' }, 'RESEND_COOLDOWN_SECONDS'],
       ['MAX_SENDS_PER_CHALLENGE above 5', { MAX_SENDS_PER_CHALLENGE: '6' }, 'MAX_SENDS_PER_CHALLENGE'],
-      ['CODE_PEPPER shorter than 32 characters', { CODE_PEPPER: 'p'.repeat(31) }, 'CODE_PEPPER'],
-      ['SIGNING_KEY_SEED shorter than 32 characters', { SIGNING_KEY_SEED: 'short' }, 'SIGNING_KEY_SEED'],
       ['CHALLENGES_TABLE missing', { CHALLENGES_TABLE: undefined }, 'CHALLENGES_TABLE'],
       ['CHALLENGES_TABLE blank', { CHALLENGES_TABLE: '   ' }, 'CHALLENGES_TABLE'],
       ['CAPTCHA_PROVIDER unknown', { CAPTCHA_PROVIDER: 'bogus' }, 'CAPTCHA_PROVIDER'],
@@ -199,5 +202,53 @@ describe('loadConfig', () => {
       expect(error.name).toBe('ConfigError');
       expect(error.message).toContain(variable);
     });
+  });
+});
+
+describe('secret ids', () => {
+  it('are read from the environment, never the values they name', () => {
+    // Prepare
+    const env = envWith({
+      CODE_PEPPER_SECRET_ID: PEPPER_ARN,
+      SIGNING_KEY_SECRET_ID: ` ${SEED_ARN} `,
+      CAPTCHA_SECRET_ID: 'authkit/turnstile',
+    });
+
+    // Act
+    const config = loadConfig(env);
+
+    // Assess
+    expect(config.secretIds).toEqual({
+      codePepper: PEPPER_ARN,
+      signingKeySeed: SEED_ARN,
+      captcha: 'authkit/turnstile',
+    });
+  });
+
+  it('are answered to a function that needs one', () => {
+    // Prepare
+    const config = loadConfig(envWith({ CODE_PEPPER_SECRET_ID: PEPPER_ARN }));
+
+    // Act
+    const id = requireSecretId(config, 'codePepper');
+
+    // Assess
+    expect(id).toBe(PEPPER_ARN);
+  });
+
+  it.each([
+    ['codePepper', 'CODE_PEPPER_SECRET_ID'],
+    ['signingKeySeed', 'SIGNING_KEY_SECRET_ID'],
+    ['captcha', 'CAPTCHA_SECRET_ID'],
+  ] as const)('stop a function that needs %s and is not given it, naming %s', (secret, variable) => {
+    // Prepare
+    const config = loadConfig(envWith({ [variable]: '  ' }));
+
+    // Act
+    const error = configError(() => requireSecretId(config, secret));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(`${variable} is required by this function`);
   });
 });

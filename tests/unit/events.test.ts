@@ -84,9 +84,7 @@ function belongsTo(event: EventFile, stem: string): boolean {
   return name === stem || name.startsWith(`${stem}-`);
 }
 
-const template = new LocalTemplate(REPO_ROOT, {
-  secrets: { CodePepperSecret: 'x'.repeat(48), SigningKeySecret: 'y'.repeat(48) },
-});
+const template = new LocalTemplate(REPO_ROOT);
 const functions = template.functions();
 const routes = template.routes();
 const taskFunctionIds = new Set(template.stateMachines().flatMap((sm) => Object.values(sm.taskFunctions)));

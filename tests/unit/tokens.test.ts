@@ -33,7 +33,6 @@ const TOKEN_CONFIG: Config['tokens'] = {
   accessTtlSeconds: 900,
   refreshIdleSeconds: 7 * DAY,
   refreshAbsoluteSeconds: 30 * DAY,
-  signingKeySeed: SEED,
   signingKeyGeneration: 1,
 };
 
@@ -129,7 +128,7 @@ function tokenDeps(overrides: Partial<TokenDeps> = {}): TokenDeps & { clock: Fix
     sessions: new InMemorySessionStore(),
     clock: new FixedClock(NOW),
     random: new CounterRandom(),
-    signingKey,
+    signingKey: async () => signingKey,
     config: TOKEN_CONFIG,
     ...overrides,
   } as TokenDeps & { clock: FixedClock };
@@ -304,7 +303,7 @@ describe('startSession', () => {
 describe('verification of issued tokens', () => {
   it('rejects a token signed with a key derived from another seed', async () => {
     // Prepare
-    const forged = await startSession(tokenDeps({ signingKey: otherSigningKey }), ADA);
+    const forged = await startSession(tokenDeps({ signingKey: async () => otherSigningKey }), ADA);
 
     // Act & Assess
     await expect(verify(forged.accessToken)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
@@ -360,6 +359,24 @@ describe('verification of issued tokens', () => {
 });
 
 describe('refreshSession', () => {
+  it('leaves the refresh token unspent when the signing key cannot be read', async () => {
+    // Prepare
+    const sessions = new InMemorySessionStore();
+    const started = await startSession(tokenDeps({ sessions }), ADA);
+    const unreadable = tokenDeps({
+      sessions,
+      signingKey: () => Promise.reject(new Error('Secrets Manager unreachable')),
+    });
+
+    // Act
+    await expect(refreshSession(unreadable, started.refreshToken)).rejects.toThrow('unreachable');
+
+    // Assess
+    await expect(refreshSession(tokenDeps({ sessions }), started.refreshToken)).resolves.toMatchObject({
+      tokenType: 'Bearer',
+    });
+  });
+
   it('rotates to a new 43-character refresh token every time', async () => {
     // Prepare
     const deps = tokenDeps();

@@ -20,8 +20,8 @@ const PER_IDENTIFIER = 3;
 let invoker: RecordingInvoker;
 let workflow: ReturnType<typeof challengeWorkflow>;
 
-beforeAll(() => {
-  const template = useTemplateEnvironment({ RateLimitPerIdentifier: String(PER_IDENTIFIER) });
+beforeAll(async () => {
+  const template = await useTemplateEnvironment({ RateLimitPerIdentifier: String(PER_IDENTIFIER) });
   workflow = challengeWorkflow(template, (inner) => {
     invoker = new RecordingInvoker(inner);
     return invoker;

@@ -8,7 +8,7 @@ let invoker: RecordingInvoker;
 let workflow: ReturnType<typeof challengeWorkflow>;
 
 beforeAll(async () => {
-  const template = useTemplateEnvironment();
+  const template = await useTemplateEnvironment();
   // Nothing listens on a port that was just free: SES answers with a connection error.
   process.env.AWS_ENDPOINT_URL_SESV2 = `http://127.0.0.1:${await freePort()}`;
   workflow = challengeWorkflow(template, (inner) => {

@@ -19,6 +19,7 @@ import type {
   DenylistStore,
   Mailer,
   Random,
+  SecretSource,
   SmsSender,
   UserStore,
 } from './ports.ts';
@@ -30,6 +31,8 @@ export type ChallengeDeps = {
   sms: SmsSender;
   clock: Clock;
   random: Random;
+  /** The HMAC key of codes, read for every code issued or checked: a rotated pepper applies at once. */
+  pepper: SecretSource;
   config: Pick<Config, 'code' | 'productName'>;
 };
 
@@ -65,7 +68,7 @@ export async function issueChallenge(
   input: { challengeId: string; identifier: Identifier; channel: Channel; locale?: string | undefined },
 ): Promise<ChallengeView> {
   const { config } = deps;
-  const { now, code, codeHash, expiresAt } = freshCode(deps, input.challengeId);
+  const { now, code, codeHash, expiresAt } = await freshCode(deps, input.challengeId);
   const claim = await deps.store.claimFirstSend({
     challengeId: input.challengeId,
     identifierKey: identifierKey(input.identifier),
@@ -101,7 +104,7 @@ export async function resendChallenge(
   },
 ): Promise<ChallengeView> {
   const { config } = deps;
-  const { now, code, codeHash, expiresAt } = freshCode(deps, input.challengeId);
+  const { now, code, codeHash, expiresAt } = await freshCode(deps, input.challengeId);
   // Refusing early only saves work (and the identifier's budget); the conditional write decides.
   const current = await deps.store.find(input.challengeId);
   const early = resendRefusal(current, now, config.code);
@@ -141,14 +144,15 @@ export function resendRefusal(
 }
 
 /** A new code for the challenge, its HMAC, and the lifetime it gets from now. */
-function freshCode(deps: ChallengeDeps, challengeId: string) {
+async function freshCode(deps: ChallengeDeps, challengeId: string) {
   const { config } = deps;
+  const pepper = await deps.pepper();
   const now = deps.clock.now();
   const code = generateCode(deps.random, config.code.length);
   return {
     now,
     code,
-    codeHash: hashCode(config.code.pepper, challengeId, code),
+    codeHash: hashCode(pepper, challengeId, code),
     expiresAt: now + config.code.ttlSeconds * 1000,
   };
 }
@@ -190,15 +194,17 @@ async function deliver(
  * Every failure answers the same InvalidCode.
  */
 export async function verifyCode(
-  deps: Pick<ChallengeDeps, 'store' | 'clock' | 'config'> & { lockout?: Lockout },
+  deps: Pick<ChallengeDeps, 'store' | 'clock' | 'config' | 'pepper'> & { lockout?: Lockout },
   input: { challengeId: string; code: string },
 ): Promise<ChallengeRecord> {
   const { config, clock, store } = deps;
   if (!/^\d{6,8}$/.test(input.code)) throw new InvalidCode();
+  // Read before an attempt is spent: a pepper that cannot be read must not cost the user a guess.
+  const pepper = await deps.pepper();
   const now = clock.now();
   const record = await store.countAttempt(input.challengeId, now, config.code.maxAttempts);
   if (!record) throw new InvalidCode();
-  const presented = hashCode(config.code.pepper, input.challengeId, input.code);
+  const presented = hashCode(pepper, input.challengeId, input.code);
   if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
     await deps.lockout?.recordFailure(record.identifierKey, now);
     throw new InvalidCode();

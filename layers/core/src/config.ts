@@ -21,7 +21,6 @@ export type Config = Readonly<{
     maxAttempts: number;
     resendCooldownSeconds: number;
     maxSends: number;
-    pepper: string;
     /** Wrong codes in a row, across challenges, that disable an identifier. */
     identifierFailureLimit: number;
   }>;
@@ -37,7 +36,7 @@ export type Config = Readonly<{
     /** Lower-cased name of a header a trusted proxy sets to the client's ASN; empty: none is trusted. */
     asnHeader: string;
   }>;
-  captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode; secret: string; verifyUrl: string }>;
+  captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode; verifyUrl: string }>;
   email: Readonly<{ from: string; configurationSet: string }>;
   sms: Readonly<{ senderId: string; allowedCountries: ReadonlySet<string> }>;
   tokens: Readonly<{
@@ -46,12 +45,25 @@ export type Config = Readonly<{
     accessTtlSeconds: number;
     refreshIdleSeconds: number;
     refreshAbsoluteSeconds: number;
-    signingKeySeed: string;
     /** Which generation of keys derived from the seed signs; bump by one to rotate. */
     signingKeyGeneration: number;
   }>;
+  /**
+   * Where each secret is kept (a Secrets Manager ARN or name), never its value: functions read the
+   * value at run time. Empty where the function is not given the secret.
+   */
+  secretIds: Readonly<Record<SecretName, string>>;
   productName: string;
 }>;
+
+/** The variable that names each secret's id; only the functions that use a secret are given it. */
+const SECRET_ID_VARIABLES = {
+  codePepper: 'CODE_PEPPER_SECRET_ID',
+  signingKeySeed: 'SIGNING_KEY_SECRET_ID',
+  captcha: 'CAPTCHA_SECRET_ID',
+} as const;
+
+export type SecretName = keyof typeof SECRET_ID_VARIABLES;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -75,20 +87,13 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 }
 
 /**
- * Secrets reach only the functions that use them (see template.yaml), so they are optional here;
- * a function that needs one calls `requireSecret` at cold start.
+ * Secret ids reach only the functions that use them (see template.yaml), so they are optional in
+ * the config; a function that needs one calls this at cold start.
  */
-function secret(env: Env, name: string, minLength = 32): string {
-  const value = env[name]?.trim() ?? '';
-  if (value && value.length < minLength) {
-    throw new ConfigError(`${name} must be at least ${minLength} characters of secret material`);
-  }
-  return value;
-}
-
-export function requireSecret(value: string, name: string): string {
-  if (!value) throw new ConfigError(`${name} is required by this function`);
-  return value;
+export function requireSecretId(config: Pick<Config, 'secretIds'>, secret: SecretName): string {
+  const id = config.secretIds[secret];
+  if (!id) throw new ConfigError(`${SECRET_ID_VARIABLES[secret]} is required by this function`);
+  return id;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -135,7 +140,6 @@ export function loadConfig(env: Env): Config {
       maxAttempts: integer(env, 'CODE_MAX_ATTEMPTS', 5, 1, 10),
       resendCooldownSeconds: integer(env, 'RESEND_COOLDOWN_SECONDS', 30, 30, 600),
       maxSends: integer(env, 'MAX_SENDS_PER_CHALLENGE', 5, 1, 5),
-      pepper: secret(env, 'CODE_PEPPER'),
       identifierFailureLimit: integer(env, 'IDENTIFIER_FAILURE_LIMIT', 100, 10, 10_000),
     },
     rateLimit: {
@@ -152,7 +156,6 @@ export function loadConfig(env: Env): Config {
     captcha: {
       provider: captchaProvider,
       mode: oneOf(env, 'CAPTCHA_MODE', ['escalate', 'always'], 'escalate'),
-      secret: secret(env, 'CAPTCHA_SECRET', 1),
       verifyUrl: env.CAPTCHA_VERIFY_URL?.trim() || CAPTCHA_VERIFY_URLS[captchaProvider],
     },
     email: {
@@ -175,8 +178,12 @@ export function loadConfig(env: Env): Config {
         refreshAbsoluteSeconds,
       ),
       refreshAbsoluteSeconds,
-      signingKeySeed: secret(env, 'SIGNING_KEY_SEED'),
       signingKeyGeneration: integer(env, 'SIGNING_KEY_GENERATION', 1, 1, 1_000_000),
+    },
+    secretIds: {
+      codePepper: env[SECRET_ID_VARIABLES.codePepper]?.trim() ?? '',
+      signingKeySeed: env[SECRET_ID_VARIABLES.signingKeySeed]?.trim() ?? '',
+      captcha: env[SECRET_ID_VARIABLES.captcha]?.trim() ?? '',
     },
     productName: text(env, 'PRODUCT_NAME', 'AuthKit'),
   };

@@ -5,6 +5,7 @@ export * from './identifier.ts';
 export type * from './ports.ts';
 export * from './rate-limits.ts';
 export * from './screening.ts';
+export * from './secret-material.ts';
 export * from './secrets.ts';
 export * from './signing-key.ts';
 export * from './system.ts';

@@ -15,6 +15,13 @@ export interface Random {
   bytes(length: number): Buffer;
 }
 
+/**
+ * Secret material (the code pepper, the signing-key seed, a captcha secret) as it stands now. Ask
+ * each time the value is needed, never keep it: a secret can be rotated while a function is warm,
+ * and the adapter behind the source (Secrets Manager, cached) decides how soon that is seen.
+ */
+export type SecretSource = () => Promise<string>;
+
 /** Stored state of a one-time-code challenge. The code itself is never stored, only its HMAC. */
 export type ChallengeRecord = {
   challengeId: string;

@@ -7,10 +7,30 @@
  */
 import { createECDH, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { SecretSource } from './ports.ts';
 
 export type SigningKey = { kid: string; privateKey: KeyObject; publicJwk: JWK };
 
 export type KeyRing = { current: SigningKey; published: JWK[] };
+
+/** The key ring as the seed stands now; see `keyRingSource`. */
+export type KeyRingSource = () => Promise<KeyRing>;
+
+/**
+ * The key ring of `generation`, derived from whatever the seed source answers. Deriving costs
+ * milliseconds, so it is done once per distinct seed value: the same seed answers the same ring,
+ * and a rotated seed (a new value) derives new keys on the next call.
+ */
+export function keyRingSource(seed: SecretSource, generation: number): KeyRingSource {
+  let derived: { seed: string; ring: Promise<KeyRing> } | undefined;
+  return async () => {
+    const value = await seed();
+    if (derived?.seed !== value) {
+      derived = { seed: value, ring: deriveKeyRing(value, generation) };
+    }
+    return derived.ring;
+  };
+}
 
 export async function deriveKeyRing(seed: string, generation: number): Promise<KeyRing> {
   const generations =

@@ -14,7 +14,8 @@ export type TokenDeps = {
   sessions: SessionStore;
   clock: Clock;
   random: Random;
-  signingKey: SigningKey;
+  /** The key that signs now, read for every token set: a rotated seed applies at once. */
+  signingKey: () => Promise<SigningKey>;
   config: Config['tokens'];
 };
 
@@ -28,6 +29,8 @@ export type TokenSet = {
 };
 
 export async function startSession(deps: TokenDeps, user: User): Promise<TokenSet> {
+  // The key is read before anything is written: a key that cannot be read leaves no session behind.
+  const signingKey = await deps.signingKey();
   const now = deps.clock.now();
   const session = {
     sessionId: generateId(deps.random, 'ses'),
@@ -42,10 +45,13 @@ export async function startSession(deps: TokenDeps, user: User): Promise<TokenSe
     hashToken(refreshToken),
     refreshExpiry(deps, now, session.absoluteExpiresAt),
   );
-  return signTokens(deps, session, refreshToken, now);
+  return signTokens(deps, signingKey, session, refreshToken, now);
 }
 
 export async function refreshSession(deps: TokenDeps, refreshToken: string): Promise<TokenSet> {
+  // Read before rotating: once rotated, the presented token is spent, and a key read that failed
+  // after it would leave the client with neither token.
+  const signingKey = await deps.signingKey();
   const now = deps.clock.now();
   const next = generateToken(deps.random);
   const result = await deps.sessions.rotateRefreshToken({
@@ -55,7 +61,7 @@ export async function refreshSession(deps: TokenDeps, refreshToken: string): Pro
     idleSeconds: deps.config.refreshIdleSeconds,
   });
   if (result.outcome !== 'rotated') throw new InvalidGrant();
-  return signTokens(deps, result.session, next, now);
+  return signTokens(deps, signingKey, result.session, next, now);
 }
 
 export async function endSession(
@@ -71,11 +77,12 @@ function refreshExpiry(deps: TokenDeps, now: number, absoluteExpiresAt: number):
 
 async function signTokens(
   deps: TokenDeps,
+  signingKey: SigningKey,
   session: Pick<SessionRecord, 'sessionId' | 'userId' | 'identifierKey' | 'createdAt'>,
   refreshToken: string,
   now: number,
 ): Promise<TokenSet> {
-  const { config, signingKey } = deps;
+  const { config } = deps;
   const iat = Math.floor(now / 1000);
   const exp = iat + config.accessTtlSeconds;
   const identifier = identifierFromKey(session.identifierKey);

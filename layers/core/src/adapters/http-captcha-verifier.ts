@@ -1,5 +1,5 @@
 import { ProviderUnavailable } from '../errors.ts';
-import type { CaptchaVerifier } from '../ports.ts';
+import type { CaptchaVerifier, SecretSource } from '../ports.ts';
 
 /**
  * Turnstile and hCaptcha share one siteverify protocol: a form POST of secret, response and remoteip
@@ -7,17 +7,17 @@ import type { CaptchaVerifier } from '../ports.ts';
  */
 export class HttpCaptchaVerifier implements CaptchaVerifier {
   readonly #url: string;
-  readonly #secret: string;
+  readonly #secret: SecretSource;
   readonly #timeoutMs: number;
 
-  constructor(options: { url: string; secret: string; timeoutMs?: number }) {
+  constructor(options: { url: string; secret: SecretSource; timeoutMs?: number }) {
     this.#url = options.url;
     this.#secret = options.secret;
     this.#timeoutMs = options.timeoutMs ?? 3000;
   }
 
   async verify(token: string, remoteIp: string | undefined): Promise<boolean> {
-    const form = new URLSearchParams({ secret: this.#secret, response: token });
+    const form = new URLSearchParams({ secret: await this.#secret(), response: token });
     if (remoteIp) form.set('remoteip', remoteIp);
     let response: Response;
     try {

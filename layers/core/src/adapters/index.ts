@@ -1,8 +1,11 @@
+export * from './aws-sdk.ts';
 export { DynamoChallengeStore } from './dynamodb/challenge-store.ts';
 export { DynamoCounterStore } from './dynamodb/counter-store.ts';
 export { DynamoDenylistStore } from './dynamodb/denylist-store.ts';
 export { DynamoSessionStore } from './dynamodb/session-store.ts';
+export { probeTable } from './dynamodb/table-probe.ts';
 export { DynamoUserStore } from './dynamodb/user-store.ts';
 export { HttpCaptchaVerifier } from './http-captcha-verifier.ts';
+export { SECRET_MAX_AGE_SECONDS, SecretsManagerSecrets } from './secrets-manager.ts';
 export { SesMailer } from './ses-mailer.ts';
 export { SnsSmsSender } from './sns-sms-sender.ts';

@@ -1,0 +1,17 @@
+import { MIN_SECRET_LENGTH, requireSecretId, type SecretName, type SecretSource } from '@authkit/core';
+import { SecretsManagerClient, SecretsManagerSecrets } from '@authkit/core/adapters';
+import { config } from './config.ts';
+import { tracer } from './powertools.ts';
+
+/** One cache per function: each secret is read from Secrets Manager at most once per max age. */
+const secrets = new SecretsManagerSecrets({
+  client: tracer.captureAWSv3Client(new SecretsManagerClient({})),
+});
+
+/**
+ * The secret's value, read per invocation through the cache. Call at cold start: a function not
+ * given the secret's id stops there, naming the variable; nothing is read until a request needs it.
+ */
+export function secretSource(secret: SecretName): SecretSource {
+  return secrets.source(requireSecretId(config, secret), { minLength: MIN_SECRET_LENGTH[secret] });
+}

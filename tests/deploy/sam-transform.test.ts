@@ -1,0 +1,187 @@
+/**
+ * template.yaml as CloudFormation will see it: the SAM transform (aws-sam-translator, the code behind
+ * AWS::Serverless-2016-10-31) run offline by sam_translate.py. cfn-lint passing says little here: it
+ * was green while the translated API had no routes and its Deployment could never be created.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Resource = {
+  Type: string;
+  Condition?: string;
+  DependsOn?: string | string[];
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  Properties: Record<string, Json>;
+};
+
+const translated = JSON.parse(
+  execFileSync(
+    'python3',
+    [join(REPO_ROOT, 'tests/deploy/sam_translate.py'), join(REPO_ROOT, 'template.yaml')],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 16 << 20,
+    },
+  ),
+) as { Resources: Record<string, Resource> };
+
+// The SAM template itself, for what the transform consumes (the functions' Api events).
+const sam = JSON.parse(
+  execFileSync(
+    'python3',
+    [
+      '-c',
+      'import json,sys; from samtranslator.yaml_helper import yaml_parse; print(json.dumps(yaml_parse(open(sys.argv[1]).read())))',
+      join(REPO_ROOT, 'template.yaml'),
+    ],
+    { encoding: 'utf8' },
+  ),
+) as { Resources: Record<string, { Type: string; Properties?: Record<string, Json> }> };
+
+const resources = Object.entries(translated.Resources);
+const ofType = (type: string) => resources.filter(([, resource]) => resource.Type === type);
+const refOf = (value: Json | undefined) => (value as { Ref?: string } | null)?.Ref;
+const text = (value: Json | undefined) => JSON.stringify(value ?? null);
+
+describe('the REST API CloudFormation creates', () => {
+  const [apiId, api] = ofType('AWS::ApiGateway::RestApi')[0] ?? [];
+  const body = (api?.Properties.Body ?? {}) as {
+    paths?: Record<string, Record<string, { 'x-amazon-apigateway-integration'?: { uri?: Json } }>>;
+    'x-amazon-apigateway-gateway-responses'?: Record<string, { responseParameters?: Record<string, string> }>;
+  };
+
+  it('has every Api event of every function as a method that invokes that function', () => {
+    const events = Object.entries(sam.Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::Serverless::Function')
+      .flatMap(([id, resource]) =>
+        Object.values(
+          (resource.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Json }>,
+        )
+          .filter((event) => event.Type === 'Api')
+          .map((event) => ({ id, ...(event.Properties as { Path: string; Method: string }) })),
+      );
+    expect(events.length).toBeGreaterThanOrEqual(9);
+    for (const { id, Path, Method } of events) {
+      const method = body.paths?.[Path]?.[Method.toLowerCase()];
+      expect({
+        route: `${Method} ${Path}`,
+        integrates: text(method?.['x-amazon-apigateway-integration']?.uri),
+      }).toEqual({
+        route: `${Method} ${Path}`,
+        integrates: expect.stringContaining(`\${${id}.Arn}`),
+      });
+    }
+  });
+
+  it('is deployed to its stage by a Deployment of that API', () => {
+    const deployments = ofType('AWS::ApiGateway::Deployment').filter(
+      ([, d]) => refOf(d.Properties.RestApiId) === apiId,
+    );
+    expect(deployments).toHaveLength(1);
+    const [stage] = ofType('AWS::ApiGateway::Stage').map(([, s]) => s);
+    expect(refOf(stage?.Properties.DeploymentId)).toBe(deployments[0]?.[0]);
+  });
+
+  it("answers API Gateway's own errors as problem+json with the request id", () => {
+    const responses = body['x-amazon-apigateway-gateway-responses'] ?? {};
+    for (const type of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+      expect(responses[type]?.responseParameters).toEqual({
+        'gatewayresponse.header.Content-Type': "'application/problem+json'",
+        'gatewayresponse.header.x-request-id': 'context.requestId',
+      });
+    }
+  });
+
+  it("waits for the account's CloudWatch role, which access logs need in a fresh account", () => {
+    const [accountId, account] = ofType('AWS::ApiGateway::Account')[0] ?? [];
+    expect(account?.Condition).toBe('CreatesApiGatewayAccountRole');
+    const waits = [api?.DependsOn ?? []].flat();
+    const handles = waits.map((id) => translated.Resources[id]);
+    expect(handles.some((handle) => text(handle).includes(`"Ref":"${accountId}"`))).toBe(true);
+  });
+});
+
+describe('the functions CloudFormation creates', () => {
+  const functions = ofType('AWS::Lambda::Function');
+  const roleOf = (fn: Resource) =>
+    translated.Resources[(fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? ''];
+  type Policy = { PolicyDocument?: { Statement: Record<string, Json>[] }; 'Fn::If'?: Json[] };
+  // A conditional policy (the captcha secret's) is an Fn::If: both branches count.
+  const statementsIn = (policy: Policy): Record<string, Json>[] =>
+    policy['Fn::If']
+      ? policy['Fn::If'].slice(1).flatMap((branch) => statementsIn(branch as Policy))
+      : (policy.PolicyDocument?.Statement ?? []);
+  const statementsOf = (fn: Resource) =>
+    ((roleOf(fn)?.Properties.Policies ?? []) as Policy[]).flatMap(statementsIn);
+
+  it('are all there, each with its own log group that expires', () => {
+    expect(functions.length).toBeGreaterThanOrEqual(11);
+    for (const [id, fn] of functions) {
+      const group =
+        translated.Resources[refOf((fn.Properties.LoggingConfig as { LogGroup?: Json })?.LogGroup) ?? ''];
+      expect({ id, type: group?.Type, retention: refOf(group?.Properties.RetentionInDays) }).toEqual({
+        id,
+        type: 'AWS::Logs::LogGroup',
+        retention: 'LogRetentionDays',
+      });
+    }
+  });
+
+  it('hold no secret in their configuration: at most the id of a secret they may read', () => {
+    for (const [id, fn] of functions) {
+      const variables = ((fn.Properties.Environment as { Variables?: Record<string, Json> })?.Variables ??
+        {}) as Record<string, Json>;
+      expect({ id, environment: text(variables) }).not.toEqual({
+        id,
+        environment: expect.stringMatching(/resolve:(secretsmanager|ssm-secure)/),
+      });
+      for (const [name, value] of Object.entries(variables).filter(([name]) => name.endsWith('_SECRET_ID'))) {
+        const secret = refOf(value);
+        if (secret === undefined) continue; // a secret named by a parameter (the captcha's)
+        expect(translated.Resources[secret]?.Type).toBe('AWS::SecretsManager::Secret');
+        const reads = statementsOf(fn).filter(
+          (statement) =>
+            [statement.Action].flat().includes('secretsmanager:GetSecretValue') &&
+            text(statement.Resource).includes(`{"Ref":"${secret}"}`) &&
+            !text(statement.Resource).includes('*'),
+        );
+        expect({ id, name, reads: reads.length }).toEqual({ id, name, reads: 1 });
+      }
+    }
+  });
+
+  it('may send SMS to phone numbers but publish to no topic, and mail only as the sender', () => {
+    const statements = functions.flatMap(([, fn]) => statementsOf(fn));
+    for (const statement of statements.filter((s) => [s.Action].flat().includes('sns:Publish'))) {
+      expect(statement.Resource).toBeUndefined();
+      expect(text(statement.NotResource)).toContain(':sns:*:*:*');
+    }
+    const sesResources = statements
+      .filter((s) => [s.Action].flat().includes('ses:SendEmail'))
+      .flatMap((s) => [s.Resource].flat());
+    expect(sesResources.length).toBeGreaterThan(0);
+    for (const resource of sesResources) expect(text(resource)).not.toMatch(/identity\/\*/);
+  });
+});
+
+describe('what a stack deletion keeps', () => {
+  it.each(['CodePepperSecret', 'SigningKeySecret', 'UsersTable', 'SessionsTable', 'DenylistTable'])(
+    '%s is retained, on deletion and on replacement',
+    (id) => {
+      const resource = translated.Resources[id];
+      expect([resource?.DeletionPolicy, resource?.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    },
+  );
+
+  it('keeps every secret of the template', () => {
+    for (const [, secret] of ofType('AWS::SecretsManager::Secret'))
+      expect(secret.DeletionPolicy).toBe('Retain');
+  });
+});

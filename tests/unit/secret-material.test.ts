@@ -1,0 +1,79 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  checkSecretMaterial,
+  MIN_SECRET_LENGTH,
+  SecretMaterialError,
+} from '../../layers/core/src/secret-material.ts';
+
+const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:CodePepperSecret-AbCdEf';
+const MIN_KEY_MATERIAL_LENGTH = 32;
+
+function failure(act: () => unknown): Error {
+  try {
+    act();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the secret to be refused');
+}
+
+describe('MIN_SECRET_LENGTH', () => {
+  it('asks 32 characters of the pepper and the seed, and a non-empty captcha secret', () => {
+    // Assess
+    expect(MIN_SECRET_LENGTH).toEqual({ codePepper: 32, signingKeySeed: 32, captcha: 1 });
+  });
+});
+
+describe('checkSecretMaterial', () => {
+  it('takes a pepper or seed of 32 characters', () => {
+    // Prepare
+    const value = 'k'.repeat(MIN_KEY_MATERIAL_LENGTH);
+
+    // Act & Assess
+    expect(checkSecretMaterial(value, SECRET_ID, MIN_KEY_MATERIAL_LENGTH)).toBe(value);
+  });
+
+  it('refuses one of 31, naming the secret but never showing the value', () => {
+    // Prepare
+    const value = 'short-pepper-'.padEnd(MIN_KEY_MATERIAL_LENGTH - 1, 'x');
+
+    // Act
+    const error = failure(() => checkSecretMaterial(value, SECRET_ID, MIN_KEY_MATERIAL_LENGTH));
+
+    // Assess
+    expect(error).toBeInstanceOf(SecretMaterialError);
+    expect(error.name).toBe('SecretMaterialError');
+    expect(error.message).toBe(`The secret ${SECRET_ID} must hold at least 32 characters of secret material`);
+    expect(error.message).not.toContain(value);
+  });
+
+  it('does not count surrounding whitespace, and drops it as the environment values did', () => {
+    // Prepare
+    const value = ` ${'k'.repeat(MIN_KEY_MATERIAL_LENGTH)}\n`;
+
+    // Act & Assess
+    expect(checkSecretMaterial(value, SECRET_ID, MIN_KEY_MATERIAL_LENGTH)).toBe(value.trim());
+    expect(() => checkSecretMaterial(`${' '.repeat(40)}x`, SECRET_ID, MIN_KEY_MATERIAL_LENGTH)).toThrow(
+      SecretMaterialError,
+    );
+  });
+
+  it.each([
+    ['binary (SecretBinary)', new Uint8Array(64)],
+    ['missing', undefined],
+  ])('refuses a secret that is %s', (_, value) => {
+    // Act
+    const error = failure(() => checkSecretMaterial(value, SECRET_ID, 1));
+
+    // Assess
+    expect(error).toBeInstanceOf(SecretMaterialError);
+    expect(error.message).toBe(`The secret ${SECRET_ID} must hold a SecretString`);
+  });
+
+  it('refuses an empty captcha secret', () => {
+    // Act & Assess
+    expect(() => checkSecretMaterial('  ', 'authkit/turnstile', 1)).toThrow(
+      'The secret authkit/turnstile must hold at least 1 character of secret material',
+    );
+  });
+});
