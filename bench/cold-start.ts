@@ -185,7 +185,9 @@ export async function measureColdStart(
     );
     const components: Module[] = [
       write('@authkit/core (layer index)', "import '@authkit/core';\n"),
-      write('@authkit/core/adapters (layer)', "import '@authkit/core/adapters';\n"),
+      ...['dynamodb', 'messaging', 'secrets-manager', 'step-functions'].map((entry) =>
+        write(`@authkit/core/adapters/${entry} (layer)`, `import '@authkit/core/adapters/${entry}';\n`),
+      ),
       // What the layer bundles, loaded from the repository's node_modules (unbundled).
       ...[
         ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],

@@ -1,11 +1,6 @@
 import { type ChallengeDeps, systemClock, systemRandom } from '@authkit/core';
-import {
-  DynamoChallengeStore,
-  SESv2Client,
-  SesMailer,
-  SNSClient,
-  SnsSmsSender,
-} from '@authkit/core/adapters';
+import { DynamoChallengeStore } from '@authkit/core/adapters/dynamodb';
+import { SESv2Client, SesMailer, SNSClient, SnsSmsSender } from '@authkit/core/adapters/messaging';
 import { config } from './config.ts';
 import { db } from './dynamodb.ts';
 import { tracer } from './powertools.ts';

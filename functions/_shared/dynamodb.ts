@@ -1,4 +1,4 @@
-import { DynamoDBClient, DynamoDBDocumentClient } from '@authkit/core/adapters';
+import { DynamoDBClient, DynamoDBDocumentClient } from '@authkit/core/adapters/dynamodb';
 import { tracer } from './powertools.ts';
 
 export const db = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {

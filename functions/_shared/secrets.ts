@@ -1,5 +1,5 @@
 import { MIN_SECRET_LENGTH, requireSecretId, type SecretName, type SecretSource } from '@authkit/core';
-import { SecretsManagerClient, SecretsManagerSecrets } from '@authkit/core/adapters';
+import { SecretsManagerClient, SecretsManagerSecrets } from '@authkit/core/adapters/secrets-manager';
 import { config } from './config.ts';
 import { tracer } from './powertools.ts';
 

@@ -1,5 +1,5 @@
 import { systemClock, systemRandom, type TokenDeps } from '@authkit/core';
-import { DynamoSessionStore } from '@authkit/core/adapters';
+import { DynamoSessionStore } from '@authkit/core/adapters/dynamodb';
 import { config } from './config.ts';
 import { db } from './dynamodb.ts';
 import { keyRing } from './signing.ts';

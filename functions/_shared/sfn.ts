@@ -1,4 +1,4 @@
-import { SFNClient } from '@authkit/core/adapters';
+import { SFNClient } from '@authkit/core/adapters/step-functions';
 import { tracer } from './powertools.ts';
 
 // StartSyncExecution goes to the `sync-states.<region>` host. An endpoint override (the local

@@ -1,4 +1,4 @@
-import { probeTable } from '@authkit/core/adapters';
+import { probeTable } from '@authkit/core/adapters/dynamodb';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';

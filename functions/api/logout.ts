@@ -1,5 +1,5 @@
 import { endSession, systemClock } from '@authkit/core';
-import { DynamoSessionStore } from '@authkit/core/adapters';
+import { DynamoSessionStore } from '@authkit/core/adapters/dynamodb';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';

@@ -1,5 +1,5 @@
 import { enforceRateLimits, resendChallenge, screenIdentifier, systemClock } from '@authkit/core';
-import { DynamoCounterStore, DynamoDenylistStore } from '@authkit/core/adapters';
+import { DynamoCounterStore, DynamoDenylistStore } from '@authkit/core/adapters/dynamodb';
 import { trustedAsn } from '../_shared/asn.ts';
 import { config } from '../_shared/config.ts';
 import { challengeDeps } from '../_shared/delivery.ts';

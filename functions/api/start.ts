@@ -8,7 +8,10 @@ import {
   systemRandom,
   workflowErrors,
 } from '@authkit/core';
-import { StartSyncExecutionCommand, type StartSyncExecutionCommandOutput } from '@authkit/core/adapters';
+import {
+  StartSyncExecutionCommand,
+  type StartSyncExecutionCommandOutput,
+} from '@authkit/core/adapters/step-functions';
 import { trustedAsn } from '../_shared/asn.ts';
 import { config } from '../_shared/config.ts';
 import { httpHandler } from '../_shared/handler.ts';

@@ -1,5 +1,5 @@
 import { generateId, Lockout, startSession, systemClock, systemRandom, verifyCode } from '@authkit/core';
-import { DynamoChallengeStore, DynamoDenylistStore, DynamoUserStore } from '@authkit/core/adapters';
+import { DynamoChallengeStore, DynamoDenylistStore, DynamoUserStore } from '@authkit/core/adapters/dynamodb';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';

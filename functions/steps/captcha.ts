@@ -1,5 +1,5 @@
 import { checkCaptcha } from '@authkit/core';
-import { HttpCaptchaVerifier } from '@authkit/core/adapters';
+import { HttpCaptchaVerifier } from '@authkit/core/adapters/captcha';
 import { config } from '../_shared/config.ts';
 import { stepHandler } from '../_shared/handler.ts';
 import { secretSource } from '../_shared/secrets.ts';

@@ -1,5 +1,5 @@
 import { normalizeIdentifier, screenIdentifier, systemClock } from '@authkit/core';
-import { DynamoDenylistStore } from '@authkit/core/adapters';
+import { DynamoDenylistStore } from '@authkit/core/adapters/dynamodb';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { stepHandler } from '../_shared/handler.ts';

@@ -1,5 +1,5 @@
 import { enforceRateLimits, normalizeIdentifier, systemClock } from '@authkit/core';
-import { DynamoCounterStore } from '@authkit/core/adapters';
+import { DynamoCounterStore } from '@authkit/core/adapters/dynamodb';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { stepHandler } from '../_shared/handler.ts';

@@ -93,7 +93,7 @@ describe('sam build, from scratch copies of each CodeUri', () => {
     for (const fn of build.functions) expect(fn.bytes).toBeLessThanOrEqual(MAX_FUNCTION_BYTES);
     expect(build.layers.map((layer) => layer.id)).toEqual(['CoreLayer']);
     expect(build.layers[0]?.files.map((file) => file.path)).toEqual(
-      expect.arrayContaining(['@authkit/core/index.mjs', '@authkit/core/adapters/index.mjs']),
+      expect.arrayContaining(['@authkit/core/index.mjs', '@authkit/core/adapters/dynamodb/index.mjs']),
     );
   });
 

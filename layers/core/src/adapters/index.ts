@@ -1,11 +1,10 @@
-export * from './aws-sdk.ts';
-export { DynamoChallengeStore } from './dynamodb/challenge-store.ts';
-export { DynamoCounterStore } from './dynamodb/counter-store.ts';
-export { DynamoDenylistStore } from './dynamodb/denylist-store.ts';
-export { DynamoSessionStore } from './dynamodb/session-store.ts';
-export { probeTable } from './dynamodb/table-probe.ts';
-export { DynamoUserStore } from './dynamodb/user-store.ts';
+/**
+ * Every adapter, for tests and the local runtime. Functions import the entry of each AWS service
+ * they use (`@authkit/core/adapters/dynamodb`, …, see package.json), so a function's cold start
+ * loads only those SDK clients from the layer.
+ */
+export * from './dynamodb/index.ts';
 export { HttpCaptchaVerifier } from './http-captcha-verifier.ts';
-export { SECRET_MAX_AGE_SECONDS, SecretsManagerSecrets } from './secrets-manager.ts';
-export { SesMailer } from './ses-mailer.ts';
-export { SnsSmsSender } from './sns-sms-sender.ts';
+export * from './messaging.ts';
+export * from './secrets-manager.ts';
+export * from './step-functions.ts';

@@ -3,6 +3,9 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SecretSource } from '../ports.ts';
 import { checkSecretMaterial } from '../secret-material.ts';
 
+/** The client a function builds (and hands to the tracer) for SecretsManagerSecrets. */
+export { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
 /**
  * How long a warm function keeps a secret before reading it again. Five minutes bounds a rotation:
  * every warm function uses the new value within 5 minutes of `put-secret-value`, with no redeploy,

@@ -1,0 +1,9 @@
+/** `@authkit/core/adapters/dynamodb`: the stores, and the DynamoDB clients the functions build them on. */
+export { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+export { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+export { DynamoChallengeStore } from './challenge-store.ts';
+export { DynamoCounterStore } from './counter-store.ts';
+export { DynamoDenylistStore } from './denylist-store.ts';
+export { DynamoSessionStore } from './session-store.ts';
+export { probeTable } from './table-probe.ts';
+export { DynamoUserStore } from './user-store.ts';
