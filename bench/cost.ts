@@ -1,6 +1,6 @@
 /**
  * (d) Cost per million sign-ins on AWS, from what the benchmark counted and timed. Prices are the
- * list prices of /work/shared/aws-facts.md (us-east-1, 2026); re-check them before quoting.
+ * AWS list prices (us-east-1, 2026); re-check them before quoting.
  */
 import type { LocalTemplate } from '../local/template.ts';
 import type { HandlerCpuResult } from './handler-cpu.ts';
@@ -132,7 +132,7 @@ export function costPerMillion(template: LocalTemplate, measured: HandlerCpuResu
         item: 'SES email',
         quantityPerSignIn: '1 email',
         usdPerMillion: 100,
-        basis: 'message charge, excluded from the target by design.md',
+        basis: 'message charge, excluded from the target by the product design',
       },
     ],
   };

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: measures AuthKit against design.md section 7 and reports; it asserts nothing.
+ * `npm run bench`: measures AuthKit against the product design's performance targets and reports; it asserts nothing.
  * Loopback traffic only; about two minutes on a 2-core machine. Writes bench/results.json.
  *
  * Options: --quick (smaller samples, ~1 minute), --skip=flows,profile,cpu,cold (comma list),
@@ -240,7 +240,7 @@ function report(r: Results): string {
     `AuthKit benchmark — ${r.meta.date} — node ${r.meta.node}, ${r.meta.cpus} × ${r.meta.cpuModel}, ${r.meta.memoryGiB} GiB — commit ${r.meta.commit}${r.meta.uncommittedChanges ? ` + ${r.meta.uncommittedChanges} uncommitted` : ''}${r.meta.quick ? ' — QUICK' : ''}`,
   );
 
-  h1('Targets (design.md §7)');
+  h1('Targets (product design)');
   out.push(
     table(
       ['target', 'measured', 'met'],
@@ -489,14 +489,14 @@ function report(r: Results): string {
     );
     out.push(`layer @authkit/core: ${r.build.layerBytes.toLocaleString('en-US')} bytes (all .mjs files)`);
   }
-  if (r.coldStart) {
-    for (const cs of [r.coldStart.asBuilt]) {
-      h1(
-        `(c) Cold start — ${cs.label} (median of ${cs.repetitions} fresh processes; NODE_OPTIONS=${cs.nodeOptions || '(none)'})`,
-      );
-      for (const failure of cs.failures)
-        out.push(`FAILS TO LOAD: ${failure.error.split('\n').slice(0, 3).join(' | ')}`);
-      if (cs.functions.length === 0) continue;
+  const cs = r.coldStart?.asBuilt;
+  if (cs) {
+    h1(
+      `(c) Cold start — ${cs.label} (median of ${cs.repetitions} fresh processes; NODE_OPTIONS=${cs.nodeOptions || '(none)'})`,
+    );
+    for (const failure of cs.failures)
+      out.push(`FAILS TO LOAD: ${failure.error.split('\n').slice(0, 3).join(' | ')}`);
+    if (cs.functions.length > 0)
       out.push(
         `empty handler: import ${cs.empty.importMs} ms, process start → ready ${cs.empty.readyMs} ms`,
         table(
@@ -512,10 +512,9 @@ function report(r: Results): string {
           ]),
         ),
       );
-    }
   }
   if (r.cost) {
-    h1('(d) Cost per million sign-ins on AWS (us-east-1 list prices from aws-facts.md)');
+    h1('(d) Cost per million sign-ins on AWS (us-east-1 AWS list prices)');
     out.push(
       table(
         ['item', 'per sign-in', 'USD / million', 'basis'],

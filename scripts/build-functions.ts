@@ -129,11 +129,12 @@ export async function buildFunctions(options: { root?: string; outDir?: string }
     return { id, dir, file, exportName, bytes };
   });
 
-  const built = await Promise.all(functions);
+  // One await for both, so a failed layer build rejects here rather than unobserved.
+  const [built, layersBuilt] = await Promise.all([Promise.all(functions), Promise.all(layers)]);
   return {
     outDir,
     functions: built,
-    layers: await Promise.all(layers),
+    layers: layersBuilt,
     oversized: built.filter((fn) => fn.bytes > MAX_FUNCTION_BYTES),
   };
 }

@@ -10,6 +10,9 @@ ESBUILD := $(ROOT)/node_modules/.bin/esbuild
 ifeq ($(wildcard $(ESBUILD)),)
 $(error $(ESBUILD) is missing: run `npm ci` in $(ROOT) before building)
 endif
+ifeq ($(ARTIFACTS_DIR),)
+$(error ARTIFACTS_DIR must name the directory to build into, as sam build and npm run build set it)
+endif
 
 # ES modules for Node 24, minified. Source maps carry names and lines but not the sources, so
 # --enable-source-maps can print readable stack traces without shipping the code twice. CommonJS

@@ -3,6 +3,7 @@
  * AWS::Serverless-2016-10-31) run offline by sam_translate.py. cfn-lint passing says little here: it
  * was green while the translated API had no routes and its Deployment could never be created.
  */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the ${…} here are CloudFormation's Fn::Sub.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -157,17 +158,63 @@ describe('the functions CloudFormation creates', () => {
     }
   });
 
-  it('may send SMS to phone numbers but publish to no topic, and mail only as the sender', () => {
-    const statements = functions.flatMap(([, fn]) => statementsOf(fn));
-    for (const statement of statements.filter((s) => [s.Action].flat().includes('sns:Publish'))) {
-      expect(statement.Resource).toBeUndefined();
-      expect(text(statement.NotResource)).toContain(':sns:*:*:*');
+  it('may send SMS to phone numbers but publish to no topic', () => {
+    const publishes = functions
+      .flatMap(([, fn]) => statementsOf(fn))
+      .filter((s) => [s.Action].flat().includes('sns:Publish'));
+    expect(publishes.length).toBeGreaterThan(0);
+    for (const statement of publishes) {
+      expect({ resource: statement.Resource, notResource: statement.NotResource }).toEqual({
+        resource: undefined,
+        notResource: { 'Fn::Sub': 'arn:${AWS::Partition}:sns:*:*:*' },
+      });
     }
-    const sesResources = statements
-      .filter((s) => [s.Action].flat().includes('ses:SendEmail'))
-      .flatMap((s) => [s.Resource].flat());
-    expect(sesResources.length).toBeGreaterThan(0);
-    for (const resource of sesResources) expect(text(resource)).not.toMatch(/identity\/\*/);
+  });
+
+  it('may send mail only from EmailFrom, only through the configuration set', () => {
+    const sends = functions
+      .flatMap(([, fn]) => statementsOf(fn))
+      .filter((s) => [s.Action].flat().includes('ses:SendEmail'));
+    expect(sends.length).toBeGreaterThan(0);
+    const arn = 'arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}';
+    for (const statement of sends) {
+      expect({ resource: statement.Resource, condition: statement.Condition }).toEqual({
+        resource: [
+          { 'Fn::Sub': `${arn}:identity/*` },
+          { 'Fn::Sub': `${arn}:configuration-set/\${EmailConfigurationSet}` },
+        ],
+        condition: { StringEquals: { 'ses:FromAddress': { Ref: 'EmailFrom' } } },
+      });
+    }
+  });
+
+  it("may read the captcha provider's secret by its name, and no other secret", () => {
+    const [, captcha] = functions.find(([id]) => id === 'VerifyCaptchaFunction') ?? [];
+    if (!captcha) throw new Error('no VerifyCaptchaFunction');
+    const reads = statementsOf(captcha).filter((s) =>
+      [s.Action].flat().includes('secretsmanager:GetSecretValue'),
+    );
+    expect(reads.map((s) => s.Resource)).toEqual([
+      {
+        'Fn::Sub':
+          'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${CaptchaSecretName}-??????',
+      },
+    ]);
+  });
+});
+
+describe('what the deploy itself refuses', () => {
+  it('a captcha provider without the name of its secret', () => {
+    const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
+    expect(rules.CaptchaNeedsItsSecret).toEqual({
+      RuleCondition: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CaptchaProvider' }, 'none'] }] },
+      Assertions: [
+        {
+          Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CaptchaSecretName' }, ''] }] },
+          AssertDescription: expect.stringContaining('CaptchaSecretName'),
+        },
+      ],
+    });
   });
 });
 

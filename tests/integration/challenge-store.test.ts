@@ -100,6 +100,15 @@ describe('one-time-code challenges in DynamoDB Local', () => {
     expect((await stored())?.attempts).toBe(0);
   });
 
+  it('spends no attempt when the pepper cannot be read, so the user keeps every guess', async () => {
+    await issue();
+    const code = await latestCode();
+    const unreadable = { ...deps, pepper: () => Promise.reject(new Error('Secrets Manager unreachable')) };
+    await expect(verifyCode(unreadable, { challengeId, code })).rejects.toThrow('unreachable');
+    expect((await stored())?.attempts).toBe(0);
+    await expect(verify(code)).resolves.toMatchObject({ identifierKey: `email#${email}` });
+  });
+
   it('sends once when the send step is retried with the same challenge id', async () => {
     const first = await issue();
     const retried = await issue();

@@ -25,6 +25,8 @@ beforeAll(async () => {
     ses: sesEndpoint(),
     secretsManager: `http://127.0.0.1:${await freePort()}`,
   });
+  // The failed request is logged as an error, as it should be; not into the test run's output.
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
 describe('with Secrets Manager unreachable', () => {

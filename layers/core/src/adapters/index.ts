@@ -1,5 +1,5 @@
 /**
- * Every adapter, for tests and the local runtime. Functions import the entry of each AWS service
+ * Every adapter, for the tests. Functions import the entry of each AWS service
  * they use (`@authkit/core/adapters/dynamodb`, …, see package.json), so a function's cold start
  * loads only those SDK clients from the layer.
  */
