@@ -111,23 +111,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   dispatch = async (request, response, body) => {
     const { pathname, searchParams } = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
-    if (method === 'POST' && pathname.startsWith('/_aws/sfn')) {
-      return handleStepFunctions(
-        stepFunctions,
-        request.headers['x-amz-target'] as string | undefined,
-        body,
-        response,
-      );
-    }
+    // The AWS JSON protocols name the operation in this header.
+    const target = request.headers['x-amz-target'] as string | undefined;
+    if (method === 'POST' && pathname.startsWith('/_aws/sfn'))
+      return handleStepFunctions(stepFunctions, target, body, response);
     if (method === 'POST' && pathname.startsWith('/_aws/sns')) return handleSns(outbox, body, response);
-    if (method === 'POST' && pathname.startsWith('/_aws/secretsmanager')) {
-      return handleSecretsManager(
-        secrets,
-        request.headers['x-amz-target'] as string | undefined,
-        body,
-        response,
-      );
-    }
+    if (method === 'POST' && pathname.startsWith('/_aws/secretsmanager'))
+      return handleSecretsManager(secrets, target, body, response);
     if (method === 'GET' && pathname === '/_local/messages') {
       const limit = Math.min(Number(searchParams.get('limit') ?? 100) || 100, 1000);
       const messages = await outbox.list({ to: searchParams.get('to') ?? undefined, limit });

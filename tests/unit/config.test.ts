@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig, requireSecretId } from '../../layers/core/src/config.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 /** The smallest environment a function can start with: everything else has a default. */
 const MINIMAL_ENV: Readonly<Record<string, string>> = Object.freeze({
@@ -20,15 +21,6 @@ const DAY = 86_400;
 
 function envWith(changes: Record<string, string | undefined>): Record<string, string | undefined> {
   return { ...MINIMAL_ENV, ...changes };
-}
-
-function configError(act: () => unknown): Error {
-  try {
-    act();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected loadConfig to fail');
 }
 
 function isDeeplyFrozen(value: unknown): boolean {
@@ -195,7 +187,7 @@ describe('loadConfig', () => {
       const env = envWith(changes);
 
       // Act
-      const error = configError(() => loadConfig(env));
+      const error = thrownBy(() => loadConfig(env));
 
       // Assess
       expect(error).toBeInstanceOf(ConfigError);
@@ -245,7 +237,7 @@ describe('secret ids', () => {
     const config = loadConfig(envWith({ [variable]: '  ' }));
 
     // Act
-    const error = configError(() => requireSecretId(config, secret));
+    const error = thrownBy(() => requireSecretId(config, secret));
 
     // Assess
     expect(error).toBeInstanceOf(ConfigError);

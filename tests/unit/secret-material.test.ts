@@ -4,18 +4,10 @@ import {
   MIN_SECRET_LENGTH,
   SecretMaterialError,
 } from '../../layers/core/src/secret-material.ts';
+import { thrownBy } from '../support/thrown.ts';
 
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:CodePepperSecret-AbCdEf';
 const MIN_KEY_MATERIAL_LENGTH = 32;
-
-function failure(act: () => unknown): Error {
-  try {
-    act();
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the secret to be refused');
-}
 
 describe('MIN_SECRET_LENGTH', () => {
   it('asks 32 characters of the pepper and the seed, and a non-empty captcha secret', () => {
@@ -38,7 +30,7 @@ describe('checkSecretMaterial', () => {
     const value = 'short-pepper-'.padEnd(MIN_KEY_MATERIAL_LENGTH - 1, 'x');
 
     // Act
-    const error = failure(() => checkSecretMaterial(value, SECRET_ID, MIN_KEY_MATERIAL_LENGTH));
+    const error = thrownBy(() => checkSecretMaterial(value, SECRET_ID, MIN_KEY_MATERIAL_LENGTH));
 
     // Assess
     expect(error).toBeInstanceOf(SecretMaterialError);
@@ -63,7 +55,7 @@ describe('checkSecretMaterial', () => {
     ['missing', undefined],
   ])('refuses a secret that is %s', (_, value) => {
     // Act
-    const error = failure(() => checkSecretMaterial(value, SECRET_ID, 1));
+    const error = thrownBy(() => checkSecretMaterial(value, SECRET_ID, 1));
 
     // Assess
     expect(error).toBeInstanceOf(SecretMaterialError);
