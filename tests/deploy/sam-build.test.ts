@@ -7,7 +7,7 @@
  * even be built by `sam build`.)
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,6 +106,32 @@ describe('sam build, from scratch copies of each CodeUri', () => {
     expect(layerText('@authkit/core/index.mjs')).not.toContain(sdkMarker);
     const withSdk = build.functions.filter((fn) => readFileSync(fn.file, 'utf8').includes(sdkMarker));
     expect(withSdk.map((fn) => fn.id)).toEqual([]);
+  });
+});
+
+describe('the Makefiles, run wrong', () => {
+  const make = (env: Record<string, string>, root = REPO_ROOT) =>
+    run('make', ['--makefile', join(root, 'functions/Makefile'), 'build-HealthFunction'], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? '', ...env },
+    }).then(
+      () => '',
+      (error: { stderr?: string }) => String(error.stderr),
+    );
+
+  it('refuse to build without ARTIFACTS_DIR, instead of writing to the root of the file system', async () => {
+    expect(await make({})).toContain('ARTIFACTS_DIR must name the directory to build into');
+  });
+
+  it('say to run npm ci when the repository has no node_modules', async () => {
+    const clone = mkdtempSync(join(tmpdir(), 'authkit-no-modules-'));
+    try {
+      for (const dir of ['functions', 'scripts'])
+        cpSync(join(REPO_ROOT, dir), join(clone, dir), { recursive: true });
+      expect(await make({ ARTIFACTS_DIR: join(clone, 'out') }, clone)).toContain('run `npm ci`');
+    } finally {
+      rmSync(clone, { recursive: true, force: true });
+    }
   });
 });
 

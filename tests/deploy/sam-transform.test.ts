@@ -204,6 +204,24 @@ describe('the functions CloudFormation creates', () => {
 });
 
 describe('what the deploy itself refuses', () => {
+  const parameters =
+    (translated as { Parameters?: Record<string, { AllowedPattern?: string }> }).Parameters ?? {};
+  const allows = (name: string, value: string) =>
+    new RegExp(parameters[name]?.AllowedPattern ?? '(?!)').test(value);
+
+  it('an EmailFrom that is not one address', () => {
+    expect(allows('EmailFrom', 'login@auth.example.com')).toBe(true);
+    for (const value of ['auth.example.com', 'a@b@example.com', 'Ada <login@example.com>'])
+      expect({ value, allowed: allows('EmailFrom', value) }).toEqual({ value, allowed: false });
+  });
+
+  it("a captcha secret given by ARN: the function's permission is built from the name", () => {
+    expect(allows('CaptchaSecretName', 'authkit/turnstile')).toBe(true);
+    expect(allows('CaptchaSecretName', '')).toBe(true);
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:authkit/turnstile-AbCdEf';
+    expect(allows('CaptchaSecretName', arn)).toBe(false);
+  });
+
   it('a captcha provider without the name of its secret', () => {
     const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
     expect(rules.CaptchaNeedsItsSecret).toEqual({
