@@ -1,4 +1,4 @@
-import type { Channel, RateLimitOutcome } from '@authkit/core';
+import type { Channel, SendRisk } from '@authkit/core';
 
 /**
  * The Express workflow's input, built by the start function. Screening steps pass it on unchanged
@@ -15,5 +15,5 @@ export type ChallengeWorkflowInput = {
   captchaToken?: string | undefined;
   locale?: string | undefined;
   /** Set by CheckRateLimit (`ResultPath: $.risk`), read by VerifyCaptcha. */
-  risk?: RateLimitOutcome | undefined;
+  risk?: SendRisk | undefined;
 };

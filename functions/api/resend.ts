@@ -1,5 +1,5 @@
-import { enforceRateLimits, resendChallenge, screenIdentifier, systemClock } from '@authkit/core';
-import { DynamoCounterStore, DynamoDenylistStore } from '@authkit/core/adapters/dynamodb';
+import { assessSend, resendChallenge, screenIdentifier } from '@authkit/core';
+import { DynamoCounterStore, DynamoDenylistStore, DynamoLockStore } from '@authkit/core/adapters/dynamodb';
 import { trustedAsn } from '../_shared/asn.ts';
 import { config } from '../_shared/config.ts';
 import { challengeDeps } from '../_shared/delivery.ts';
@@ -9,25 +9,25 @@ import { metrics } from '../_shared/powertools.ts';
 import { onlyFields, optionalLocale, requiredString } from '../_shared/validate.ts';
 
 const counters = new DynamoCounterStore(db, config.tables.counters);
-const denylist = new DynamoDenylistStore(db, config.tables.denylist, systemClock);
+const locks = new DynamoLockStore(db, config.tables.counters);
+const denylist = new DynamoDenylistStore(db, config.tables.denylist, challengeDeps.clock);
 
 /**
  * POST /v1/auth/resend: a fresh code for an open challenge, after the cool-down and within the send
- * cap. A resend is a send: it spends the identifier's and the IP's budget and meets the denylist, as
- * the workflow's screening steps do for a start.
+ * cap. A resend is a send: it meets the lockout, the budgets and the denylist as a start does, and
+ * its claim spends the budgets, so a resend refused by the cool-down spends nothing.
  */
 export const handler = httpHandler(async (request) => {
-  const { body, sourceIp } = request;
+  const { body } = request;
   onlyFields(body, ['challengeId', 'locale']);
+  const source = { ip: request.sourceIp, asn: trustedAsn(request) };
   const view = await resendChallenge(challengeDeps, {
     challengeId: requiredString(body, 'challengeId', 64),
+    source,
     locale: optionalLocale(body),
-    screen: async (identifier) => {
-      await enforceRateLimits(
-        { counters, config: config.rateLimit },
-        { identifier, sourceIp, asn: trustedAsn(request), now: systemClock.now() },
-      );
+    screen: async (identifier, now) => {
       await screenIdentifier({ denylist, smsCountries: config.sms.allowedCountries }, identifier);
+      await assessSend({ counters, locks, config }, { identifier, source, now });
     },
   });
   const sent = metrics.singleMetric();

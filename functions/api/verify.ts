@@ -1,34 +1,38 @@
-import { generateId, Lockout, startSession, systemClock, systemRandom, verifyCode } from '@authkit/core';
-import { DynamoChallengeStore, DynamoDenylistStore, DynamoUserStore } from '@authkit/core/adapters/dynamodb';
+import { generateId, startSession, systemClock, systemRandom, verifyCode } from '@authkit/core';
+import { DynamoDenylistStore, DynamoLockStore, DynamoUserStore } from '@authkit/core/adapters/dynamodb';
 import { config } from '../_shared/config.ts';
+import { challengeDeps, lockoutNotifier } from '../_shared/delivery.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import { metrics } from '../_shared/powertools.ts';
-import { secretSource } from '../_shared/secrets.ts';
 import { tokenDeps } from '../_shared/sessions.ts';
 import { onlyFields, requiredString } from '../_shared/validate.ts';
 
-const store = new DynamoChallengeStore(db, config.tables.challenges);
 const users = new DynamoUserStore(db, config.tables.users);
-const lockout = new Lockout(
-  users,
-  new DynamoDenylistStore(db, config.tables.denylist, systemClock),
-  config.code.identifierFailureLimit,
-);
-const pepper = secretSource('codePepper');
+const verifyDeps = {
+  store: challengeDeps.store,
+  clock: systemClock,
+  pepper: challengeDeps.pepper,
+  config,
+  locks: new DynamoLockStore(db, config.tables.counters),
+  denylist: new DynamoDenylistStore(db, config.tables.denylist, systemClock),
+  notify: lockoutNotifier,
+};
 
-/** POST /v1/auth/verify: one code, one answer; a new user is created on first success. */
-export const handler = httpHandler(async ({ body }) => {
+/**
+ * POST /v1/auth/verify: one code, one answer; a new user is created on first success. Wrong codes
+ * count towards the lockout of this source network and of the identifier.
+ */
+export const handler = httpHandler(async ({ body, sourceIp }) => {
   onlyFields(body, ['challengeId', 'code']);
   const challengeId = requiredString(body, 'challengeId', 64);
   const code = requiredString(body, 'code', 16);
-  const challenge = await verifyCode(
-    { store, clock: systemClock, pepper, config, lockout },
-    { challengeId, code },
-  ).catch((error: unknown) => {
-    metrics.addMetric('VerifyFailed', 'Count', 1);
-    throw error;
-  });
+  const challenge = await verifyCode(verifyDeps, { challengeId, code, source: { ip: sourceIp } }).catch(
+    (error: unknown) => {
+      metrics.addMetric('VerifyFailed', 'Count', 1);
+      throw error;
+    },
+  );
   const user = await users.recordLogin(
     challenge.identifierKey,
     generateId(systemRandom, 'usr'),

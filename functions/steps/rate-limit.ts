@@ -1,23 +1,25 @@
-import { enforceRateLimits, normalizeIdentifier, systemClock } from '@authkit/core';
-import { DynamoCounterStore } from '@authkit/core/adapters/dynamodb';
+import { assessSend, normalizeIdentifier, systemClock } from '@authkit/core';
+import { DynamoCounterStore, DynamoLockStore } from '@authkit/core/adapters/dynamodb';
 import { config } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { stepHandler } from '../_shared/handler.ts';
 import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
 
 const counters = new DynamoCounterStore(db, config.tables.counters);
+const locks = new DynamoLockStore(db, config.tables.counters);
 
 /**
- * CheckRateLimit: throws RateLimited when a budget (identifier, IP, network, prefix, country,
- * deployment) is spent; otherwise says whether the start is risky, for VerifyCaptcha.
+ * CheckRateLimit: throws RateLimited while the lockout blocks this source or identifier, or when a
+ * budget (identifier, IP, network, prefix, country, deployment) is already spent; otherwise says
+ * whether the start is risky, for VerifyCaptcha. It counts nothing: SendChallenge spends the
+ * budgets, together with its claim, so a start refused at any step spends none.
  */
 export const handler = stepHandler(async (input: ChallengeWorkflowInput) =>
-  enforceRateLimits(
-    { counters, config: config.rateLimit },
+  assessSend(
+    { counters, locks, config },
     {
       identifier: normalizeIdentifier(input.identifier),
-      sourceIp: input.sourceIp,
-      asn: input.asn,
+      source: { ip: input.sourceIp, asn: input.asn },
       now: systemClock.now(),
     },
   ),

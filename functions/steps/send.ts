@@ -5,14 +5,17 @@ import { metrics } from '../_shared/powertools.ts';
 import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
 
 /**
- * SendChallenge: issues the code and delivers it. Idempotent by challenge id, so the workflow's
- * retry never delivers twice. Throws ProviderUnavailable (retried) or DeliveryFailed.
+ * SendChallenge: claims the first send together with the budgets it spends, then delivers the
+ * code. Idempotent by challenge id, so the workflow's retry never delivers or spends twice. Throws
+ * RateLimited (a budget filled since CheckRateLimit read it), ProviderUnavailable (retried) or
+ * DeliveryFailed.
  */
 export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
   const view = await issueChallenge(challengeDeps, {
     challengeId: input.challengeId,
     identifier: normalizeIdentifier(input.identifier),
     channel: input.channel,
+    source: { ip: input.sourceIp, asn: input.asn },
     locale: input.locale,
   });
   // A single metric, so the channel dimension does not spill onto the invocation's other metrics.

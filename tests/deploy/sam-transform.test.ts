@@ -119,8 +119,14 @@ describe('the functions CloudFormation creates', () => {
     policy['Fn::If']
       ? policy['Fn::If'].slice(1).flatMap((branch) => statementsIn(branch as Policy))
       : (policy.PolicyDocument?.Statement ?? []);
-  const statementsOf = (fn: Resource) =>
-    ((roleOf(fn)?.Properties.Policies ?? []) as Policy[]).flatMap(statementsIn);
+  // Inline policies, and the stack's own managed policies the role attaches (SendMessagesPolicy).
+  const statementsOf = (fn: Resource) => {
+    const role = roleOf(fn)?.Properties;
+    const managed = ((role?.ManagedPolicyArns ?? []) as Json[])
+      .map((arn) => translated.Resources[refOf(arn) ?? '']?.Properties as Policy | undefined)
+      .filter((policy) => policy !== undefined);
+    return [...((role?.Policies ?? []) as Policy[]), ...managed].flatMap(statementsIn);
+  };
 
   it('are all there, each with its own log group that expires', () => {
     expect(functions.length).toBeGreaterThanOrEqual(11);

@@ -3,8 +3,8 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   type ChallengeDeps,
   issueChallenge,
-  Lockout,
   resendChallenge,
+  type VerifyDeps,
   verifyCode,
 } from '../../layers/core/src/challenge.ts';
 import {
@@ -15,23 +15,40 @@ import {
   RateLimited,
 } from '../../layers/core/src/errors.ts';
 import { type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
-import { enforceRateLimits } from '../../layers/core/src/rate-limits.ts';
+import { budgetsFor } from '../../layers/core/src/rate-limits.ts';
 import { screenIdentifier } from '../../layers/core/src/screening.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
-import { challengeDeps, ManualClock, stores, TABLES } from '../support/core-fixtures.ts';
+import {
+  challengeDeps,
+  GENEROUS_BUDGETS,
+  ManualClock,
+  SOURCE,
+  stores,
+  TABLES,
+  verifyDeps,
+} from '../support/core-fixtures.ts';
 import { codeIn, documentClient, emailsTo, uniqueEmail } from '../support/stack.ts';
 
 describe('one-time-code challenges in DynamoDB Local', () => {
   let clock: ManualClock;
   let deps: ChallengeDeps;
+  let checking: VerifyDeps;
   let email: string;
   let challengeId: string;
 
   const issue = () =>
-    issueChallenge(deps, { challengeId, identifier: normalizeIdentifier(email), channel: 'email' });
+    issueChallenge(deps, {
+      challengeId,
+      identifier: normalizeIdentifier(email),
+      channel: 'email',
+      source: SOURCE,
+    });
   const latestCode = async () => codeIn((await emailsTo(email)).at(-1)?.body.text);
-  const verify = (code: string) => verifyCode(deps, { challengeId, code });
+  const verify = (code: string) => verifyCode(checking, { challengeId, code, source: SOURCE });
+  const passes = async () => undefined;
+  const resend = (screen: (identifier: Identifier) => Promise<unknown> = passes) =>
+    resendChallenge(deps, { challengeId, source: SOURCE, screen });
   const stored = async () =>
     (
       await documentClient().send(
@@ -46,6 +63,7 @@ describe('one-time-code challenges in DynamoDB Local', () => {
   beforeEach(() => {
     clock = new ManualClock();
     deps = challengeDeps({ clock });
+    checking = verifyDeps(deps);
     email = uniqueEmail('challenge');
     challengeId = generateId(systemRandom, 'ch');
   });
@@ -92,9 +110,9 @@ describe('one-time-code challenges in DynamoDB Local', () => {
   });
 
   it('answers unknown challenges and malformed codes with the same InvalidCode', async () => {
-    await expect(verifyCode(deps, { challengeId: 'ch_unknown', code: '123456' })).rejects.toBeInstanceOf(
-      InvalidCode,
-    );
+    await expect(
+      verifyCode(checking, { challengeId: 'ch_unknown', code: '123456', source: SOURCE }),
+    ).rejects.toBeInstanceOf(InvalidCode);
     await issue();
     await expect(verify('12ab56')).rejects.toBeInstanceOf(InvalidCode);
     expect((await stored())?.attempts).toBe(0);
@@ -103,8 +121,13 @@ describe('one-time-code challenges in DynamoDB Local', () => {
   it('spends no attempt when the pepper cannot be read, so the user keeps every guess', async () => {
     await issue();
     const code = await latestCode();
-    const unreadable = { ...deps, pepper: () => Promise.reject(new Error('Secrets Manager unreachable')) };
-    await expect(verifyCode(unreadable, { challengeId, code })).rejects.toThrow('unreachable');
+    const unreadable = {
+      ...checking,
+      pepper: () => Promise.reject(new Error('Secrets Manager unreachable')),
+    };
+    await expect(verifyCode(unreadable, { challengeId, code, source: SOURCE })).rejects.toThrow(
+      'unreachable',
+    );
     expect((await stored())?.attempts).toBe(0);
     await expect(verify(code)).resolves.toMatchObject({ identifierKey: `email#${email}` });
   });
@@ -126,6 +149,7 @@ describe('one-time-code challenges in DynamoDB Local', () => {
           failures-- > 0 ? Promise.reject(new ProviderUnavailable('SES 503')) : real.send(message),
       },
     });
+    checking = verifyDeps(deps);
     await expect(issue()).rejects.toBeInstanceOf(ProviderUnavailable);
     expect((await stored())?.sends).toBe(0);
     await issue();
@@ -137,12 +161,12 @@ describe('one-time-code challenges in DynamoDB Local', () => {
     it('waits out the 30 s cool-down, then replaces the code', async () => {
       await issue();
       const oldCode = await latestCode();
-      const early = await resendChallenge(deps, { challengeId }).catch((error: unknown) => error);
+      const early = await resend().catch((error: unknown) => error);
       expect(early).toBeInstanceOf(RateLimited);
       expect((early as RateLimited).retryAfterSeconds).toBe(30);
 
       clock.advance(30);
-      await resendChallenge(deps, { challengeId });
+      await resend();
       const newCode = await latestCode();
       await expect(verify(oldCode === newCode ? '000000' : oldCode)).rejects.toBeInstanceOf(InvalidCode);
       await expect(verify(newCode)).resolves.toBeDefined();
@@ -152,7 +176,7 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       await issue();
       await Promise.allSettled([verify('000000'), verify('000001'), verify('000002')]);
       clock.advance(30);
-      await resendChallenge(deps, { challengeId });
+      await resend();
       expect((await stored())?.attempts).toBe(3);
     });
 
@@ -160,56 +184,52 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       await issue();
       for (let send = 2; send <= 5; send++) {
         clock.advance(30);
-        await resendChallenge(deps, { challengeId });
+        await resend();
       }
       clock.advance(30);
-      await expect(resendChallenge(deps, { challengeId })).rejects.toBeInstanceOf(RateLimited);
+      await expect(resend()).rejects.toBeInstanceOf(RateLimited);
       expect(await emailsTo(email)).toHaveLength(5);
     });
 
     it('lets one of 10 parallel resends through', async () => {
       await issue();
       clock.advance(30);
-      const results = await Promise.allSettled(
-        Array.from({ length: 10 }, () => resendChallenge(deps, { challengeId })),
-      );
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => resend()));
       expect(outcomes(results)).toEqual({ succeeded: 1, failed: 9 });
       expect(await emailsTo(email)).toHaveLength(2);
     });
 
     it('spends the identifier budget like a send, and refuses once it is spent, keeping the old code', async () => {
-      const { counters } = stores();
-      const screen = (identifier: Identifier) =>
-        enforceRateLimits(
-          {
-            counters,
-            config: {
-              windowSeconds: 3600,
-              perIdentifier: 2,
-              perIp: 1e6,
-              perNetwork: 1e6,
-              perPhonePrefix: 1e6,
-              perCountry: 1e6,
-              global: 1e9,
-              perAsn: 1e6,
-              asnHeader: '',
-            },
-          },
-          { identifier, sourceIp: undefined, now: clock.now() },
-        );
+      deps = challengeDeps({ clock, rateLimit: { perIdentifier: 3 } });
+      checking = verifyDeps(deps);
       await issue();
       clock.advance(30);
-      await resendChallenge(deps, { challengeId, screen });
+      await resend();
       clock.advance(30);
-      await resendChallenge(deps, { challengeId, screen });
+      await resend();
       clock.advance(30);
-      const refused = await resendChallenge(deps, { challengeId, screen }).catch((error: unknown) => error);
+      const refused = await resend().catch((error: unknown) => error);
       expect(refused).toBeInstanceOf(RateLimited);
       expect(await emailsTo(email)).toHaveLength(3);
+      expect((await stored())?.sends).toBe(3);
       await expect(verify(await latestCode())).resolves.toBeDefined();
     });
 
-    it('refuses a denylisted identifier before anything is claimed or sent', async () => {
+    it('spends no budget on the 9 of 10 parallel resends the cool-down refuses', async () => {
+      const { counters } = stores();
+      const budgets = budgetsFor(GENEROUS_BUDGETS, normalizeIdentifier(email), SOURCE);
+      const spent = () => counters.peek(budgets, GENEROUS_BUDGETS.windowSeconds, clock.now());
+      await issue();
+      clock.advance(30);
+      const before = await spent();
+      await Promise.allSettled(Array.from({ length: 10 }, () => resend()));
+      const after = await spent();
+      for (const [i, counts] of after.entries()) {
+        for (const [name, count] of Object.entries(counts)) expect(count).toBe((before[i]?.[name] ?? 0) + 1);
+      }
+    });
+
+    it('refuses a denylisted identifier before anything is claimed or sent, and its open challenge no longer verifies', async () => {
       const { denylist } = stores();
       await issue();
       const code = await latestCode();
@@ -219,72 +239,30 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       clock.advance(30);
       const screen = (identifier: Identifier) =>
         screenIdentifier({ denylist: denylist(clock), smsCountries: new Set(['US']) }, identifier);
-      await expect(resendChallenge(deps, { challengeId, screen })).rejects.toBeInstanceOf(IdentifierRejected);
+      await expect(resend(screen)).rejects.toBeInstanceOf(IdentifierRejected);
       expect(await emailsTo(email)).toHaveLength(1);
       expect((await stored())?.sends).toBe(1);
-      await expect(verify(code)).resolves.toBeDefined();
+      await expect(verify(code)).rejects.toBeInstanceOf(IdentifierRejected);
     });
 
-    it('does not spend the budget while the cool-down refuses anyway', async () => {
+    it('does not screen while the cool-down refuses anyway', async () => {
       let screened = 0;
       await issue();
       const screen = async () => {
         screened++;
       };
-      await expect(resendChallenge(deps, { challengeId, screen })).rejects.toBeInstanceOf(RateLimited);
+      await expect(resend(screen)).rejects.toBeInstanceOf(RateLimited);
       expect(screened).toBe(0);
     });
 
     it('refuses used, locked and unknown challenges', async () => {
-      await expect(resendChallenge(deps, { challengeId: 'ch_unknown' })).rejects.toBeInstanceOf(
-        ChallengeClosed,
-      );
+      await expect(
+        resendChallenge(deps, { challengeId: 'ch_unknown', source: SOURCE, screen: passes }),
+      ).rejects.toBeInstanceOf(ChallengeClosed);
       await issue();
       await verify(await latestCode());
       clock.advance(30);
-      await expect(resendChallenge(deps, { challengeId })).rejects.toBeInstanceOf(ChallengeClosed);
-    });
-  });
-
-  describe('identifier lockout', () => {
-    const LIMIT = 10;
-    const lockoutFor = () => {
-      const { users, denylist } = stores();
-      return { users, denylist: denylist(clock), lockout: new Lockout(users, denylist(clock), LIMIT) };
-    };
-    const wrong = (code: string) => (code === '000000' ? '000001' : '000000');
-    const failOnce = async (lockout: Lockout) => {
-      challengeId = generateId(systemRandom, 'ch');
-      await issue();
-      await expect(
-        verifyCode({ ...deps, lockout }, { challengeId, code: wrong(await latestCode()) }),
-      ).rejects.toBeInstanceOf(InvalidCode);
-    };
-
-    it(`denylists an identifier after ${LIMIT} wrong codes in a row, across challenges`, async () => {
-      const { denylist, lockout } = lockoutFor();
-      for (let i = 0; i < LIMIT - 1; i++) await failOnce(lockout);
-      await expect(denylist.findDenied([`email#${email}`])).resolves.toBeUndefined();
-      await failOnce(lockout);
-      await expect(denylist.findDenied([`email#${email}`])).resolves.toBe(`email#${email}`);
-      const screen = (identifier: Identifier) =>
-        screenIdentifier({ denylist, smsCountries: new Set(['US']) }, identifier);
-      await expect(screen(normalizeIdentifier(email))).rejects.toBeInstanceOf(IdentifierRejected);
-    });
-
-    it('counts every one of many parallel wrong codes', async () => {
-      const { users } = lockoutFor();
-      const key = `email#${email}`;
-      await Promise.all(Array.from({ length: 25 }, () => users.recordFailure(key, clock.now())));
-      await expect(users.recordFailure(key, clock.now())).resolves.toBe(26);
-    });
-
-    it('starts the count again after a successful sign-in', async () => {
-      const { users, denylist, lockout } = lockoutFor();
-      for (let i = 0; i < LIMIT - 1; i++) await failOnce(lockout);
-      await users.recordLogin(`email#${email}`, 'usr_x', clock.now());
-      await failOnce(lockout);
-      await expect(denylist.findDenied([`email#${email}`])).resolves.toBeUndefined();
+      await expect(resend()).rejects.toBeInstanceOf(ChallengeClosed);
     });
   });
 });

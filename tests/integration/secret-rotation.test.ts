@@ -17,7 +17,7 @@ import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
 import { startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
 import { LocalSecretsManager } from '../../local/secrets-manager.ts';
 import { LOCAL_REGION, secretArn } from '../../local/template.ts';
-import { challengeDeps, stores } from '../support/core-fixtures.ts';
+import { challengeDeps, SOURCE, stores, verifyDeps } from '../support/core-fixtures.ts';
 import { serveSecretsManager } from '../support/secrets-manager.ts';
 import { codeIn, emailsTo, uniqueEmail } from '../support/stack.ts';
 
@@ -117,7 +117,12 @@ describe('rotating the code pepper', () => {
     const email = uniqueEmail('rotation');
     const issue = async () => {
       const challengeId = generateId(systemRandom, 'ch');
-      await issueChallenge(deps, { challengeId, identifier: normalizeIdentifier(email), channel: 'email' });
+      await issueChallenge(deps, {
+        challengeId,
+        identifier: normalizeIdentifier(email),
+        channel: 'email',
+        source: SOURCE,
+      });
       return { challengeId, code: codeIn((await emailsTo(email)).at(-1)?.body.text) };
     };
     const inFlight = await issue();
@@ -128,8 +133,10 @@ describe('rotating the code pepper', () => {
     const issuedAfter = await issue();
 
     // Assess
-    await expect(verifyCode(deps, inFlight)).rejects.toBeInstanceOf(InvalidCode);
-    await expect(verifyCode(deps, issuedAfter)).resolves.toMatchObject({
+    await expect(verifyCode(verifyDeps(deps), { ...inFlight, source: SOURCE })).rejects.toBeInstanceOf(
+      InvalidCode,
+    );
+    await expect(verifyCode(verifyDeps(deps), { ...issuedAfter, source: SOURCE })).resolves.toMatchObject({
       challengeId: issuedAfter.challengeId,
     });
   });

@@ -5,7 +5,7 @@ import { systemRandom } from '../../layers/core/src/system.ts';
 import { ManualClock, stores, TABLES } from '../support/core-fixtures.ts';
 import { uniqueEmail } from '../support/stack.ts';
 
-const { db, users, sessions, counters, denylist } = stores();
+const { db, users, sessions, denylist } = stores();
 const DAY_MS = 86_400_000;
 
 describe('users', () => {
@@ -26,13 +26,13 @@ describe('users', () => {
 });
 
 describe('sessions and refresh-token rotation', () => {
-  const open = async (now: number, lifetimeMs = 30 * DAY_MS) => {
+  const open = async (now: number, lifetimeMs = 30 * DAY_MS, identifierKey = 'email#ada@example.com') => {
     const sessionId = generateId(systemRandom, 'ses');
     const token = generateToken(systemRandom);
     const session = {
       sessionId,
       userId: 'usr_1',
-      identifierKey: 'email#ada@example.com',
+      identifierKey,
       createdAt: now,
       absoluteExpiresAt: now + lifetimeMs,
     };
@@ -106,6 +106,26 @@ describe('sessions and refresh-token rotation', () => {
     expect(marker.Item).toBeUndefined();
   });
 
+  it("ends every session of an identifier at once, and none opened after it or someone else's", async () => {
+    const now = Date.now();
+    const identifierKey = `email#${uniqueEmail('end-all')}`;
+    const phone = await open(now, 30 * DAY_MS, identifierKey);
+    const laptop = await open(now + 1000, 30 * DAY_MS, identifierKey);
+    const someoneElse = await open(now, 30 * DAY_MS, `email#${uniqueEmail('bystander')}`);
+    await sessions.revokeAll(identifierKey, now + 2000);
+    const later = await open(now + 3000, 30 * DAY_MS, identifierKey);
+    for (const ended of [phone, laptop]) {
+      await expect(rotate(ended.token, generateToken(systemRandom), now + 4000)).resolves.toEqual({
+        outcome: 'invalid',
+      });
+    }
+    for (const alive of [later, someoneElse]) {
+      await expect(rotate(alive.token, generateToken(systemRandom), now + 4000)).resolves.toMatchObject({
+        outcome: 'rotated',
+      });
+    }
+  });
+
   it('ends the session on logout', async () => {
     const now = Date.now();
     const { token } = await open(now);
@@ -113,50 +133,6 @@ describe('sessions and refresh-token rotation', () => {
     await expect(rotate(token, generateToken(systemRandom), now + 1000)).resolves.toEqual({
       outcome: 'invalid',
     });
-  });
-});
-
-describe('rate-limit counters', () => {
-  const only = (limit: number) => [{ name: 'n', limit }];
-
-  it('allows exactly the limit out of 30 parallel hits in one window', async () => {
-    const key = `id#${uniqueEmail('counter')}`;
-    const now = Date.now();
-    const hits = await Promise.all(Array.from({ length: 30 }, () => counters.hit(key, only(10), 3600, now)));
-    expect(hits.filter((hit) => hit.allowed)).toHaveLength(10);
-    const denied = hits.find((hit) => !hit.allowed);
-    expect(denied?.retryAfterMs).toBeGreaterThan(0);
-    expect(denied?.retryAfterMs).toBeLessThanOrEqual(3_600_000);
-  });
-
-  it('holds a network total and each IP in it to their limits with one write, under concurrency', async () => {
-    const key = `net#${uniqueEmail('net')}`;
-    const now = Date.now();
-    const hitFrom = (ip: string) =>
-      counters.hit(
-        key,
-        [
-          { name: 'n', limit: 12 },
-          { name: `ip_${ip}`, limit: 5 },
-        ],
-        3600,
-        now,
-      );
-    const ips = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4'];
-    const hits = await Promise.all(
-      ips.flatMap((ip) => Array.from({ length: 10 }, () => hitFrom(ip).then((hit) => ({ ip, hit })))),
-    );
-    const allowed = hits.filter(({ hit }) => hit.allowed);
-    expect(allowed).toHaveLength(12);
-    for (const ip of ips) expect(allowed.filter((a) => a.ip === ip).length).toBeLessThanOrEqual(5);
-  });
-
-  it('starts afresh in the next window', async () => {
-    const key = `id#${uniqueEmail('counter')}`;
-    const start = Math.floor(Date.now() / 60_000) * 60_000;
-    await counters.hit(key, only(1), 60, start);
-    await expect(counters.hit(key, only(1), 60, start + 1)).resolves.toMatchObject({ allowed: false });
-    await expect(counters.hit(key, only(1), 60, start + 60_000)).resolves.toMatchObject({ allowed: true });
   });
 });
 

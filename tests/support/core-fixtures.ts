@@ -4,11 +4,14 @@ import {
   DynamoChallengeStore,
   DynamoCounterStore,
   DynamoDenylistStore,
+  DynamoLockStore,
   DynamoSessionStore,
   DynamoUserStore,
   SesMailer,
 } from '../../layers/core/src/adapters/index.ts';
-import type { ChallengeDeps } from '../../layers/core/src/challenge.ts';
+import type { ChallengeDeps, VerifyDeps } from '../../layers/core/src/challenge.ts';
+import type { Config } from '../../layers/core/src/config.ts';
+import type { LockoutNotifier } from '../../layers/core/src/lockout.ts';
 import type { Clock, Mailer, SecretSource, SmsSender } from '../../layers/core/src/ports.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { documentClient, sesEndpoint } from './stack.ts';
@@ -27,8 +30,29 @@ export const CODE_CONFIG = {
   maxAttempts: 5,
   resendCooldownSeconds: 30,
   maxSends: 5,
-  identifierFailureLimit: 100,
 };
+
+/** Budgets no spec reaches unless it lowers one. */
+export const GENEROUS_BUDGETS: Config['rateLimit'] = {
+  windowSeconds: 3600,
+  perIdentifier: 1000,
+  perIp: 1e6,
+  perNetwork: 1e6,
+  perPhonePrefix: 1e6,
+  perCountry: 1e6,
+  global: 1e9,
+  perAsn: 1e6,
+  asnHeader: '',
+};
+
+export const LOCKOUT: Config['lockout'] = {
+  sourceFailures: 10,
+  identifierFailureLimit: 100,
+  blockSeconds: 900,
+};
+
+/** A client somewhere on the internet. */
+export const SOURCE = { ip: '198.51.100.7' };
 
 export const TEST_PEPPER = 'integration-test-pepper-'.padEnd(40, 'x');
 
@@ -60,17 +84,51 @@ const noSms: SmsSender = {
 };
 
 export function challengeDeps(
-  overrides: { clock?: Clock; mailer?: Mailer; pepper?: SecretSource } = {},
+  overrides: {
+    clock?: Clock;
+    mailer?: Mailer;
+    pepper?: SecretSource;
+    rateLimit?: Partial<Config['rateLimit']>;
+  } = {},
 ): ChallengeDeps {
   const db = documentClient();
   return {
-    store: new DynamoChallengeStore(db, TABLES.challenges),
+    store: new DynamoChallengeStore(db, TABLES.challenges, TABLES.counters),
     mailer: overrides.mailer ?? sesMailer(),
     sms: noSms,
     clock: overrides.clock ?? new ManualClock(),
     random: systemRandom,
     pepper: overrides.pepper ?? (async () => TEST_PEPPER),
-    config: { code: CODE_CONFIG, productName: 'AuthKit' },
+    config: {
+      code: CODE_CONFIG,
+      productName: 'AuthKit',
+      rateLimit: { ...GENEROUS_BUDGETS, ...overrides.rateLimit },
+    },
+  };
+}
+
+/** What verify needs besides the challenge: the lockout's locks, the denylist, and the notices it sent. */
+export function verifyDeps(
+  deps: ChallengeDeps,
+  overrides: { lockout?: Partial<Config['lockout']>; captcha?: boolean } = {},
+): VerifyDeps & { notices: Parameters<LockoutNotifier>[0][] } {
+  const db = documentClient();
+  const notices: Parameters<LockoutNotifier>[0][] = [];
+  return {
+    store: deps.store,
+    clock: deps.clock,
+    pepper: deps.pepper,
+    config: {
+      code: CODE_CONFIG,
+      lockout: { ...LOCKOUT, ...overrides.lockout },
+      captcha: { provider: overrides.captcha ? 'turnstile' : 'none', mode: 'escalate', verifyUrl: '' },
+    },
+    locks: new DynamoLockStore(db, TABLES.counters),
+    denylist: new DynamoDenylistStore(db, TABLES.denylist, deps.clock),
+    notify: async (notice) => {
+      notices.push(notice);
+    },
+    notices,
   };
 }
 
@@ -81,6 +139,7 @@ export const stores = () => {
     users: new DynamoUserStore(db, TABLES.users),
     sessions: new DynamoSessionStore(db, TABLES.sessions),
     counters: new DynamoCounterStore(db, TABLES.counters),
+    locks: new DynamoLockStore(db, TABLES.counters),
     denylist: (clock: Clock) => new DynamoDenylistStore(db, TABLES.denylist, clock),
   };
 };

@@ -1,19 +1,59 @@
 /** A small client for the local runtime, as an app would call it. */
+import { request } from 'node:http';
+
 export type Reply = { status: number; headers: Headers; body: Record<string, unknown> };
 
-export function client(baseUrl: string) {
+/** One HTTP exchange from `localAddress` (any 127.x.y.z stands in for another client). */
+function exchange(
+  url: URL,
+  init: {
+    method: string;
+    headers: Record<string, string>;
+    body?: string | undefined;
+    localAddress?: string | undefined;
+  },
+): Promise<{ status: number; headers: Headers; text: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(
+      url,
+      { method: init.method, headers: init.headers, localAddress: init.localAddress },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(incoming.headers)) {
+            for (const one of [value ?? []].flat()) headers.append(name, one);
+          }
+          resolve({
+            status: incoming.statusCode ?? 0,
+            headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(init.body);
+  });
+}
+
+/** `from`: the client's own address, so that the runtime sees another source (default: 127.0.0.1). */
+export function client(baseUrl: string, from?: string) {
   const call = async (
     method: string,
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Reply> => {
-    const response = await fetch(`${baseUrl}${path}`, {
+    const response = await exchange(new URL(`${baseUrl}${path}`), {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      localAddress: from,
     });
-    const text = await response.text();
+    const { text } = response;
     let parsed: Record<string, unknown> = {};
     try {
       parsed = text ? JSON.parse(text) : {};

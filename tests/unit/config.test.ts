@@ -41,8 +41,8 @@ describe('loadConfig', () => {
         maxAttempts: 5,
         resendCooldownSeconds: 30,
         maxSends: 5,
-        identifierFailureLimit: 100,
       });
+      expect(config.lockout).toEqual({ sourceFailures: 10, identifierFailureLimit: 100, blockSeconds: 900 });
       expect(config.rateLimit).toEqual({
         windowSeconds: 3600,
         perIdentifier: 10,
@@ -167,7 +167,18 @@ describe('loadConfig', () => {
         { SMS_ALLOWED_COUNTRIES: 'US,Germany' },
         'SMS_ALLOWED_COUNTRIES',
       ],
-      ['IDENTIFIER_FAILURE_LIMIT below 10', { IDENTIFIER_FAILURE_LIMIT: '5' }, 'IDENTIFIER_FAILURE_LIMIT'],
+      [
+        'IDENTIFIER_FAILURE_LIMIT above 100 (NIST)',
+        { IDENTIFIER_FAILURE_LIMIT: '101' },
+        'IDENTIFIER_FAILURE_LIMIT',
+      ],
+      [
+        'IDENTIFIER_FAILURE_LIMIT below two sources',
+        { LOCKOUT_SOURCE_FAILURES: '10', IDENTIFIER_FAILURE_LIMIT: '19' },
+        'IDENTIFIER_FAILURE_LIMIT',
+      ],
+      ['LOCKOUT_SOURCE_FAILURES below 3', { LOCKOUT_SOURCE_FAILURES: '2' }, 'LOCKOUT_SOURCE_FAILURES'],
+      ['LOCKOUT_BLOCK_MINUTES of 0', { LOCKOUT_BLOCK_MINUTES: '0' }, 'LOCKOUT_BLOCK_MINUTES'],
       ['CODE_LENGTH not a number', { CODE_LENGTH: 'six' }, 'CODE_LENGTH'],
       ['CODE_LENGTH a fraction', { CODE_LENGTH: '6.5' }, 'CODE_LENGTH'],
       ['CODE_TTL_SECONDS with a unit', { CODE_TTL_SECONDS: '300s' }, 'CODE_TTL_SECONDS'],

@@ -26,6 +26,9 @@ class InMemoryDenylist implements DenylistStore {
   async deny(key: string): Promise<void> {
     this.#denied.push(key);
   }
+  async allow(key: string): Promise<void> {
+    this.#denied.splice(this.#denied.indexOf(key), 1);
+  }
 }
 
 function captchaVerifier(accepts: boolean): CaptchaVerifier & { calls: Array<[string, string | undefined]> } {

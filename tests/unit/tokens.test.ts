@@ -118,6 +118,12 @@ class InMemorySessionStore implements SessionStore {
     const session = token && this.sessions.get(token.sessionId);
     if (session) session.revoked = true;
   }
+
+  async revokeAll(identifierKey: string, now: number): Promise<void> {
+    for (const session of this.sessions.values()) {
+      if (session.identifierKey === identifierKey && session.createdAt <= now) session.revoked = true;
+    }
+  }
 }
 
 const signingKey = await deriveSigningKey(SEED);

@@ -1,5 +1,9 @@
 /** VerifyCaptcha with Turnstile configured in `always` mode: a token on every start. */
 import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../layers/core/src/config.ts';
+import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
+import { budgetsFor } from '../../layers/core/src/rate-limits.ts';
+import { stores } from '../support/core-fixtures.ts';
 import { emailsTo, uniqueEmail } from '../support/stack.ts';
 import { turnstileWorkflowForSuite, VALID_TOKEN } from '../support/turnstile.ts';
 import { execute, workflowInput } from '../support/workflow.ts';
@@ -17,6 +21,20 @@ describe('VerifyCaptcha with Turnstile configured', () => {
     const execution = await execute(suite.workflow(), workflowInput(email, { captchaToken: 'forged' }));
     expect(execution).toMatchObject({ status: 'FAILED', error: 'CaptchaInvalid' });
     expect(await emailsTo(email)).toHaveLength(0);
+  });
+
+  it('counts no budget for the starts it refuses, and counts the one it lets through', async () => {
+    const email = uniqueEmail('captchabudget');
+    const source = { ip: '203.0.113.10' };
+    const { rateLimit } = loadConfig(process.env);
+    const budgets = budgetsFor(rateLimit, normalizeIdentifier(email), source);
+    const identifierBudget = async () =>
+      (await stores().counters.peek(budgets, rateLimit.windowSeconds, Date.now()))[0];
+    await execute(suite.workflow(), workflowInput(email));
+    await execute(suite.workflow(), workflowInput(email, { captchaToken: 'forged' }));
+    expect(await identifierBudget()).toEqual({ n: 0 });
+    await execute(suite.workflow(), workflowInput(email, { captchaToken: VALID_TOKEN }));
+    expect(await identifierBudget()).toEqual({ n: 1 });
   });
 
   it('sends the code when the provider accepts the token', async () => {

@@ -66,6 +66,17 @@ describe('the challenge workflow', () => {
     expect(invoker.count('SendChallengeFunction')).toBe(PER_IDENTIFIER);
   });
 
+  it('sends exactly the budget of 10 parallel starts that all passed CheckRateLimit, and ends the rest in RateLimited', async () => {
+    const email = uniqueEmail('parallel');
+    const executions = await Promise.all(
+      Array.from({ length: 10 }, () => execute(workflow, workflowInput(email))),
+    );
+    expect(executions.filter((execution) => execution.status === 'SUCCEEDED')).toHaveLength(PER_IDENTIFIER);
+    const refused = executions.filter((execution) => execution.status === 'FAILED');
+    expect(new Set(refused.map((execution) => execution.error))).toEqual(new Set(['RateLimited']));
+    expect(await emailsTo(email)).toHaveLength(PER_IDENTIFIER);
+  });
+
   it.each([
     ['a disposable address', () => `someone.${Date.now()}@mailinator.com`],
     ['a denylisted address', () => uniqueEmail('denied')],

@@ -1,9 +1,18 @@
 /**
  * The one-time-code challenge: issue, resend, verify. Every limit is decided by a conditional write
- * in the ChallengeStore, never by reading a value and writing it back.
+ * in the ChallengeStore, never by reading a value and writing it back: a send is claimed together
+ * with the budgets it spends, an attempt together with the lockout's locks.
  */
 import type { Config } from './config.ts';
-import { ChallengeClosed, DeliveryFailed, InvalidCode, ProviderUnavailable, RateLimited } from './errors.ts';
+import {
+  ChallengeClosed,
+  DeliveryFailed,
+  IdentifierRejected,
+  InvalidCode,
+  ProviderUnavailable,
+  RateLimited,
+  ServiceUnavailable,
+} from './errors.ts';
 import {
   type Channel,
   type Identifier,
@@ -11,6 +20,14 @@ import {
   maskIdentifier,
   normalizeIdentifier,
 } from './identifier.ts';
+import {
+  attemptLocks,
+  clearLockout,
+  type LockoutDeps,
+  type LockoutNotifier,
+  noticeIfBlocked,
+  reopenAfterBlock,
+} from './lockout.ts';
 import { renderCodeEmail, renderCodeSms } from './messages.ts';
 import type {
   ChallengeRecord,
@@ -21,8 +38,9 @@ import type {
   Random,
   SecretSource,
   SmsSender,
-  UserStore,
+  Source,
 } from './ports.ts';
+import { overBudget, sendSpend } from './rate-limits.ts';
 import { generateCode, hashCode, sameHash } from './secrets.ts';
 
 export type ChallengeDeps = {
@@ -33,7 +51,7 @@ export type ChallengeDeps = {
   random: Random;
   /** The HMAC key of codes, read for every code issued or checked: a rotated pepper applies at once. */
   pepper: SecretSource;
-  config: Pick<Config, 'code' | 'productName'>;
+  config: Pick<Config, 'code' | 'productName' | 'rateLimit'>;
 };
 
 /** What start and resend answer: never the code, never the full destination. */
@@ -60,56 +78,68 @@ export function viewOf(record: ChallengeRecord, cooldownSeconds: number): Challe
 }
 
 /**
- * The first send of a challenge (the workflow's SendChallenge step). Idempotent by challenge id: a
- * retried step finds its claim and answers without sending again.
+ * The first send of a challenge (the workflow's SendChallenge step): claimed together with the
+ * budgets it spends. Idempotent by challenge id: a retried step finds its claim and answers without
+ * sending or spending again.
  */
 export async function issueChallenge(
   deps: ChallengeDeps,
-  input: { challengeId: string; identifier: Identifier; channel: Channel; locale?: string | undefined },
+  input: {
+    challengeId: string;
+    identifier: Identifier;
+    channel: Channel;
+    source: Source;
+    locale?: string | undefined;
+  },
 ): Promise<ChallengeView> {
   const { config } = deps;
   const { now, code, codeHash, expiresAt } = await freshCode(deps, input.challengeId);
-  const claim = await deps.store.claimFirstSend({
-    challengeId: input.challengeId,
-    identifierKey: identifierKey(input.identifier),
-    channel: input.channel,
-    destination: input.identifier.value,
-    codeHash,
-    codeLength: config.code.length,
-    status: 'pending',
-    attempts: 0,
-    sends: 1,
-    createdAt: now,
-    lastSentAt: now,
-    expiresAt,
-  });
+  const spend = sendSpend(config.rateLimit, input.identifier, input.source, now);
+  const claim = await deps.store.claimFirstSend(
+    {
+      challengeId: input.challengeId,
+      identifierKey: identifierKey(input.identifier),
+      channel: input.channel,
+      destination: input.identifier.value,
+      codeHash,
+      codeLength: config.code.length,
+      status: 'pending',
+      attempts: 0,
+      sends: 1,
+      createdAt: now,
+      lastSentAt: now,
+      expiresAt,
+    },
+    spend,
+  );
+  if (claim.outcome === 'over-budget') throw overBudget(spend);
   if (claim.outcome === 'claimed') await deliver(deps, claim.record, code, input.locale);
-  if (claim.outcome === 'claimed' || claim.outcome === 'already-claimed') {
-    return viewOf(claim.record, config.code.resendCooldownSeconds);
-  }
-  throw new ChallengeClosed();
+  return viewOf(claim.record, config.code.resendCooldownSeconds);
 }
 
 /**
  * A new code for an open challenge: it replaces the old one; attempts already made still count.
- * `screen` runs the deployment's checks on the identifier (rate limits, denylist) before anything
- * is claimed or sent; a resend is a send, and counts like one.
+ * `screen` runs the deployment's checks on the identifier (denylist, lockout, spent budgets) before
+ * anything is claimed; the claim then spends the budgets like any send, all or nothing.
  */
 export async function resendChallenge(
   deps: ChallengeDeps,
   input: {
     challengeId: string;
+    source: Source;
     locale?: string | undefined;
-    screen?: (identifier: Identifier) => Promise<unknown>;
+    screen: (identifier: Identifier, now: number) => Promise<unknown>;
   },
 ): Promise<ChallengeView> {
   const { config } = deps;
   const { now, code, codeHash, expiresAt } = await freshCode(deps, input.challengeId);
-  // Refusing early only saves work (and the identifier's budget); the conditional write decides.
+  // Refusing early only saves work; the claim's conditions decide.
   const current = await deps.store.find(input.challengeId);
   const early = resendRefusal(current, now, config.code);
   if (early || !current) throw early ?? new ChallengeClosed();
-  await input.screen?.(normalizeIdentifier(current.destination));
+  const identifier = normalizeIdentifier(current.destination);
+  await input.screen(identifier, now);
+  const spend = sendSpend(config.rateLimit, identifier, input.source, now);
   const claim = await deps.store.claimResend({
     challengeId: input.challengeId,
     codeHash,
@@ -118,7 +148,9 @@ export async function resendChallenge(
     cooldownMs: config.code.resendCooldownSeconds * 1000,
     maxSends: config.code.maxSends,
     maxAttempts: config.code.maxAttempts,
+    spend,
   });
+  if (claim.outcome === 'over-budget') throw overBudget(spend);
   if (claim.outcome === 'refused')
     throw resendRefusal(claim.record, now, config.code) ?? new ChallengeClosed();
   await deliver(deps, claim.record, code, input.locale);
@@ -188,50 +220,59 @@ async function deliver(
   }
 }
 
+export type VerifyDeps = Pick<ChallengeDeps, 'store' | 'clock' | 'pepper'> & {
+  config: Pick<Config, 'code' | 'lockout' | 'captcha'>;
+  locks: LockoutDeps['locks'];
+  denylist: DenylistStore;
+  notify: LockoutNotifier;
+};
+
+/** A lock that was reopened is tried again; more rounds than this means the locks keep moving. */
+const MAX_ATTEMPT_ROUNDS = 3;
+
 /**
- * Checks a code. Each call spends one attempt *before* the comparison, so parallel guesses can
- * never test more than `maxAttempts` codes; the match is then consumed by one conditional write.
- * Every failure answers the same InvalidCode.
+ * Checks a code. Each call spends one attempt from the challenge and from the lockout's locks
+ * *before* the comparison, all in one transaction, so parallel guesses can never test more codes
+ * than the challenge or a lock allows; the match is then consumed by one conditional write and
+ * clears the lockout. Every failure of the code answers the same InvalidCode; a lock that blocks
+ * answers RateLimited with the time its block ends.
  */
 export async function verifyCode(
-  deps: Pick<ChallengeDeps, 'store' | 'clock' | 'config' | 'pepper'> & { lockout?: Lockout },
-  input: { challengeId: string; code: string },
+  deps: VerifyDeps,
+  input: { challengeId: string; code: string; source: Source },
 ): Promise<ChallengeRecord> {
   const { config, clock, store } = deps;
   if (!/^\d{6,8}$/.test(input.code)) throw new InvalidCode();
   // Read before an attempt is spent: a pepper that cannot be read must not cost the user a guess.
   const pepper = await deps.pepper();
   const now = clock.now();
-  const record = await store.countAttempt(input.challengeId, now, config.code.maxAttempts);
+  const record = await store.find(input.challengeId);
   if (!record) throw new InvalidCode();
+  // A denylisted identifier's open challenges die with it.
+  if (await deps.denylist.findDenied([record.identifierKey])) {
+    throw new IdentifierRejected('This identifier cannot be used to sign in.');
+  }
+  const lockout = { locks: deps.locks, config };
+  const locks = await attemptLocks(lockout, record.identifierKey, input.source);
+  for (let round = 1; ; round++) {
+    const attempt = await store.countAttempt({
+      challengeId: input.challengeId,
+      now,
+      maxAttempts: config.code.maxAttempts,
+      locks,
+    });
+    if (attempt.outcome === 'counted') break;
+    if (attempt.outcome === 'closed') throw new InvalidCode();
+    await reopenAfterBlock(lockout, attempt.key, attempt.state, now);
+    if (round === MAX_ATTEMPT_ROUNDS)
+      throw new ServiceUnavailable('The code could not be checked right now.');
+  }
   const presented = hashCode(pepper, input.challengeId, input.code);
   if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
-    await deps.lockout?.recordFailure(record.identifierKey, now);
+    await noticeIfBlocked({ ...lockout, notify: deps.notify }, record, input.source, now);
     throw new InvalidCode();
   }
   if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
+  await clearLockout(lockout, record.identifierKey, input.source);
   return record;
-}
-
-/**
- * Too many wrong codes in a row for one identifier, across challenges, disable it: the identifier
- * is put on the denylist (no new starts or resends) until an operator removes the entry. A
- * successful sign-in clears the run (`UserStore.recordLogin`).
- */
-export class Lockout {
-  readonly #users: UserStore;
-  readonly #denylist: DenylistStore;
-  readonly #limit: number;
-
-  constructor(users: UserStore, denylist: DenylistStore, limit: number) {
-    this.#users = users;
-    this.#denylist = denylist;
-    this.#limit = limit;
-  }
-
-  async recordFailure(identifierKey: string, now: number): Promise<void> {
-    const failures = await this.#users.recordFailure(identifierKey, now);
-    // At or past the limit, not just at it: a deny that failed once is written by the next failure.
-    if (failures >= this.#limit) await this.#denylist.deny(identifierKey, 'consecutive-failures', now);
-  }
 }

@@ -21,8 +21,15 @@ export type Config = Readonly<{
     maxAttempts: number;
     resendCooldownSeconds: number;
     maxSends: number;
-    /** Wrong codes in a row, across challenges, that disable an identifier. */
+  }>;
+  /** Wrong codes in a row, across challenges (see lockout.ts). */
+  lockout: Readonly<{
+    /** From one source network, before that network is blocked for the identifier. */
+    sourceFailures: number;
+    /** From all sources: NIST SP 800-63B-4's ceiling, at which the identifier is blocked for a day. */
     identifierFailureLimit: number;
+    /** The first block; each later block of the same lock doubles it, up to a day. */
+    blockSeconds: number;
   }>;
   rateLimit: Readonly<{
     windowSeconds: number;
@@ -140,8 +147,8 @@ export function loadConfig(env: Env): Config {
       maxAttempts: integer(env, 'CODE_MAX_ATTEMPTS', 5, 1, 10),
       resendCooldownSeconds: integer(env, 'RESEND_COOLDOWN_SECONDS', 30, 30, 600),
       maxSends: integer(env, 'MAX_SENDS_PER_CHALLENGE', 5, 1, 5),
-      identifierFailureLimit: integer(env, 'IDENTIFIER_FAILURE_LIMIT', 100, 10, 10_000),
     },
+    lockout: lockoutSettings(env),
     rateLimit: {
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 3600, 60, DAY),
       perIdentifier: integer(env, 'RATE_LIMIT_PER_IDENTIFIER', 10, 1, 1000),
@@ -188,6 +195,17 @@ export function loadConfig(env: Env): Config {
     productName: text(env, 'PRODUCT_NAME', 'AuthKit'),
   };
   return deepFreeze(config);
+}
+
+function lockoutSettings(env: Env): Config['lockout'] {
+  const sourceFailures = integer(env, 'LOCKOUT_SOURCE_FAILURES', 10, 3, 20);
+  // Two sources' worth must fit under the ceiling: that is where escalation starts.
+  const identifierFailureLimit = integer(env, 'IDENTIFIER_FAILURE_LIMIT', 100, 2 * sourceFailures, 100);
+  return {
+    sourceFailures,
+    identifierFailureLimit,
+    blockSeconds: integer(env, 'LOCKOUT_BLOCK_MINUTES', 15, 1, 1440) * 60,
+  };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,7 +1,10 @@
+export * from './admin.ts';
 export * from './challenge.ts';
 export * from './config.ts';
 export * from './errors.ts';
 export * from './identifier.ts';
+export * from './lockout.ts';
+export * from './messages.ts';
 export type * from './ports.ts';
 export * from './rate-limits.ts';
 export * from './screening.ts';

@@ -30,3 +30,25 @@ export function renderCodeEmail(input: CodeMessageInput): { subject: string; tex
 export function renderCodeSms(input: CodeMessageInput): string {
   return `${input.code} is your ${input.productName} code. It expires in ${input.minutes} min. Don't share it.`;
 }
+
+type NoticeInput = { productName: string; minutes: number };
+
+/** Sent once when a lockout block starts: the person learns of the guessing, and that it is handled. */
+export function renderLockoutEmail(input: NoticeInput): { subject: string; text: string; html: string } {
+  const lines = [
+    `Someone entered several wrong ${input.productName} sign-in codes for this address.`,
+    `Sign-in attempts from where they came from are paused for ${input.minutes} minutes.`,
+    'If that was you, wait and request a new code. If not, you need to do nothing: codes are only sent to you.',
+  ];
+  return {
+    subject: `Failed ${input.productName} sign-in attempts`,
+    text: lines.join('\n\n'),
+    html: `<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5">${lines
+      .map((line) => `<p>${escapeHtml(line)}</p>`)
+      .join('')}</body></html>`,
+  };
+}
+
+export function renderLockoutSms(input: NoticeInput): string {
+  return `${input.productName}: several wrong sign-in codes were entered for this number. Attempts are paused for ${input.minutes} min. No action needed.`;
+}

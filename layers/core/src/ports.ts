@@ -38,24 +38,60 @@ export type ChallengeRecord = {
   expiresAt: number;
 };
 
+/** Where a request comes from: the socket's address, and the ASN a trusted proxy names. */
+export type Source = { ip?: string | undefined; asn?: string | undefined };
+
+/** A fixed-window send budget: named counters on one item, each with its limit. */
+export type Budget = { key: string; counters: { name: string; limit: number }[] };
+
+/** The budgets one send spends, in the window that contains `now`. */
+export type BudgetSpend = { budgets: Budget[]; windowSeconds: number; now: number };
+
+/** A budget refused the send; nothing was counted and nothing claimed. */
+export type OverBudget = { outcome: 'over-budget' };
+
 export type ClaimSendResult =
   | { outcome: 'claimed'; record: ChallengeRecord }
   /** This send number was claimed before: a retried step. Nothing may be sent again. */
   | { outcome: 'already-claimed'; record: ChallengeRecord }
-  /** Unknown, expired, used or locked. */
-  | { outcome: 'closed' };
+  | OverBudget;
 
 export type ResendClaim =
   | { outcome: 'claimed'; record: ChallengeRecord }
-  /** A limit refused it; `record` is the challenge as it stood, if it exists. */
-  | { outcome: 'refused'; record: ChallengeRecord | undefined };
+  /** The challenge refused it (cool-down, send cap, closed); `record` is the challenge as it stood. */
+  | { outcome: 'refused'; record: ChallengeRecord | undefined }
+  | OverBudget;
+
+/**
+ * A lockout lock (one identifier, or one identifier from one source network): the attempts spent
+ * in its current cycle and the cycle's allowance. When `used` reaches `allowance` the lock blocks
+ * until its block has run; `cycle` counts the blocks served, and each is longer than the last.
+ */
+export type LockState = { used: number; allowance: number; cycle: number; lastAttemptAt: number };
+
+/** One attempt to spend from a lock; `allowance` applies when the lock is new. */
+export type LockSpend = { key: string; allowance: number };
+
+export type AttemptResult =
+  | { outcome: 'counted' }
+  /** Unknown, expired, used, or out of attempts. */
+  | { outcome: 'closed' }
+  /** A lock had no attempt left; nothing was counted. */
+  | { outcome: 'locked'; key: string; state: LockState };
 
 export interface ChallengeStore {
-  /** Creates the challenge with send number 1, unless it already exists. */
-  claimFirstSend(record: ChallengeRecord): Promise<ClaimSendResult>;
+  /**
+   * Creates the challenge with send number 1 and spends its budgets, all or nothing. A challenge
+   * that exists is not created again and spends nothing; one whose send was released is claimed
+   * again without spending twice.
+   */
+  claimFirstSend(record: ChallengeRecord, spend: BudgetSpend): Promise<ClaimSendResult>;
   /** The challenge as it stands (strongly consistent), for checks that only save work. */
   find(challengeId: string): Promise<ChallengeRecord | undefined>;
-  /** Replaces the code and counts a send if the cool-down, send cap and attempt limit allow it. */
+  /**
+   * Replaces the code, counts a send and spends the budgets, all or nothing, if the cool-down, send
+   * cap, attempt limit and every budget allow it.
+   */
   claimResend(input: {
     challengeId: string;
     codeHash: string;
@@ -64,6 +100,7 @@ export interface ChallengeStore {
     cooldownMs: number;
     maxSends: number;
     maxAttempts: number;
+    spend: BudgetSpend;
   }): Promise<ResendClaim>;
   /**
    * Gives a send back after the provider failed, if the challenge still holds `codeHash`: the send
@@ -71,10 +108,15 @@ export interface ChallengeStore {
    */
   releaseSend(challengeId: string, codeHash: string): Promise<void>;
   /**
-   * Counts one attempt if the challenge is pending, unexpired and below `maxAttempts`; returns the
-   * record as it is after counting, or undefined when no attempt may be made.
+   * Counts one attempt on the challenge (pending, unexpired, below `maxAttempts`) and one on each
+   * lock (below its allowance), all or nothing.
    */
-  countAttempt(challengeId: string, now: number, maxAttempts: number): Promise<ChallengeRecord | undefined>;
+  countAttempt(input: {
+    challengeId: string;
+    now: number;
+    maxAttempts: number;
+    locks: LockSpend[];
+  }): Promise<AttemptResult>;
   /** Marks the challenge used if it still holds `codeHash`; true for exactly one caller. */
   consume(challengeId: string, codeHash: string, now: number): Promise<boolean>;
 }
@@ -82,13 +124,8 @@ export interface ChallengeStore {
 export type User = { userId: string; identifierKey: string; createdAt: number };
 
 export interface UserStore {
-  /**
-   * Sign-up-or-sign-in: returns the user for the identifier, creating it with `newUserId` if
-   * absent, and clears its run of failed verifies.
-   */
+  /** Sign-up-or-sign-in: returns the user for the identifier, creating it with `newUserId` if absent. */
   recordLogin(identifierKey: string, newUserId: string, now: number): Promise<User>;
-  /** Counts one failed verify for the identifier; returns the failures in a row so far. */
-  recordFailure(identifierKey: string, now: number): Promise<number>;
 }
 
 export type SessionRecord = {
@@ -114,29 +151,33 @@ export interface SessionStore {
     idleSeconds: number;
   }): Promise<RotateResult>;
   revokeByRefreshToken(tokenHash: string, now: number): Promise<void>;
+  /** Ends every session of the identifier opened before `now`; later sign-ins are unaffected. */
+  revokeAll(identifierKey: string, now: number): Promise<void>;
 }
 
-/** `counts`: each named counter after this hit (when allowed). */
-export type CounterHit = { allowed: boolean; retryAfterMs: number; counts?: Record<string, number> };
-
 export interface CounterStore {
-  /**
-   * Counts one hit on each named counter of one item, in the fixed window containing `now`, only
-   * if every counter is still below its limit: all or nothing, in one conditional write.
-   */
-  hit(
-    key: string,
-    counters: { name: string; limit: number }[],
-    windowSeconds: number,
-    now: number,
-  ): Promise<CounterHit>;
+  /** Each budget's counters in the window containing `now` (strongly consistent), counting nothing. */
+  peek(budgets: Budget[], windowSeconds: number, now: number): Promise<Record<string, number>[]>;
+}
+
+export interface LockStore {
+  /** The locks as they stand (strongly consistent); absent locks are undefined. */
+  read(keys: string[]): Promise<(LockState | undefined)[]>;
+  /** Starts the lock's next cycle with `allowance` attempts if it still stands as `seen`. */
+  reopen(key: string, seen: LockState, allowance: number): Promise<void>;
+  /** Forgets the locks (a successful sign-in). */
+  clear(keys: string[]): Promise<void>;
+  /** Claims the right to send the one notice due until `until`; true for exactly one caller. */
+  claimNotice(key: string, until: number, now: number): Promise<boolean>;
 }
 
 export interface DenylistStore {
   /** The first of `keys` that is denied, if any. */
   findDenied(keys: string[]): Promise<string | undefined>;
-  /** Denies `key` until an operator removes the entry. */
-  deny(key: string, reason: string, now: number): Promise<void>;
+  /** Denies `key` until an operator removes the entry, or until `expiresAt` when given. */
+  deny(key: string, reason: string, now: number, expiresAt?: number): Promise<void>;
+  /** Lifts any entry for `key`. */
+  allow(key: string): Promise<void>;
 }
 
 export type EmailMessage = {

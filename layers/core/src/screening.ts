@@ -1,11 +1,35 @@
 /**
- * The workflow's screening steps before anything is sent (with rate-limits.ts): the denylist, the
- * SMS country allow-list and captcha. Each throws the typed error its Fail state is named after.
+ * The screening before anything is sent or counted: the lockout and spent budgets, the denylist,
+ * the SMS country allow-list and captcha. Each throws the typed error its Fail state is named after.
  */
 import MailChecker from 'mailchecker';
+import type { Config } from './config.ts';
 import { CaptchaInvalid, CaptchaRequired, IdentifierRejected } from './errors.ts';
 import { type Identifier, identifierKey } from './identifier.ts';
-import type { CaptchaVerifier, DenylistStore } from './ports.ts';
+import { assessLockout, type LockoutDeps } from './lockout.ts';
+import type { CaptchaVerifier, CounterStore, DenylistStore, Source } from './ports.ts';
+import { assessBudgets, sendSpend } from './rate-limits.ts';
+
+/** What screening says about a send, for the steps after it: `elevated` asks for captcha. */
+export type SendRisk = { elevated: boolean };
+
+/**
+ * Refuses a send while a lockout lock blocks it or one of its budgets is already spent, counting
+ * nothing. It is risky when a budget is past half or the identifier is under attack.
+ */
+export async function assessSend(
+  deps: {
+    counters: CounterStore;
+    locks: LockoutDeps['locks'];
+    config: Pick<Config, 'rateLimit' | 'lockout' | 'captcha'>;
+  },
+  input: { identifier: Identifier; source: Source; now: number },
+): Promise<SendRisk> {
+  const lockout = await assessLockout(deps, identifierKey(input.identifier), input.source, input.now);
+  const spend = sendSpend(deps.config.rateLimit, input.identifier, input.source, input.now);
+  const budgets = await assessBudgets({ counters: deps.counters, config: deps.config.rateLimit }, spend);
+  return { elevated: budgets.elevated || lockout.underAttack };
+}
 
 const disposableDomains: Set<string> = MailChecker.blacklist();
 

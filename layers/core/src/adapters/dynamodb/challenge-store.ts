@@ -1,54 +1,81 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ChallengeRecord, ChallengeStore, ClaimSendResult, ResendClaim } from '../../ports.ts';
-import { ifConditionHolds, ttlFor } from './conditional.ts';
+import type {
+  AttemptResult,
+  BudgetSpend,
+  ChallengeRecord,
+  ChallengeStore,
+  ClaimSendResult,
+  LockSpend,
+  ResendClaim,
+} from '../../ports.ts';
+import { ifConditionHolds, transact, ttlFor } from './conditional.ts';
+import { budgetUpdates } from './counter-store.ts';
+import { lockSpendUpdate, lockState } from './lock-store.ts';
 
 const RELEASED = '-';
 
-/** Challenges keyed by id. Each method is a single conditional UpdateItem. */
+/**
+ * Challenges keyed by id. A send is claimed in one transaction with the budgets it spends (in the
+ * counters table), and an attempt with the lockout locks it spends: all or nothing.
+ */
 export class DynamoChallengeStore implements ChallengeStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #counters: string;
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  constructor(db: DynamoDBDocumentClient, table: string, countersTable: string) {
     this.#db = db;
     this.#table = table;
+    this.#counters = countersTable;
   }
 
-  async claimFirstSend(record: ChallengeRecord): Promise<ClaimSendResult> {
-    // A released claim (sends = 0) may be taken again by the step's retry; attempts already
-    // counted against the challenge id survive it.
-    const result = await ifConditionHolds(() =>
+  async claimFirstSend(record: ChallengeRecord, spend: BudgetSpend): Promise<ClaimSendResult> {
+    const created = await transact(this.#db, [
+      { Update: { ...this.#firstSend(record), ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...budgetUpdates(this.#counters, spend),
+    ]);
+    if (created.ok) return { outcome: 'claimed', record };
+    const [challenge] = created.reasons;
+    if (challenge?.code !== 'ConditionalCheckFailed') return { outcome: 'over-budget' };
+    // A released claim (sends = 0) is taken again by the step's retry without spending the budgets
+    // twice; attempts already counted against the challenge id survive it.
+    const retaken = await ifConditionHolds(() =>
       this.#db.send(
         new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: record.challengeId },
-          UpdateExpression:
-            'SET identifierKey = :identifierKey, channel = :channel, destination = :destination, codeHash = :codeHash, ' +
-            'codeLength = :codeLength, #status = :pending, attempts = if_not_exists(attempts, :zero), sends = :one, ' +
-            'createdAt = :now, lastSentAt = :now, expiresAt = :expiresAt, #ttl = :ttl',
-          ConditionExpression: 'attribute_not_exists(pk) OR sends = :zero',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
-          ExpressionAttributeValues: {
-            ':identifierKey': record.identifierKey,
-            ':channel': record.channel,
-            ':destination': record.destination,
-            ':codeHash': record.codeHash,
-            ':codeLength': record.codeLength,
-            ':pending': 'pending',
-            ':zero': 0,
-            ':one': 1,
-            ':now': record.createdAt,
-            ':expiresAt': record.expiresAt,
-            ':ttl': ttlFor(record.expiresAt),
-          },
+          ...this.#firstSend(record),
+          ConditionExpression: 'sends = :zero',
           ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       ),
     );
-    if (result.ok) return { outcome: 'claimed', record: toRecord(result.value.Attributes) };
-    if (!result.old) return { outcome: 'closed' };
-    return { outcome: 'already-claimed', record: toRecord(result.old) };
+    if (retaken.ok) return { outcome: 'claimed', record: toRecord(retaken.value.Attributes) };
+    return { outcome: 'already-claimed', record: toRecord(retaken.old ?? challenge.old) };
+  }
+
+  #firstSend(record: ChallengeRecord) {
+    return {
+      TableName: this.#table,
+      Key: { pk: record.challengeId },
+      UpdateExpression:
+        'SET identifierKey = :identifierKey, channel = :channel, destination = :destination, codeHash = :codeHash, ' +
+        'codeLength = :codeLength, #status = :pending, attempts = if_not_exists(attempts, :zero), sends = :one, ' +
+        'createdAt = :now, lastSentAt = :now, expiresAt = :expiresAt, #ttl = :ttl',
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':identifierKey': record.identifierKey,
+        ':channel': record.channel,
+        ':destination': record.destination,
+        ':codeHash': record.codeHash,
+        ':codeLength': record.codeLength,
+        ':pending': 'pending',
+        ':zero': 0,
+        ':one': 1,
+        ':now': record.createdAt,
+        ':expiresAt': record.expiresAt,
+        ':ttl': ttlFor(record.expiresAt),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
   }
 
   async find(challengeId: string): Promise<ChallengeRecord | undefined> {
@@ -59,9 +86,9 @@ export class DynamoChallengeStore implements ChallengeStore {
   }
 
   async claimResend(input: Parameters<ChallengeStore['claimResend']>[0]): Promise<ResendClaim> {
-    const result = await ifConditionHolds(() =>
-      this.#db.send(
-        new UpdateCommand({
+    const claimed = await transact(this.#db, [
+      {
+        Update: {
           TableName: this.#table,
           Key: { pk: input.challengeId },
           UpdateExpression:
@@ -81,13 +108,22 @@ export class DynamoChallengeStore implements ChallengeStore {
             ':maxSends': input.maxSends,
             ':cooledDownBefore': input.now - input.cooldownMs,
           },
-          ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      ),
-    );
-    if (result.ok) return { outcome: 'claimed', record: toRecord(result.value.Attributes) };
-    return { outcome: 'refused', record: result.old ? toRecord(result.old) : undefined };
+        },
+      },
+      ...budgetUpdates(this.#counters, input.spend),
+    ]);
+    if (claimed.ok) {
+      // The cool-down keeps any other claim off this item now, so this read is the claim.
+      const record = await this.find(input.challengeId);
+      if (!record) throw new Error('a claimed challenge was not found');
+      return { outcome: 'claimed', record };
+    }
+    const [challenge] = claimed.reasons;
+    if (challenge?.code === 'ConditionalCheckFailed') {
+      return { outcome: 'refused', record: challenge.old ? toRecord(challenge.old) : undefined };
+    }
+    return { outcome: 'over-budget' };
   }
 
   async releaseSend(challengeId: string, codeHash: string): Promise<void> {
@@ -109,26 +145,38 @@ export class DynamoChallengeStore implements ChallengeStore {
     );
   }
 
-  async countAttempt(
-    challengeId: string,
-    now: number,
-    maxAttempts: number,
-  ): Promise<ChallengeRecord | undefined> {
-    const result = await ifConditionHolds(() =>
-      this.#db.send(
-        new UpdateCommand({
+  async countAttempt(input: {
+    challengeId: string;
+    now: number;
+    maxAttempts: number;
+    locks: LockSpend[];
+  }): Promise<AttemptResult> {
+    const counted = await transact(this.#db, [
+      {
+        Update: {
           TableName: this.#table,
-          Key: { pk: challengeId },
+          Key: { pk: input.challengeId },
           UpdateExpression: 'ADD attempts :one',
           ConditionExpression:
             'attribute_exists(pk) AND #status = :pending AND expiresAt > :now AND attempts < :max',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':one': 1, ':pending': 'pending', ':now': now, ':max': maxAttempts },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    return result.ok ? toRecord(result.value.Attributes) : undefined;
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':pending': 'pending',
+            ':now': input.now,
+            ':max': input.maxAttempts,
+          },
+        },
+      },
+      ...input.locks.map((lock) => lockSpendUpdate(this.#counters, lock, input.now)),
+    ]);
+    if (counted.ok) return { outcome: 'counted' };
+    const [challenge, ...locks] = counted.reasons;
+    if (challenge?.code === 'ConditionalCheckFailed') return { outcome: 'closed' };
+    const i = locks.findIndex((reason) => reason.code === 'ConditionalCheckFailed');
+    const lock = input.locks[i];
+    if (!lock) throw new Error('an attempt was cancelled with no condition named');
+    return { outcome: 'locked', key: lock.key, state: lockState(locks[i]?.old ?? {}) };
   }
 
   async consume(challengeId: string, codeHash: string, now: number): Promise<boolean> {

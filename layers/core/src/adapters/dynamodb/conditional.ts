@@ -1,4 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 
 // Matched by name, not instanceof: the SDK a function bundles and the one the layer resolves may be
@@ -30,6 +36,34 @@ export function cancellationReasons(
     code: reason.Code,
     old: reason.Item ? unmarshall(reason.Item) : undefined,
   }));
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** Concurrent transactions on one item (the global budget, an attacked identifier) cancel each other. */
+const CONFLICT_RETRIES = 6;
+
+/**
+ * Writes all items or none. A cancellation by conditions is an answer: the reasons by item
+ * position, each with the item as it stood. A cancellation by a conflicting transaction on the same
+ * item says nothing about the conditions, so it is tried again after a jittered pause.
+ */
+export async function transact(
+  db: DynamoDBDocumentClient,
+  items: TransactItem[],
+): Promise<{ ok: true } | { ok: false; reasons: ReturnType<typeof cancellationReasons> }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.send(new TransactWriteCommand({ TransactItems: items }));
+      return { ok: true };
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons.some((reason) => reason.code === 'ConditionalCheckFailed')) return { ok: false, reasons };
+      const conflicted = reasons.some((reason) => reason.code === 'TransactionConflict');
+      if (!conflicted || attempt === CONFLICT_RETRIES) throw error;
+      await sleep(Math.random() * 25 * 2 ** attempt);
+    }
+  }
 }
 
 /** TTL attributes are epoch seconds; the extra day keeps expired items around for support. */

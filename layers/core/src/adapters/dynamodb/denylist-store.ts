@@ -1,5 +1,11 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Clock, DenylistStore } from '../../ports.ts';
+import { ttlFor } from './conditional.ts';
 
 const MAX_ROUNDS = 3;
 
@@ -45,7 +51,14 @@ export class DynamoDenylistStore implements DenylistStore {
     return keys.find((key) => denied.has(key));
   }
 
-  async deny(key: string, reason: string, now: number): Promise<void> {
-    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: key, reason, deniedAt: now } }));
+  async deny(key: string, reason: string, now: number, expiresAt?: number): Promise<void> {
+    const until = expiresAt === undefined ? {} : { expiresAt, ttl: ttlFor(expiresAt) };
+    await this.#db.send(
+      new PutCommand({ TableName: this.#table, Item: { pk: key, reason, deniedAt: now, ...until } }),
+    );
+  }
+
+  async allow(key: string): Promise<void> {
+    await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: key } }));
   }
 }

@@ -4,6 +4,7 @@ export { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 export { DynamoChallengeStore } from './challenge-store.ts';
 export { DynamoCounterStore } from './counter-store.ts';
 export { DynamoDenylistStore } from './denylist-store.ts';
+export { DynamoLockStore } from './lock-store.ts';
 export { DynamoSessionStore } from './session-store.ts';
 export { probeTable } from './table-probe.ts';
 export { DynamoUserStore } from './user-store.ts';

@@ -9,12 +9,15 @@ import { cancellationReasons, ttlFor } from './conditional.ts';
 
 /** Two tabs refreshing at once present the same token; inside this window that is not theft. */
 const PARALLEL_USE_GRACE_MS = 10_000;
+/** The longest absolute session lifetime the configuration allows: no older session can remain. */
+const LONGEST_SESSION_MS = 90 * 86_400_000;
 
 /**
  * Refresh tokens (`refresh#<sha256>`), each carrying its session's fields, so that signing in
  * writes one item. A session (token family) is revoked by a marker item `session#<sid>`, written only
- * on logout or reuse. Rotation is one transaction: the old token retired, the family checked not
- * revoked, the new token written — or nothing.
+ * on logout or reuse; all of an identifier's sessions by one item `revoked#<identifierKey>` whose
+ * `revokedBefore` ends every session opened earlier. Rotation is one transaction: the old token
+ * retired, the family and the identifier checked not revoked, the new token written — or nothing.
  */
 export class DynamoSessionStore implements SessionStore {
   readonly #db: DynamoDBDocumentClient;
@@ -71,6 +74,14 @@ export class DynamoSessionStore implements SessionStore {
               },
             },
             {
+              ConditionCheck: {
+                TableName: this.#table,
+                Key: { pk: `revoked#${session.identifierKey}` },
+                ConditionExpression: 'attribute_not_exists(revokedBefore) OR revokedBefore < :createdAt',
+                ExpressionAttributeValues: { ':createdAt': session.createdAt },
+              },
+            },
+            {
               Put: {
                 TableName: this.#table,
                 Item: tokenItem(
@@ -101,6 +112,15 @@ export class DynamoSessionStore implements SessionStore {
   async revokeByRefreshToken(tokenHash: string, now: number): Promise<void> {
     const token = await this.#get(`refresh#${tokenHash}`);
     if (token) await this.#revoke(toSession(token), now);
+  }
+
+  async revokeAll(identifierKey: string, now: number): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { pk: `revoked#${identifierKey}`, revokedBefore: now, ttl: ttlFor(now + LONGEST_SESSION_MS) },
+      }),
+    );
   }
 
   /** Idempotent: a second revocation rewrites the same marker. */

@@ -18,8 +18,8 @@ export class DynamoUserStore implements UserStore {
         TableName: this.#table,
         Key: { pk: identifierKey },
         UpdateExpression:
-          'SET userId = if_not_exists(userId, :userId), createdAt = if_not_exists(createdAt, :now), lastLoginAt = :now, consecutiveFailures = :zero',
-        ExpressionAttributeValues: { ':userId': newUserId, ':now': now, ':zero': 0 },
+          'SET userId = if_not_exists(userId, :userId), createdAt = if_not_exists(createdAt, :now), lastLoginAt = :now',
+        ExpressionAttributeValues: { ':userId': newUserId, ':now': now },
         ReturnValues: 'ALL_NEW',
       }),
     );
@@ -28,20 +28,5 @@ export class DynamoUserStore implements UserStore {
       identifierKey,
       createdAt: Attributes?.createdAt as number,
     };
-  }
-
-  async recordFailure(identifierKey: string, now: number): Promise<number> {
-    // One atomic ADD: parallel failures all count. The item may precede the user (failures
-    // against an identifier that never signed in); recordLogin fills in the rest.
-    const { Attributes } = await this.#db.send(
-      new UpdateCommand({
-        TableName: this.#table,
-        Key: { pk: identifierKey },
-        UpdateExpression: 'ADD consecutiveFailures :one SET lastFailureAt = :now',
-        ExpressionAttributeValues: { ':one': 1, ':now': now },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Attributes?.consecutiveFailures as number;
   }
 }

@@ -1,0 +1,117 @@
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { LockSpend, LockState, LockStore } from '../../ports.ts';
+import { ifConditionHolds, ttlFor } from './conditional.ts';
+
+/** Consecutive failures are forgotten this long after the last attempt (TTL may add two days). */
+const MEMORY_MS = 30 * 86_400_000;
+
+/**
+ * Lockout locks, items `lock#…` in the counters table. Attempts are spent only inside the
+ * transaction that counts a challenge attempt (`lockSpendUpdate`); this store reads, reopens and
+ * clears them.
+ */
+export class DynamoLockStore implements LockStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, table: string) {
+    this.#db = db;
+    this.#table = table;
+  }
+
+  async read(keys: string[]): Promise<(LockState | undefined)[]> {
+    const { Responses, UnprocessedKeys } = await this.#db.send(
+      new BatchGetCommand({
+        RequestItems: { [this.#table]: { Keys: keys.map((pk) => ({ pk })), ConsistentRead: true } },
+      }),
+    );
+    if (UnprocessedKeys?.[this.#table]) throw new Error('DynamoDB left lock items unread');
+    const items = new Map((Responses?.[this.#table] ?? []).map((item) => [item.pk as string, item]));
+    return keys.map((key) => {
+      const item = items.get(key);
+      return item ? lockState(item) : undefined;
+    });
+  }
+
+  async reopen(key: string, seen: LockState, allowance: number): Promise<void> {
+    // Conditional on the state the caller judged, so parallel callers reopen one cycle, not several.
+    await ifConditionHolds(() =>
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: key },
+          UpdateExpression: 'SET used = :zero, allowance = :allowance ADD #cycle :one',
+          ConditionExpression: 'used = :used AND #cycle = :cycle AND lastAttemptAt = :last',
+          ExpressionAttributeNames: { '#cycle': 'cycle' },
+          ExpressionAttributeValues: {
+            ':zero': 0,
+            ':one': 1,
+            ':allowance': allowance,
+            ':used': seen.used,
+            ':cycle': seen.cycle,
+            ':last': seen.lastAttemptAt,
+          },
+        }),
+      ),
+    );
+  }
+
+  async clear(keys: string[]): Promise<void> {
+    await Promise.all(
+      keys.map((pk) => this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk } }))),
+    );
+  }
+
+  async claimNotice(key: string, until: number, now: number): Promise<boolean> {
+    const result = await ifConditionHolds(() =>
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: key },
+          UpdateExpression: 'SET noticeUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(noticeUntil) OR noticeUntil <= :now)',
+          ExpressionAttributeValues: { ':until': until, ':now': now },
+        }),
+      ),
+    );
+    return result.ok;
+  }
+}
+
+/** A transaction item that spends one attempt from the lock if it has one left. */
+export function lockSpendUpdate(table: string, spend: LockSpend, now: number) {
+  return {
+    Update: {
+      TableName: table,
+      Key: { pk: spend.key },
+      UpdateExpression:
+        'SET allowance = if_not_exists(allowance, :allowance), #cycle = if_not_exists(#cycle, :zero), ' +
+        'lastAttemptAt = :now, #ttl = :ttl ADD used :one',
+      ConditionExpression: 'attribute_not_exists(used) OR used < allowance',
+      ExpressionAttributeNames: { '#cycle': 'cycle', '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ':allowance': spend.allowance,
+        ':zero': 0,
+        ':one': 1,
+        ':now': now,
+        ':ttl': ttlFor(now + MEMORY_MS),
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
+}
+
+export function lockState(item: Record<string, unknown>): LockState {
+  return {
+    used: Number(item.used ?? 0),
+    allowance: Number(item.allowance ?? 0),
+    cycle: Number(item.cycle ?? 0),
+    lastAttemptAt: Number(item.lastAttemptAt ?? 0),
+  };
+}

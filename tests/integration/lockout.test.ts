@@ -1,0 +1,171 @@
+/**
+ * The lockout protects without excluding: wrong codes block the network they come from for that
+ * identifier, an identifier attacked from several networks escalates (captcha, or blocks that grow),
+ * nothing is permanent, and a correct code clears the way for its owner.
+ */
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { issueChallenge, type VerifyDeps, verifyCode } from '../../layers/core/src/challenge.ts';
+import type { Config } from '../../layers/core/src/config.ts';
+import { InvalidCode, RateLimited } from '../../layers/core/src/errors.ts';
+import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
+import { assessLockout } from '../../layers/core/src/lockout.ts';
+import type { Source } from '../../layers/core/src/ports.ts';
+import { generateId } from '../../layers/core/src/secrets.ts';
+import { systemRandom } from '../../layers/core/src/system.ts';
+import { challengeDeps, ManualClock, stores, verifyDeps } from '../support/core-fixtures.ts';
+import { codeIn, emailsTo, uniqueEmail } from '../support/stack.ts';
+
+const { locks } = stores();
+const MINUTE = 60;
+
+/** Addresses in distinct /24 networks; `net(1)` and `net(2)` are different sources. */
+const net = (n: number, host = 7): Source => ({ ip: `198.51.${n}.${host}` });
+
+let clock: ManualClock;
+let email: string;
+
+beforeEach(() => {
+  clock = new ManualClock();
+  email = uniqueEmail('lockout');
+});
+
+function signIn(lockout: Partial<Config['lockout']> = {}, captcha = false) {
+  const deps = challengeDeps({ clock });
+  const checking: VerifyDeps & { notices: unknown[] } = verifyDeps(deps, { lockout, captcha });
+  const open = async () => {
+    const challengeId = generateId(systemRandom, 'ch');
+    await issueChallenge(deps, {
+      challengeId,
+      identifier: normalizeIdentifier(email),
+      channel: 'email',
+      source: net(0),
+    });
+    return { challengeId, code: codeIn((await emailsTo(email)).at(-1)?.body.text) };
+  };
+  const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+  return {
+    checking,
+    open,
+    verify: (challenge: { challengeId: string }, code: string, source: Source) =>
+      verifyCode(checking, { challengeId: challenge.challengeId, code, source }),
+    /** `count` wrong codes from `source`, five per challenge, one after another. */
+    fail: async (count: number, source: Source) => {
+      for (let left = count; left > 0; left -= 5) {
+        const challenge = await open();
+        for (let i = 0; i < Math.min(5, left); i++) {
+          await expect(
+            verifyCode(checking, { ...challenge, code: wrong(challenge.code), source }),
+          ).rejects.toBeInstanceOf(InvalidCode);
+        }
+      }
+    },
+    /** The right code of a fresh challenge, from `source`. */
+    succeed: async (source: Source) => {
+      const challenge = await open();
+      return verifyCode(checking, { ...challenge, source });
+    },
+  };
+}
+
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+describe('a source network that keeps guessing', () => {
+  it('is blocked for that identifier after 10 wrong codes, for 15 minutes; other networks sign in', async () => {
+    const { fail, succeed, open, verify } = signIn();
+    await fail(10, net(1));
+    const challenge = await open();
+    const blocked = await refusal(verify(challenge, challenge.code, net(1, 99)));
+    expect(blocked).toBeInstanceOf(RateLimited);
+    expect((blocked as RateLimited).retryAfterSeconds).toBe(15 * MINUTE);
+    await expect(succeed(net(2))).resolves.toMatchObject({ identifierKey: `email#${email}` });
+  });
+
+  it('spends exactly 10 wrong codes out of 40 sent in parallel', async () => {
+    const { open, verify } = signIn();
+    const challenges = await Promise.all(Array.from({ length: 8 }, open));
+    const guesses = challenges.flatMap((challenge) =>
+      Array.from({ length: 5 }, (_, i) => refusal(verify(challenge, String(i).padStart(6, '9'), net(1)))),
+    );
+    const answers = await Promise.all(guesses);
+    expect(answers.filter((answer) => answer instanceof InvalidCode)).toHaveLength(10);
+    expect(answers.filter((answer) => answer instanceof RateLimited)).toHaveLength(30);
+  });
+
+  it('is blocked for longer each time, never for good, and never blocks the identifier for others', async () => {
+    const { fail, succeed, open, verify } = signIn();
+    await fail(10, net(1));
+    clock.advance(15 * MINUTE);
+    await fail(10, net(1));
+    const challenge = await open();
+    await expect(verify(challenge, challenge.code, net(1))).rejects.toMatchObject({
+      retryAfterSeconds: 30 * MINUTE,
+    });
+    await expect(succeed(net(3))).resolves.toBeDefined();
+    clock.advance(30 * MINUTE);
+    await expect(succeed(net(1))).resolves.toBeDefined();
+  });
+
+  it('stays blocked after the identifier signs in elsewhere, which clears the identifier and its own network', async () => {
+    const { fail, succeed, open, verify } = signIn();
+    await fail(9, net(2));
+    await fail(10, net(1));
+    await succeed(net(2));
+    const [identifierLock] = await locks.read([`lock#email#${email}`]);
+    expect(identifierLock).toBeUndefined();
+    await fail(9, net(2));
+    const challenge = await open();
+    await expect(verify(challenge, challenge.code, net(1))).rejects.toBeInstanceOf(RateLimited);
+  });
+
+  it('starts its count again after a correct code from it', async () => {
+    const { fail, succeed } = signIn();
+    await fail(9, net(1));
+    await succeed(net(1));
+    await fail(9, net(1));
+    await expect(succeed(net(1))).resolves.toBeDefined();
+  });
+});
+
+describe('an identifier attacked from several networks', () => {
+  it('without captcha, is blocked for everyone for 15 minutes at twice the per-network limit', async () => {
+    const { fail, succeed } = signIn();
+    await fail(10, net(1));
+    await fail(10, net(2));
+    await expect(refusal(succeed(net(3)))).resolves.toMatchObject({ retryAfterSeconds: 15 * MINUTE });
+    await expect(
+      assessLockout(signIn().checking, `email#${email}`, net(3), clock.now()),
+    ).rejects.toBeInstanceOf(RateLimited);
+    clock.advance(15 * MINUTE);
+    await expect(succeed(net(3))).resolves.toBeDefined();
+  });
+
+  it('with captcha, asks starts for one there, and blocks for a day only at the ceiling', async () => {
+    const settings = { sourceFailures: 3, identifierFailureLimit: 9 };
+    const { fail, succeed, checking } = signIn(settings, true);
+    const assess = () => assessLockout(checking, `email#${email}`, net(9), clock.now());
+    await fail(3, net(1));
+    await expect(assess()).resolves.toEqual({ underAttack: false });
+    await fail(3, net(2));
+    await expect(assess()).resolves.toEqual({ underAttack: true });
+    await fail(3, net(3));
+    await expect(refusal(succeed(net(4)))).resolves.toMatchObject({ retryAfterSeconds: 24 * 60 * MINUTE });
+    clock.advance(24 * 60 * MINUTE);
+    await expect(succeed(net(4))).resolves.toBeDefined();
+  });
+});
+
+describe('the notice', () => {
+  it('goes to the person once when a block starts, by the channel of the codes', async () => {
+    const { fail, checking } = signIn();
+    await fail(9, net(1));
+    expect(checking.notices).toEqual([]);
+    await fail(1, net(1));
+    expect(checking.notices).toEqual([{ channel: 'email', destination: email, minutes: 15 }]);
+    await fail(5, net(2));
+    expect(checking.notices).toHaveLength(1);
+  });
+});
