@@ -240,6 +240,18 @@ describe('what the deploy itself refuses', () => {
       ],
     });
   });
+
+  it('an ID token audience equal to the access token audience', () => {
+    const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
+    expect(rules.TokenAudiencesDiffer).toEqual({
+      Assertions: [
+        {
+          Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TokenAudience' }, { Ref: 'IdTokenAudience' }] }] },
+          AssertDescription: expect.stringContaining('IdTokenAudience must differ from TokenAudience'),
+        },
+      ],
+    });
+  });
 });
 
 describe('what a stack deletion keeps', () => {

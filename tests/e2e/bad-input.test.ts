@@ -50,6 +50,13 @@ describe('POST /v1/auth/start rejects', () => {
       'invalid_request',
       'identifier',
     ],
+    [
+      'an email whose RFC 2047 encoded word could route the code elsewhere',
+      { identifier: '=?utf-8?q?victim=40example.com?=@attacker.example' },
+      400,
+      'invalid_request',
+      'identifier',
+    ],
     ['an invalid phone number', { identifier: '+1 555' }, 400, 'invalid_request', 'identifier'],
     [
       'a very long identifier',

@@ -54,7 +54,7 @@ describe('signing in with a one-time code', () => {
     const jwks = createRemoteJWKSet(new URL(`${runtime.url}/.well-known/jwks.json`));
     const options = { issuer: runtime.url, audience: 'authkit', algorithms: ['ES256'] };
     const access = await jwtVerify(String(body.accessToken), jwks, options);
-    const id = await jwtVerify(String(body.idToken), jwks, options);
+    const id = await jwtVerify(String(body.idToken), jwks, { ...options, audience: 'authkit-app' });
     expect(decodeProtectedHeader(String(body.accessToken))).toMatchObject({
       alg: 'ES256',
       kid: expect.any(String),
@@ -70,6 +70,17 @@ describe('signing in with a one-time code', () => {
       email_verified: true,
     });
     expect(String(body.refreshToken)).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+  });
+
+  it('issues an ID token that a resource server checking aud refuses as an access token', async () => {
+    const { body } = await http.signIn(uniqueEmail('aud'));
+    const jwks = createRemoteJWKSet(new URL(`${runtime.url}/.well-known/jwks.json`));
+    const resourceServer = { issuer: runtime.url, audience: 'authkit', algorithms: ['ES256'] };
+    await expect(jwtVerify(String(body.idToken), jwks, resourceServer)).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      claim: 'aud',
+    });
+    await expect(jwtVerify(String(body.accessToken), jwks, resourceServer)).resolves.toBeDefined();
   });
 
   it('publishes the signing key and the next one in JWKS', async () => {

@@ -68,6 +68,7 @@ describe('rotating the signing-key seed', () => {
       config: {
         issuer: 'https://auth.test',
         audience: 'rotation-test',
+        idTokenAudience: 'rotation-test-app',
         accessTtlSeconds: 900,
         refreshIdleSeconds: 86_400,
         refreshAbsoluteSeconds: 86_400,

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       });
       expect([...config.sms.allowedCountries]).toEqual([]);
       expect(config.tokens).toMatchObject({
+        idTokenAudience: 'authkit-app',
         accessTtlSeconds: 900,
         refreshIdleSeconds: 7 * DAY,
         refreshAbsoluteSeconds: 30 * DAY,
@@ -138,6 +139,17 @@ describe('loadConfig', () => {
       });
     });
 
+    it("takes the ID token's audience", () => {
+      // Prepare
+      const env = envWith({ ID_TOKEN_AUDIENCE: ' example-web-app ' });
+
+      // Act
+      const config = loadConfig(env);
+
+      // Assess
+      expect(config.tokens).toMatchObject({ audience: 'example-app', idTokenAudience: 'example-web-app' });
+    });
+
     it('caps the default idle lifetime at a shorter absolute lifetime', () => {
       // Prepare: 1 day is inside REFRESH_TOKEN_ABSOLUTE_SECONDS' bounds (1 h – 90 d) and the operator
       // set nothing else; the 7-day idle default cannot outlive the absolute lifetime, so it gives way.
@@ -205,6 +217,24 @@ describe('loadConfig', () => {
       expect(error.name).toBe('ConfigError');
       expect(error.message).toContain(variable);
     });
+  });
+});
+
+describe('the audiences of access and ID tokens', () => {
+  it.each<[string, Record<string, string>]>([
+    ['set to the same value', { TOKEN_AUDIENCE: 'example-app', ID_TOKEN_AUDIENCE: 'example-app' }],
+    ['equal once trimmed', { TOKEN_AUDIENCE: 'example-app', ID_TOKEN_AUDIENCE: ' example-app ' }],
+    ["equal through the ID token's default", { TOKEN_AUDIENCE: 'authkit-app' }],
+  ])('are refused when %s, naming both variables', (_, changes) => {
+    // Prepare: one audience for both would let an ID token pass where an access token is checked.
+    const env = envWith(changes);
+
+    // Act
+    const error = thrownBy(() => loadConfig(env));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toMatch(/ID_TOKEN_AUDIENCE must differ from TOKEN_AUDIENCE/);
   });
 });
 

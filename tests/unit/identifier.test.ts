@@ -52,6 +52,18 @@ describe('normalizeIdentifier', () => {
       expect(identifier.value).toBe(expected);
     });
 
+    it.each([
+      ['an "="', 'ada=lovelace@example.com'],
+      ['a "?"', 'ada?@example.com'],
+      ['"?" before "="', 'ada?=x@example.com'],
+    ])('accepts %s in the local part: only the sequence "=?" opens an encoded word', (_case, raw) => {
+      // Act
+      const identifier = normalizeIdentifier(raw);
+
+      // Assess
+      expect(identifier.value).toBe(raw);
+    });
+
     it('accepts a local part of exactly 64 characters', () => {
       // Prepare
       const raw = `${'a'.repeat(64)}@example.com`;
@@ -117,6 +129,32 @@ describe('normalizeIdentifier', () => {
         `${'a'.repeat(64)}@${`${'b'.repeat(60)}.`.repeat(3)}${'c'.repeat(9)}.com`,
         /at most 254/,
       ],
+    ])('rejects %s', (_case, raw, detail) => {
+      // Act
+      const error = rejection(() => normalizeIdentifier(raw));
+
+      // Assess
+      expect(error).toMatchObject({ name: 'InvalidRequest', field: 'identifier' });
+      expect(error.message).toMatch(detail);
+    });
+  });
+
+  describe('email addresses a mail system could deliver to another mailbox', () => {
+    it.each([
+      [
+        'an RFC 2047 Q-encoded word',
+        '=?utf-8?q?victim=40example.com?=@attacker.example',
+        /"=\?".*encoded words/,
+      ],
+      ['an RFC 2047 B-encoded word', '=?utf-8?b?dmljdGltQGV4YW1wbGUuY29t?=@attacker.example', /"=\?"/],
+      ['an encoded word after a name', 'ada=?x?q?y?=@attacker.example', /"=\?"/],
+      ['a bare "=?"', 'ada=?@example.com', /"=\?"/],
+      ['"%" source routing', 'victim%example.com@relay.example', /"%".*source routing/],
+      ['a "%" anywhere', 'ada%@example.com', /"%"/],
+      ['a UUCP bang path', 'host!user@relay.example', /"!".*bang paths/],
+      ['a "!" anywhere', 'ada!@example.com', /"!"/],
+      ['a quoted local part', '"victim"@attacker.example', /quotes/],
+      ['a quoted local part hiding an "@"', '"victim@example.com"@attacker.example', /exactly one "@"/],
     ])('rejects %s', (_case, raw, detail) => {
       // Act
       const error = rejection(() => normalizeIdentifier(raw));

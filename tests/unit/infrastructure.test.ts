@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../layers/core/src/config.ts';
 import { REPO_ROOT } from '../../local/runtime.ts';
 import { LocalTemplate } from '../../local/template.ts';
 
@@ -88,6 +89,19 @@ describe('infrastructure as code', () => {
     ]);
     expect(holders('SIGNING_KEY_SECRET_ID')).toEqual(['JwksFunction', 'TokenFunction', 'VerifyFunction']);
     expect(holders('CAPTCHA_SECRET_ID')).toEqual(['VerifyCaptchaFunction']);
+  });
+
+  it("gives every function each token's audience, with the defaults config.ts falls back to", () => {
+    const withParameters = (parameters: Record<string, string>) =>
+      new LocalTemplate(REPO_ROOT, {
+        parameters: { TokenIssuer: 'https://auth.example.com', ...parameters },
+      }).environment();
+    const configured = loadConfig(
+      withParameters({ TokenAudience: 'example-api', IdTokenAudience: 'example-app' }),
+    );
+    const { ID_TOKEN_AUDIENCE, ...unset } = withParameters({});
+    expect(configured.tokens).toMatchObject({ audience: 'example-api', idTokenAudience: 'example-app' });
+    expect(ID_TOKEN_AUDIENCE).toBe(loadConfig(unset).tokens.idTokenAudience);
   });
 
   it('keeps execution data out of the state machine logs and traces every function', () => {

@@ -29,7 +29,8 @@ const DAY = 86_400;
 
 const TOKEN_CONFIG: Config['tokens'] = {
   issuer: 'https://auth.example.com',
-  audience: 'example-app',
+  audience: 'example-api',
+  idTokenAudience: 'example-app',
   accessTtlSeconds: 900,
   refreshIdleSeconds: 7 * DAY,
   refreshAbsoluteSeconds: 30 * DAY,
@@ -140,7 +141,7 @@ function tokenDeps(overrides: Partial<TokenDeps> = {}): TokenDeps & { clock: Fix
   } as TokenDeps & { clock: FixedClock };
 }
 
-/** The pinned verification a resource server performs. */
+/** The pinned verification a resource server performs; like many, it does not check `typ`. */
 function verify(token: string, at = NOW, keys: JWK[] = [signingKey.publicJwk]) {
   return jwtVerify(token, createLocalJWKSet({ keys }), {
     algorithms: ['ES256'],
@@ -150,8 +151,22 @@ function verify(token: string, at = NOW, keys: JWK[] = [signingKey.publicJwk]) {
   });
 }
 
+/** The verification the app performs on its ID token. */
+function verifyIdToken(token: string, at = NOW) {
+  return jwtVerify(token, createLocalJWKSet({ keys: [signingKey.publicJwk] }), {
+    algorithms: ['ES256'],
+    issuer: TOKEN_CONFIG.issuer,
+    audience: TOKEN_CONFIG.idTokenAudience,
+    currentDate: new Date(at),
+  });
+}
+
 async function claimsOf(token: string, at = NOW): Promise<JWTPayload> {
   return (await verify(token, at)).payload;
+}
+
+async function idClaimsOf(token: string, at = NOW): Promise<JWTPayload> {
+  return (await verifyIdToken(token, at)).payload;
 }
 
 function unsignedToken(header: Record<string, unknown>, payload: Record<string, unknown>): string {
@@ -242,7 +257,7 @@ describe('startSession', () => {
     expect(payload.sid).toMatch(/^ses_/);
   });
 
-  it('issues an ID token for the same user and session', async () => {
+  it('issues an ID token for the same user and session, addressed to the app', async () => {
     // Prepare
     const deps = tokenDeps();
 
@@ -251,11 +266,11 @@ describe('startSession', () => {
 
     // Assess
     const access = await claimsOf(tokens.accessToken);
-    const { payload, protectedHeader } = await verify(tokens.idToken);
+    const { payload, protectedHeader } = await verifyIdToken(tokens.idToken);
     expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: signingKey.kid });
     expect(payload).toMatchObject({
       iss: TOKEN_CONFIG.issuer,
-      aud: TOKEN_CONFIG.audience,
+      aud: TOKEN_CONFIG.idTokenAudience,
       sub: ADA.userId,
       sid: access.sid,
       exp: (payload.iat ?? 0) + 900,
@@ -274,7 +289,7 @@ describe('startSession', () => {
     const tokens = await startSession(deps, user);
 
     // Assess
-    expect(await claimsOf(tokens.idToken)).toMatchObject(identityClaims);
+    expect(await idClaimsOf(tokens.idToken)).toMatchObject(identityClaims);
     expect(tokens.user).toEqual({ id: user.userId, identifier: user.identifierKey.split('#')[1] });
   });
 
@@ -307,6 +322,34 @@ describe('startSession', () => {
 });
 
 describe('verification of issued tokens', () => {
+  it('never takes an ID token for an access token, even where typ goes unchecked', async () => {
+    // Prepare
+    const tokens = await startSession(tokenDeps(), ADA);
+
+    // Act
+    const asAccessToken = verify(tokens.idToken);
+
+    // Assess
+    await expect(asAccessToken).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      claim: 'aud',
+    });
+    await expect(verify(tokens.accessToken)).resolves.toMatchObject({
+      payload: { aud: TOKEN_CONFIG.audience },
+    });
+  });
+
+  it('never takes an access token for an ID token', async () => {
+    // Prepare
+    const tokens = await startSession(tokenDeps(), ADA);
+
+    // Act
+    const asIdToken = verifyIdToken(tokens.accessToken);
+
+    // Assess
+    await expect(asIdToken).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'aud' });
+  });
+
   it('rejects a token signed with a key derived from another seed', async () => {
     // Prepare
     const forged = await startSession(tokenDeps({ signingKey: async () => otherSigningKey }), ADA);
@@ -415,7 +458,9 @@ describe('refreshSession', () => {
     expect(after).toMatchObject({ sub: GRACE.userId, sid: before.sid, iat: NOW / 1000 + 600 });
     expect(after.exp).toBe((after.iat ?? 0) + 900);
     expect(after.jti).not.toBe(before.jti);
-    expect(await claimsOf(refreshed.idToken, NOW + 600_000)).toMatchObject({ phone_number: '+14155550123' });
+    expect(await idClaimsOf(refreshed.idToken, NOW + 600_000)).toMatchObject({
+      phone_number: '+14155550123',
+    });
   });
 
   it('keeps auth_time at the original sign-in (OIDC Core 12.2)', async () => {
@@ -428,8 +473,8 @@ describe('refreshSession', () => {
     const refreshed = await refreshSession(deps, started.refreshToken);
 
     // Assess
-    const original = await claimsOf(started.idToken);
-    const renewed = await claimsOf(refreshed.idToken, NOW + 3_600_000);
+    const original = await idClaimsOf(started.idToken);
+    const renewed = await idClaimsOf(refreshed.idToken, NOW + 3_600_000);
     expect(original.auth_time).toBe(NOW / 1000);
     expect(renewed.auth_time).toBe(original.auth_time);
   });

@@ -48,7 +48,10 @@ export type Config = Readonly<{
   sms: Readonly<{ senderId: string; allowedCountries: ReadonlySet<string> }>;
   tokens: Readonly<{
     issuer: string;
+    /** `aud` of access tokens: the resource servers (APIs) that accept them. */
     audience: string;
+    /** `aud` of ID tokens: the app they tell who signed in, never a resource server. */
+    idTokenAudience: string;
     accessTtlSeconds: number;
     refreshIdleSeconds: number;
     refreshAbsoluteSeconds: number;
@@ -131,6 +134,13 @@ const DAY = 86_400;
 
 export function loadConfig(env: Env): Config {
   const captchaProvider = oneOf(env, 'CAPTCHA_PROVIDER', ['none', 'turnstile', 'hcaptcha'], 'none');
+  const audience = text(env, 'TOKEN_AUDIENCE');
+  const idTokenAudience = text(env, 'ID_TOKEN_AUDIENCE', 'authkit-app');
+  // A shared audience would let a resource server that checks `aud` but not `typ` accept an ID token,
+  // which apps hand around far more freely, as an access token.
+  if (idTokenAudience === audience) {
+    throw new ConfigError(`ID_TOKEN_AUDIENCE must differ from TOKEN_AUDIENCE (both are "${audience}")`);
+  }
   const refreshAbsoluteSeconds = integer(env, 'REFRESH_TOKEN_ABSOLUTE_SECONDS', 30 * DAY, 3600, 90 * DAY);
   const config: Config = {
     tables: {
@@ -175,7 +185,8 @@ export function loadConfig(env: Env): Config {
     },
     tokens: {
       issuer: text(env, 'TOKEN_ISSUER'),
-      audience: text(env, 'TOKEN_AUDIENCE'),
+      audience,
+      idTokenAudience,
       accessTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 60, 3600),
       refreshIdleSeconds: integer(
         env,

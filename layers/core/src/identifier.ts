@@ -2,7 +2,8 @@
  * An identifier is what a user types to sign in: an email address or an international phone number.
  * Everything downstream (rate limits, storage keys, delivery) trusts the normalised form, so this is
  * the one place raw input is judged. It is deliberately stricter than RFC 5321/5322: anything a
- * mail or SMS provider might interpret (quoted local parts, IP literals, header separators) is refused.
+ * mail or SMS provider might interpret (quoted local parts, RFC 2047 encoded words, "%" and "!"
+ * routing, IP literals, header separators) is refused.
  */
 import { domainToASCII } from 'node:url';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
@@ -83,9 +84,22 @@ function validateLocalPart(local: string): void {
   if (local.length > MAX_LOCAL_LENGTH) {
     throw invalid(`the part before the "@" must be at most ${MAX_LOCAL_LENGTH} characters`);
   }
+  // Each is legal atext, but SES or a mail server along the way may decode or route it, delivering the
+  // code to a mailbox other than the one the address names.
+  if (local.includes('=?')) {
+    throw invalid(
+      'the part before the "@" must not contain "=?" (RFC 2047 encoded words such as "=?utf-8?q?...?=")',
+    );
+  }
+  if (local.includes('%')) {
+    throw invalid('the part before the "@" must not contain "%" (source routing such as "user%host@relay")');
+  }
+  if (local.includes('!')) {
+    throw invalid('the part before the "@" must not contain "!" (UUCP bang paths such as "host!user@relay")');
+  }
   if (!LOCAL_PART_CHARACTERS.test(local)) {
     throw invalid(
-      'the part before the "@" may only contain ASCII letters, digits, dots and !#$%&\'*+/=?^_`{|}~-' +
+      'the part before the "@" may only contain ASCII letters, digits, dots and #$&\'*+/=?^_`{|}~-' +
         ' (no spaces, quotes, brackets, commas, semicolons or backslashes)',
     );
   }

@@ -86,18 +86,18 @@ async function signTokens(
   const iat = Math.floor(now / 1000);
   const exp = iat + config.accessTtlSeconds;
   const identifier = identifierFromKey(session.identifierKey);
-  const sign = (claims: Record<string, unknown>, typ: string) =>
+  const sign = (claims: Record<string, unknown>, typ: string, audience: string) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: signingKey.kid, typ })
       .setIssuer(config.issuer)
-      .setAudience(config.audience)
+      .setAudience(audience)
       .setSubject(session.userId)
       .setJti(generateId(deps.random, 'jti').slice(4))
       .setIssuedAt(iat)
       .setExpirationTime(exp)
       .sign(signingKey.privateKey);
   const [accessToken, idToken] = await Promise.all([
-    sign({ sid: session.sessionId, token_use: 'access' }, 'at+jwt'),
+    sign({ sid: session.sessionId, token_use: 'access' }, 'at+jwt', config.audience),
     // auth_time stays at the original sign-in (OIDC Core 12.2), however often the session refreshes.
     sign(
       {
@@ -106,6 +106,8 @@ async function signTokens(
         ...identityClaims(identifier),
       },
       'JWT',
+      // The app's own audience: a verifier that checks `aud` never takes an ID token for an access token.
+      config.idTokenAudience,
     ),
   ]);
   return {
