@@ -25,7 +25,7 @@ export const handler = httpHandler(async (request) => {
     screen: async (identifier) => {
       await enforceRateLimits(
         { counters, config: config.rateLimit },
-        { identifier, sourceIp, asn: trustedAsn(request), now: systemClock.now() },
+        { identifier, sourceIp, asn: await trustedAsn(request), now: systemClock.now() },
       );
       await screenIdentifier({ denylist, smsCountries: config.sms.allowedCountries }, identifier);
     },
