@@ -20,7 +20,7 @@ const denylist = new DynamoDenylistStore(db, config.tables.denylist, challengeDe
 export const handler = httpHandler(async (request) => {
   const { body } = request;
   onlyFields(body, ['challengeId', 'locale']);
-  const source = { ip: request.sourceIp, asn: trustedAsn(request) };
+  const source = { ip: request.sourceIp, asn: await trustedAsn(request) };
   const view = await resendChallenge(challengeDeps, {
     challengeId: requiredString(body, 'challengeId', 64),
     source,

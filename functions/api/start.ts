@@ -58,7 +58,7 @@ export const handler = httpHandler(async (request) => {
     identifier: identifier.value,
     channel,
     sourceIp: request.sourceIp,
-    asn: trustedAsn(request),
+    asn: await trustedAsn(request),
     captchaToken: optionalString(body, 'captchaToken', 4096),
     locale,
   };

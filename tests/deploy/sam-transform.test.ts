@@ -151,7 +151,7 @@ describe('the functions CloudFormation creates', () => {
       });
       for (const [name, value] of Object.entries(variables).filter(([name]) => name.endsWith('_SECRET_ID'))) {
         const secret = refOf(value);
-        if (secret === undefined) continue; // a secret named by a parameter (the captcha's)
+        if (secret === undefined) continue; // a secret named by a parameter (the captcha's, the proxy's)
         expect(translated.Resources[secret]?.Type).toBe('AWS::SecretsManager::Secret');
         const reads = statementsOf(fn).filter(
           (statement) =>
@@ -207,6 +207,30 @@ describe('the functions CloudFormation creates', () => {
       },
     ]);
   });
+
+  it("may read the proxy's secret by its name: start and resend, which read the ASN header, alone", () => {
+    const proxySecret = {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${ProxySecretName}-??????',
+    };
+    const readers = functions
+      .filter(([, fn]) =>
+        statementsOf(fn).some(
+          (s) =>
+            [s.Action].flat().includes('secretsmanager:GetSecretValue') &&
+            text(s.Resource).includes('ProxySecretName'),
+        ),
+      )
+      .map(([id]) => id)
+      .sort();
+    expect(readers).toEqual(['ResendFunction', 'StartFunction']);
+    for (const [, fn] of functions.filter(([id]) => readers.includes(id))) {
+      const reads = statementsOf(fn).filter((s) => text(s.Resource).includes('ProxySecretName'));
+      expect(reads).toEqual([
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: proxySecret },
+      ]);
+    }
+  });
 });
 
 describe('what the deploy itself refuses', () => {
@@ -226,6 +250,13 @@ describe('what the deploy itself refuses', () => {
     expect(allows('CaptchaSecretName', '')).toBe(true);
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:authkit/turnstile-AbCdEf';
     expect(allows('CaptchaSecretName', arn)).toBe(false);
+  });
+
+  it("a proxy secret given by ARN: the functions' permission is built from the name", () => {
+    expect(allows('ProxySecretName', 'authkit/proxy')).toBe(true);
+    expect(allows('ProxySecretName', '')).toBe(true);
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:authkit/proxy-AbCdEf';
+    expect(allows('ProxySecretName', arn)).toBe(false);
   });
 
   it('a captcha provider without the name of its secret', () => {
@@ -248,6 +279,19 @@ describe('what the deploy itself refuses', () => {
         {
           Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TokenAudience' }, { Ref: 'IdTokenAudience' }] }] },
           AssertDescription: expect.stringContaining('IdTokenAudience must differ from TokenAudience'),
+        },
+      ],
+    });
+  });
+
+  it("a trusted ASN header without the name of the proxy's secret", () => {
+    const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
+    expect(rules.TrustedAsnHeaderNeedsProxySecret).toEqual({
+      RuleCondition: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TrustedAsnHeader' }, ''] }] },
+      Assertions: [
+        {
+          Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ProxySecretName' }, ''] }] },
+          AssertDescription: expect.stringContaining('ProxySecretName'),
         },
       ],
     });

@@ -1,17 +1,33 @@
 /**
- * A deployment behind CloudFront that trusts CloudFront-Viewer-ASN: starts are also budgeted per
- * autonomous system. (Handlers read config once per process, so this needs a runtime of its own.)
+ * A deployment behind CloudFront that trusts CloudFront-Viewer-ASN: starts and resends are also
+ * budgeted per autonomous system, on requests that carry the proxy's secret; the header of any
+ * other request is ignored. (Handlers read config once per process, so this needs a runtime of its
+ * own.)
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { client } from '../support/http.ts';
-import { startTestRuntime, uniqueEmail } from '../support/stack.ts';
+import { documentClient, startTestRuntime, uniqueEmail } from '../support/stack.ts';
+
+const PROXY_SECRET_NAME = 'authkit/proxy';
+const PROXY_SECRET = 'test-proxy-secret-'.padEnd(48, 'x');
+const WRONG_SECRET = 'test-proxy-secret-'.padEnd(48, 'y');
 
 let runtime: LocalRuntime;
 let http: ReturnType<typeof client>;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime({ TrustedAsnHeader: 'CloudFront-Viewer-ASN', RateLimitPerAsn: '2' });
+  runtime = await startTestRuntime(
+    {
+      TrustedAsnHeader: 'CloudFront-Viewer-ASN',
+      ProxySecretName: PROXY_SECRET_NAME,
+      RateLimitPerAsn: '2',
+      // The line an ignored header leaves is a warning.
+      LogLevel: 'WARN',
+    },
+    { [PROXY_SECRET_NAME]: PROXY_SECRET },
+  );
   http = client(runtime.url);
 });
 
@@ -19,10 +35,36 @@ afterAll(async () => {
   await runtime.close();
 });
 
-const startFrom = (asn: string) =>
-  http.post('/v1/auth/start', { identifier: uniqueEmail('asn') }, { 'cloudfront-viewer-asn': asn });
+/** CloudFront's ASN header and, unless `proxySecret` is null, the header with the proxy's secret. */
+const viaProxy = (asn: string, proxySecret: string | null): Record<string, string> => ({
+  'cloudfront-viewer-asn': asn,
+  ...(proxySecret === null ? {} : { 'x-authkit-proxy-secret': proxySecret }),
+});
 
-describe('the per-ASN budget', () => {
+const startFrom = (asn: string, proxySecret: string | null = PROXY_SECRET) =>
+  http.post('/v1/auth/start', { identifier: uniqueEmail('asn') }, viaProxy(asn, proxySecret));
+
+/** A resend of `challengeId` from `asn`, its cool-down over (the last send moved to the epoch). */
+const resendFrom = async (challengeId: unknown, asn: string, proxySecret: string | null = PROXY_SECRET) => {
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: process.env.CHALLENGES_TABLE,
+      Key: { pk: challengeId },
+      UpdateExpression: 'SET lastSentAt = :zero',
+      ExpressionAttributeValues: { ':zero': 0 },
+    }),
+  );
+  return http.post('/v1/auth/resend', { challengeId }, viaProxy(asn, proxySecret));
+};
+
+/** Spends the ASN's whole budget through the proxy: its next proxied start is refused. */
+const exhaust = async (asn: string) => {
+  expect((await startFrom(asn)).status).toBe(202);
+  expect((await startFrom(asn)).status).toBe(202);
+  expect((await startFrom(asn)).status).toBe(429);
+};
+
+describe('the per-ASN budget, through the proxy', () => {
   it('refuses an autonomous system past its budget, and only that one', async () => {
     expect((await startFrom('64496')).status).toBe(202);
     expect((await startFrom('64496')).status).toBe(202);
@@ -32,7 +74,104 @@ describe('the per-ASN budget', () => {
     expect((await startFrom('64497')).status).toBe(202);
   });
 
+  it('is spent by resends too', async () => {
+    // Prepare
+    const started = await startFrom('64530');
+    expect((await startFrom('64530')).status).toBe(202);
+
+    // Act
+    const refused = await resendFrom(started.body.challengeId, '64530');
+
+    // Assess
+    expect(refused.status).toBe(429);
+    expect((await resendFrom(started.body.challengeId, '64531')).status).toBe(202);
+  });
+
   it('ignores a header value that is not an AS number', async () => {
     for (let i = 0; i < 3; i++) expect((await startFrom('not-a-number')).status).toBe(202);
+  });
+});
+
+describe('the ASN header of a request that bypassed the proxy', () => {
+  // What the functions log (stdout and stderr) during each test, kept out of the run's output.
+  let logged: string[];
+  const logs = () => logged.join('');
+  let restore: () => void;
+  beforeEach(() => {
+    logged = [];
+    const capture = (chunk: unknown) => {
+      logged.push(String(chunk));
+      return true;
+    };
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+    restore = () => {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    };
+  });
+  afterEach(() => restore());
+
+  it('is ignored without the proxy secret: starts past the ASN budget still get 202', async () => {
+    // Prepare
+    await exhaust('64498');
+
+    // Act & Assess
+    for (let i = 0; i < 3; i++) expect((await startFrom('64498', null)).status).toBe(202);
+  });
+
+  it('is ignored on a resend without the proxy secret', async () => {
+    // Prepare
+    const started = await startFrom('64532');
+    expect((await startFrom('64532')).status).toBe(202);
+
+    // Act & Assess
+    expect((await resendFrom(started.body.challengeId, '64532', null)).status).toBe(202);
+  });
+
+  it.each([
+    ['of the same length', WRONG_SECRET],
+    ['shorter', PROXY_SECRET.slice(0, -1)],
+    ['empty', ''],
+  ])(
+    'is ignored with a wrong proxy secret (%s): starts past the ASN budget still get 202',
+    async (_, wrong) => {
+      // Prepare
+      const asn = String(64500 + wrong.length);
+      await exhaust(asn);
+
+      // Act & Assess
+      for (let i = 0; i < 3; i++) expect((await startFrom(asn, wrong)).status).toBe(202);
+    },
+  );
+
+  it('leaves a warning that names why, never the secret or the ASN', async () => {
+    // Prepare: AS numbers no timestamp or request id in a log line could contain by chance.
+    const [missingAsn, wrongAsn] = ['4199999901', '4199999902'];
+
+    // Act
+    await startFrom(missingAsn, null);
+    const missing = logs();
+    logged = [];
+    await startFrom(wrongAsn, WRONG_SECRET);
+    const wrong = logs();
+
+    // Assess
+    expect(missing).toContain('ASN header ignored');
+    expect(missing).toContain('"reason":"ProxySecretMissing"');
+    expect(wrong).toContain('"reason":"ProxySecretWrong"');
+    for (const text of [missing, wrong]) {
+      expect(text).toContain('"asnHeaderSent":true');
+      for (const value of [PROXY_SECRET, WRONG_SECRET, missingAsn, wrongAsn])
+        expect(text).not.toContain(value);
+    }
+  });
+
+  it('leaves no warning on a request through the proxy', async () => {
+    // Act
+    expect((await startFrom('4199999903')).status).toBe(202);
+
+    // Assess
+    expect(logs()).not.toContain('ASN header ignored');
   });
 });

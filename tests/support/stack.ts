@@ -88,12 +88,17 @@ export function documentClient(): DynamoDBDocumentClient {
   );
 }
 
-export function startTestRuntime(parameters: Record<string, string> = {}): Promise<LocalRuntime> {
+/** `secrets`: values, by name, for the secrets `parameters` name (as `npm start -- --secret`). */
+export function startTestRuntime(
+  parameters: Record<string, string> = {},
+  secrets: Record<string, string> = {},
+): Promise<LocalRuntime> {
   return startLocalRuntime({
     port: 0,
     dynamodbEndpoint: dynamodbEndpoint(),
     sesEndpoint: sesEndpoint(),
     parameters: { ...TEST_PARAMETERS, ...parameters },
+    secrets,
   });
 }
 

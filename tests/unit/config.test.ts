@@ -96,7 +96,7 @@ describe('loadConfig', () => {
       const config = loadConfig(MINIMAL_ENV);
 
       // Assess
-      expect(config.secretIds).toEqual({ codePepper: '', signingKeySeed: '', captcha: '' });
+      expect(config.secretIds).toEqual({ codePepper: '', signingKeySeed: '', captcha: '', proxy: '' });
     });
 
     it('returns a deeply frozen object', () => {
@@ -245,6 +245,7 @@ describe('secret ids', () => {
       CODE_PEPPER_SECRET_ID: PEPPER_ARN,
       SIGNING_KEY_SECRET_ID: ` ${SEED_ARN} `,
       CAPTCHA_SECRET_ID: 'authkit/turnstile',
+      PROXY_SECRET_ID: 'authkit/proxy',
     });
 
     // Act
@@ -255,6 +256,7 @@ describe('secret ids', () => {
       codePepper: PEPPER_ARN,
       signingKeySeed: SEED_ARN,
       captcha: 'authkit/turnstile',
+      proxy: 'authkit/proxy',
     });
   });
 
@@ -273,6 +275,7 @@ describe('secret ids', () => {
     ['codePepper', 'CODE_PEPPER_SECRET_ID'],
     ['signingKeySeed', 'SIGNING_KEY_SECRET_ID'],
     ['captcha', 'CAPTCHA_SECRET_ID'],
+    ['proxy', 'PROXY_SECRET_ID'],
   ] as const)('stop a function that needs %s and is not given it, naming %s', (secret, variable) => {
     // Prepare
     const config = loadConfig(envWith({ [variable]: '  ' }));

@@ -89,6 +89,8 @@ describe('infrastructure as code', () => {
     ]);
     expect(holders('SIGNING_KEY_SECRET_ID')).toEqual(['JwksFunction', 'TokenFunction', 'VerifyFunction']);
     expect(holders('CAPTCHA_SECRET_ID')).toEqual(['VerifyCaptchaFunction']);
+    // The functions that read the ASN header (trustedAsn) check the proxy's secret.
+    expect(holders('PROXY_SECRET_ID')).toEqual(['ResendFunction', 'StartFunction']);
   });
 
   it("gives every function each token's audience, with the defaults config.ts falls back to", () => {

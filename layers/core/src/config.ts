@@ -71,6 +71,7 @@ const SECRET_ID_VARIABLES = {
   codePepper: 'CODE_PEPPER_SECRET_ID',
   signingKeySeed: 'SIGNING_KEY_SECRET_ID',
   captcha: 'CAPTCHA_SECRET_ID',
+  proxy: 'PROXY_SECRET_ID',
 } as const;
 
 export type SecretName = keyof typeof SECRET_ID_VARIABLES;
@@ -202,6 +203,7 @@ export function loadConfig(env: Env): Config {
       codePepper: env[SECRET_ID_VARIABLES.codePepper]?.trim() ?? '',
       signingKeySeed: env[SECRET_ID_VARIABLES.signingKeySeed]?.trim() ?? '',
       captcha: env[SECRET_ID_VARIABLES.captcha]?.trim() ?? '',
+      proxy: env[SECRET_ID_VARIABLES.proxy]?.trim() ?? '',
     },
     productName: text(env, 'PRODUCT_NAME', 'AuthKit'),
   };

@@ -9,12 +9,14 @@ import type { SecretName } from './config.ts';
 /**
  * The least each secret may hold. The template generates 64 characters for the pepper and the
  * seed; 32 still keeps an HMAC key or an HKDF seed well past brute force. The captcha secret is the
- * provider's, whatever its length, but never empty.
+ * provider's, whatever its length, but never empty. The proxy's secret is the operator's, and it is
+ * all that separates the proxy from a client guessing it: 32 characters too.
  */
 export const MIN_SECRET_LENGTH: Readonly<Record<SecretName, number>> = {
   codePepper: 32,
   signingKeySeed: 32,
   captcha: 1,
+  proxy: 32,
 };
 
 /** A secret that is missing, binary or too short. Never carries the value itself. */
