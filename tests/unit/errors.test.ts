@@ -46,6 +46,7 @@ const HTTP_CONTRACT: Record<string, { status: number; code: string }> = {
   CaptchaRequired: { status: 428, code: 'captcha_required' },
   CaptchaInvalid: { status: 400, code: 'captcha_invalid' },
   DeliveryFailed: { status: 503, code: 'delivery_unavailable' },
+  ServiceUnavailable: { status: 503, code: 'service_unavailable' },
 };
 
 /** How a Lambda error reaches a Fail state's CausePath. */

@@ -153,4 +153,6 @@ export const workflowErrors: Record<string, (cause: string) => AuthKitError> = {
   CaptchaRequired: () => new CaptchaRequired('A captcha token is required for this request.'),
   CaptchaInvalid: () => new CaptchaInvalid('The captcha token was rejected.'),
   DeliveryFailed: () => new DeliveryFailed('The message could not be delivered right now.'),
+  ServiceUnavailable: () =>
+    new ServiceUnavailable('The sign-in could not be completed right now; try again shortly.'),
 };

@@ -6,6 +6,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { ServiceUnavailable } from '../../errors.ts';
 
 // Matched by name, not instanceof: the SDK a function bundles and the one the layer resolves may be
 // different copies of the same classes.
@@ -46,7 +47,8 @@ const CONFLICT_RETRIES = 6;
 /**
  * Writes all items or none. A cancellation by conditions is an answer: the reasons by item
  * position, each with the item as it stood. A cancellation by a conflicting transaction on the same
- * item says nothing about the conditions, so it is tried again after a jittered pause.
+ * item says nothing about the conditions, so it is tried again after a jittered pause; if the
+ * item stays that busy, the client is asked to retry shortly.
  */
 export async function transact(
   db: DynamoDBDocumentClient,
@@ -59,8 +61,12 @@ export async function transact(
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons.some((reason) => reason.code === 'ConditionalCheckFailed')) return { ok: false, reasons };
-      const conflicted = reasons.some((reason) => reason.code === 'TransactionConflict');
-      if (!conflicted || attempt === CONFLICT_RETRIES) throw error;
+      if (!reasons.some((reason) => reason.code === 'TransactionConflict')) throw error;
+      if (attempt === CONFLICT_RETRIES) {
+        throw new ServiceUnavailable('Too many requests for the same sign-in at once; retry shortly.', {
+          cause: error,
+        });
+      }
       await sleep(Math.random() * 25 * 2 ** attempt);
     }
   }
