@@ -1,0 +1,79 @@
+/**
+ * The operator's commands (`npm run admin`), run as a separate process against the tables the local
+ * runtime uses, exactly as against a deployed stack.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { TABLES } from '../support/core-fixtures.ts';
+import { client } from '../support/http.ts';
+import { dynamodbEndpoint, startTestRuntime, uniqueEmail } from '../support/stack.ts';
+
+let runtime: LocalRuntime;
+let http: ReturnType<typeof client>;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  http = client(runtime.url);
+});
+
+afterAll(async () => {
+  await runtime.close();
+});
+
+const admin = async (...args: string[]) => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['scripts/admin.ts', ...args], {
+    env: {
+      PATH: process.env.PATH,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint(),
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      DENYLIST_TABLE: TABLES.denylist,
+      SESSIONS_TABLE: TABLES.sessions,
+      COUNTERS_TABLE: TABLES.counters,
+    },
+  });
+  return stdout.trim();
+};
+
+const refreshes = async (refreshToken: unknown) => (await http.refresh(refreshToken)).status;
+
+describe('npm run admin', () => {
+  it('end-sessions: every refresh token of the identifier stops working; a new sign-in works', async () => {
+    const email = uniqueEmail('ended');
+    const phone = await http.signIn(email);
+    const laptop = await http.signIn(email);
+    const bystander = await http.signIn(uniqueEmail('bystander'));
+    await expect(admin('end-sessions', email)).resolves.toBe(`${email}: every session ended`);
+    expect(await refreshes(phone.body.refreshToken)).toBe(401);
+    expect(await refreshes(laptop.body.refreshToken)).toBe(401);
+    expect(await refreshes(bystander.body.refreshToken)).toBe(200);
+    expect(await refreshes((await http.signIn(email)).body.refreshToken)).toBe(200);
+  });
+
+  it('deny: refuses new sign-ins and open challenges, and ends the sessions; allow lifts it', async () => {
+    const email = uniqueEmail('denied');
+    const session = await http.signIn(email);
+    const open = await http.start(email);
+    await admin('deny', email, '--days', '7', '--reason', 'abuse report');
+    expect((await http.start(email)).status).toBe(422);
+    expect((await http.verify(open.body.challengeId, await http.latestCode(email))).status).toBe(422);
+    expect(await refreshes(session.body.refreshToken)).toBe(401);
+    await admin('allow', email);
+    expect((await http.signIn(email)).status).toBe(200);
+  });
+
+  it('refuses what it cannot do, naming why', async () => {
+    await expect(admin('forget', 'a@example.com')).rejects.toMatchObject({
+      stderr: expect.stringContaining('usage'),
+    });
+    await expect(admin('deny', 'not an identifier')).rejects.toMatchObject({
+      stderr: expect.stringContaining('identifier'),
+    });
+    await expect(admin('deny', 'a@example.com', '--days', '0')).rejects.toMatchObject({
+      stderr: expect.stringContaining('--days'),
+    });
+  });
+});
