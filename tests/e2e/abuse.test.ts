@@ -3,13 +3,15 @@
  * several source addresses (the runtime sees each socket's address: 127.0.0.x and 127.1.0.x stand
  * in for clients on other networks).
  */
+
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { budgetsFor } from '../../layers/core/src/rate-limits.ts';
 import type { LocalRuntime } from '../../local/runtime.ts';
-import { GENEROUS_BUDGETS, stores } from '../support/core-fixtures.ts';
+import { GENEROUS_BUDGETS, stores, TABLES } from '../support/core-fixtures.ts';
 import { client } from '../support/http.ts';
-import { startTestRuntime, uniqueEmail } from '../support/stack.ts';
+import { documentClient, startTestRuntime, uniqueEmail } from '../support/stack.ts';
 
 // A window no other spec file uses, so that their starts never share the global budget's item.
 const WINDOW_SECONDS = 3599;
@@ -84,6 +86,19 @@ describe('the lockout', () => {
     expect((await attacker.verify(started.body.challengeId, code)).status).toBe(429);
     expect((await owner.verify(started.body.challengeId, code)).status).toBe(200);
     expect((await attacker.start(victim)).status).toBe(429);
+
+    // A challenge the attacker opened before the block, past its cool-down, resends to no one.
+    await documentClient().send(
+      new UpdateCommand({
+        TableName: TABLES.challenges,
+        Key: { pk: challenges[0] },
+        UpdateExpression: 'SET lastSentAt = :zero',
+        ExpressionAttributeValues: { ':zero': 0 },
+      }),
+    );
+    const resent = await attacker.post('/v1/auth/resend', { challengeId: challenges[0] });
+    expect(resent.status).toBe(429);
+    expect(Number(resent.headers.get('retry-after'))).toBeGreaterThan(14 * 60);
   });
 
   it('tells the person once, by email, when the block starts', async () => {

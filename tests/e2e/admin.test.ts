@@ -65,6 +65,21 @@ describe('npm run admin', () => {
     expect((await http.signIn(email)).status).toBe(200);
   });
 
+  it('allow: lifts the block of an identifier guessed at from several networks', async () => {
+    const email = uniqueEmail('unblocked');
+    for (const address of ['127.0.0.6', '127.0.1.6']) {
+      const attacker = client(runtime.url, address);
+      for (const _ of [1, 2]) {
+        const { challengeId } = (await attacker.start(email)).body;
+        for (let i = 0; i < 5; i++) await attacker.verify(challengeId, '000000');
+      }
+    }
+    const owner = client(runtime.url, '127.1.0.6');
+    expect((await owner.start(email)).status).toBe(429);
+    await admin('allow', email);
+    expect((await owner.signIn(email)).status).toBe(200);
+  });
+
   it('refuses what it cannot do, naming why', async () => {
     await expect(admin('forget', 'a@example.com')).rejects.toMatchObject({
       stderr: expect.stringContaining('usage'),

@@ -10,12 +10,13 @@ import { InvalidCode, RateLimited } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { assessLockout } from '../../layers/core/src/lockout.ts';
 import type { Source } from '../../layers/core/src/ports.ts';
+import { assessSend } from '../../layers/core/src/screening.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { challengeDeps, ManualClock, stores, verifyDeps } from '../support/core-fixtures.ts';
 import { codeIn, emailsTo, uniqueEmail } from '../support/stack.ts';
 
-const { locks } = stores();
+const { locks, counters } = stores();
 const MINUTE = 60;
 
 /** Addresses in distinct /24 networks; `net(1)` and `net(2)` are different sources. */
@@ -151,6 +152,13 @@ describe('an identifier attacked from several networks', () => {
     await expect(assess()).resolves.toEqual({ underAttack: false });
     await fail(3, net(2));
     await expect(assess()).resolves.toEqual({ underAttack: true });
+    const start = { identifier: normalizeIdentifier(email), source: net(9), now: clock.now() };
+    const { rateLimit } = challengeDeps().config;
+    await expect(
+      assessSend({ ...checking, counters, config: { ...checking.config, rateLimit } }, start),
+    ).resolves.toEqual({
+      elevated: true,
+    });
     await fail(3, net(3));
     await expect(refusal(succeed(net(4)))).resolves.toMatchObject({ retryAfterSeconds: 24 * 60 * MINUTE });
     clock.advance(24 * 60 * MINUTE);
@@ -165,7 +173,7 @@ describe('the notice', () => {
     expect(checking.notices).toEqual([]);
     await fail(1, net(1));
     expect(checking.notices).toEqual([{ channel: 'email', destination: email, minutes: 15 }]);
-    await fail(5, net(2));
+    await fail(10, net(2));
     expect(checking.notices).toHaveLength(1);
   });
 });

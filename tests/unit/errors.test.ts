@@ -85,6 +85,26 @@ describe('workflowErrors', () => {
   });
 });
 
+/** The typed refusals each step throws: each must end the execution in the Fail state of its name. */
+const STEP_REFUSALS: Record<string, string[]> = {
+  CheckRateLimit: ['RateLimited'],
+  CheckDenylist: ['IdentifierRejected'],
+  VerifyCaptcha: ['CaptchaRequired', 'CaptchaInvalid'],
+  SendChallenge: ['RateLimited', 'ServiceUnavailable', 'DeliveryFailed'],
+};
+
+describe('the workflow steps', () => {
+  it.each(Object.entries(STEP_REFUSALS))('%s catches each refusal into its Fail state', (step, refusals) => {
+    const catches = (definition.States[step]?.Catch ?? []) as { ErrorEquals: string[]; Next: string }[];
+    for (const refusal of refusals) {
+      expect({ refusal, next: catches.find((c) => c.ErrorEquals.includes(refusal))?.Next }).toEqual({
+        refusal,
+        next: refusal,
+      });
+    }
+  });
+});
+
 describe('RateLimited', () => {
   it('round-trips its retry-after through a Lambda error cause', () => {
     // Prepare
