@@ -4,11 +4,12 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { LocalRuntime } from '../../local/runtime.ts';
 import { TABLES } from '../support/core-fixtures.ts';
 import { client } from '../support/http.ts';
-import { dynamodbEndpoint, startTestRuntime, uniqueEmail } from '../support/stack.ts';
+import { documentClient, dynamodbEndpoint, startTestRuntime, uniqueEmail } from '../support/stack.ts';
 
 let runtime: LocalRuntime;
 let http: ReturnType<typeof client>;
@@ -58,6 +59,12 @@ describe('npm run admin', () => {
     const session = await http.signIn(email);
     const open = await http.start(email);
     await admin('deny', email, '--days', '7', '--reason', 'abuse report');
+    const { Item } = await documentClient().send(
+      new GetCommand({ TableName: TABLES.denylist, Key: { pk: `email#${email}` } }),
+    );
+    expect(Item).toMatchObject({ reason: 'abuse report' });
+    expect(Item?.expiresAt).toBeGreaterThan(Date.now() + 6.9 * 86_400_000);
+    expect(Item?.expiresAt).toBeLessThan(Date.now() + 7.1 * 86_400_000);
     expect((await http.start(email)).status).toBe(422);
     expect((await http.verify(open.body.challengeId, await http.latestCode(email))).status).toBe(422);
     expect(await refreshes(session.body.refreshToken)).toBe(401);
