@@ -145,9 +145,11 @@ describe('an identifier attacked from several networks', () => {
   });
 
   it('with captcha, asks starts for one there, and blocks for a day only at the ceiling', async () => {
-    const settings = { sourceFailures: 3, identifierFailureLimit: 9 };
+    const settings = { sourceFailures: 3, identifierFailureLimit: 12 };
     const { fail, succeed, checking } = signIn(settings, true);
     const assess = () => assessLockout(checking, `email#${email}`, net(9), clock.now());
+    await fail(3, net(1));
+    clock.advance(15 * MINUTE);
     await fail(3, net(1));
     await expect(assess()).resolves.toEqual({ underAttack: false });
     await fail(3, net(2));
@@ -163,6 +165,34 @@ describe('an identifier attacked from several networks', () => {
     await expect(refusal(succeed(net(4)))).resolves.toMatchObject({ retryAfterSeconds: 24 * 60 * MINUTE });
     clock.advance(24 * 60 * MINUTE);
     await expect(succeed(net(4))).resolves.toBeDefined();
+  });
+});
+
+describe('the NIST ceiling', () => {
+  const settings = { sourceFailures: 3, identifierFailureLimit: 9 };
+
+  it('counts every wrong code, whichever block its network is in, and then blocks the identifier for a day', async () => {
+    const { fail, succeed } = signIn(settings, true);
+    await fail(3, net(1));
+    clock.advance(15 * MINUTE);
+    await fail(3, net(1));
+    clock.advance(30 * MINUTE);
+    await fail(3, net(1));
+    await expect(refusal(succeed(net(3)))).resolves.toMatchObject({ retryAfterSeconds: 24 * 60 * MINUTE });
+  });
+
+  it('never closes a network where the identifier signed in before', async () => {
+    const { fail, succeed } = signIn(settings, true);
+    await succeed(net(5));
+    for (const n of [1, 2, 3]) await fail(3, net(n));
+    await expect(refusal(succeed(net(4)))).resolves.toBeInstanceOf(RateLimited);
+    const key = `email#${email}`;
+    await expect(
+      assessLockout(signIn(settings, true).checking, key, net(5, 200), clock.now()),
+    ).resolves.toEqual({
+      underAttack: false,
+    });
+    await expect(succeed(net(5, 200))).resolves.toBeDefined();
   });
 });
 

@@ -273,6 +273,6 @@ export async function verifyCode(
     throw new InvalidCode();
   }
   if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
-  await clearLockout(lockout, record.identifierKey, input.source);
+  await clearLockout(lockout, record.identifierKey, input.source, now);
   return record;
 }

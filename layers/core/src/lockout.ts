@@ -1,17 +1,19 @@
 /**
- * Lockout: wrong codes in a row, across challenges, counted per identifier and per identifier from
- * one source network (/24, /48). Attempts are spent from both locks before the code is compared,
- * in the transaction that spends the challenge's attempt, so parallel guesses cannot overrun them.
+ * Lockout: wrong codes since the last sign-in, counted per identifier and per identifier from one
+ * source network (/24, /48). Attempts are spent from the locks before the code is compared, in the
+ * transaction that spends the challenge's attempt, so parallel guesses cannot overrun them.
  *
- * - A source network is blocked for that identifier after `sourceFailures` wrong codes; its blocks
- *   grow from `blockSeconds`, doubling each time, up to a day. Other networks are unaffected.
- * - The identifier, across the networks in their first cycle (`attemptLocks`): with a captcha
- *   provider, twice `sourceFailures` (several networks) makes its starts ask for captcha, and
- *   `identifierFailureLimit` (at most 100, NIST SP 800-63B-4's ceiling) blocks it for a day;
- *   without one, twice `sourceFailures` starts the growing blocks. After a block ends, each lock
- *   allows `sourceFailures` more before the next.
- * - Nothing is permanent and nothing ends a session: a block only pauses attempts. A correct code
- *   clears the identifier's lock and its own network's; an attacker's networks stay blocked.
+ * - A network is blocked for that identifier after `sourceFailures` wrong codes; its blocks grow
+ *   from `blockSeconds`, doubling each time, up to a day. Other networks are unaffected.
+ * - The identifier counts every wrong code. Once two networks have guessed and it has twice
+ *   `sourceFailures`, it is under attack: with a captcha provider its starts ask for one; without,
+ *   it is blocked for everyone, for blocks that grow like a network's.
+ * - At `identifierFailureLimit` (at most 100, NIST SP 800-63B-4's ceiling), from however many
+ *   networks, the identifier is blocked for a day, and for a day after every `sourceFailures` more.
+ * - Networks where the identifier signed in before (kept 90 days) answer only to their own lock:
+ *   no attacker elsewhere can block its owner there. Nothing is permanent and nothing ends a
+ *   session. A correct code clears the identifier's lock and its own network's; an attacker's
+ *   networks stay blocked.
  */
 import type { Config } from './config.ts';
 import { RateLimited } from './errors.ts';
@@ -20,6 +22,7 @@ import type { LockSpend, LockState, LockStore, Source } from './ports.ts';
 import { networkOf } from './rate-limits.ts';
 
 const LONGEST_BLOCK_MS = 86_400_000;
+const KNOWN_FOR_MS = 90 * 86_400_000;
 
 export type LockoutDeps = {
   locks: LockStore;
@@ -33,45 +36,27 @@ export type LockoutNotifier = (notice: {
   minutes: number;
 }) => Promise<void>;
 
-type Keys = { identifier: string; source: string };
-
-function keysOf(identifierKey: string, source: Source): Keys {
-  const network = source.ip ? networkOf(source.ip) : undefined;
-  return { identifier: `lock#${identifierKey}`, source: `lock@${network ?? 'unknown'}#${identifierKey}` };
+function keysOf(identifierKey: string, source: Source) {
+  const network = (source.ip && networkOf(source.ip)) || 'unknown';
+  return {
+    network,
+    identifier: `lock#${identifierKey}`,
+    source: `lock@${network}#${identifierKey}`,
+    known: `known@${network}#${identifierKey}`,
+  };
 }
 
-const withCaptcha = (deps: LockoutDeps) => deps.config.captcha.provider !== 'none';
+const isIdentifierLock = (key: string) => key.startsWith('lock#');
 
-/**
- * The attempt each lock must grant before a code is compared. A network spends from the
- * identifier's lock only until its own first block: after that its own growing blocks hold it, so
- * one persistent network can never block the identifier for anyone else. The identifier's lock
- * therefore counts how many networks are guessing.
- */
-export async function attemptLocks(
-  deps: LockoutDeps,
-  identifierKey: string,
-  source: Source,
-): Promise<LockSpend[]> {
-  const { sourceFailures, identifierFailureLimit } = deps.config.lockout;
-  const keys = keysOf(identifierKey, source);
-  const [fromSource] = await deps.locks.read([keys.source]);
-  const sourceLock = { key: keys.source, allowance: sourceFailures };
-  if (fromSource && fromSource.cycle > 0) return [sourceLock];
-  return [
-    { key: keys.identifier, allowance: withCaptcha(deps) ? identifierFailureLimit : 2 * sourceFailures },
-    sourceLock,
-  ];
-}
-
-/** When the lock's block ends, if it has no attempt left. */
+/** When the lock's block ends, if it blocks. */
 function blockEnd(deps: LockoutDeps, key: string, state: LockState): number | undefined {
+  const { blockSeconds, identifierFailureLimit } = deps.config.lockout;
   if (state.used < state.allowance) return undefined;
-  // With captcha, the identifier's lock blocks only at the ceiling, and for the longest time.
-  const atCeiling = withCaptcha(deps) && key.startsWith('lock#');
+  const atCeiling = isIdentifierLock(key) && state.used >= identifierFailureLimit;
+  if (isIdentifierLock(key) && !atCeiling && state.networks.length < 2) return undefined;
   const length = atCeiling
     ? LONGEST_BLOCK_MS
-    : Math.min(deps.config.lockout.blockSeconds * 1000 * 2 ** state.cycle, LONGEST_BLOCK_MS);
+    : Math.min(blockSeconds * 1000 * 2 ** state.cycle, LONGEST_BLOCK_MS);
   return state.lastAttemptAt + length;
 }
 
@@ -79,9 +64,32 @@ function blocked(until: number, now: number): RateLimited {
   return new RateLimited((until - now) / 1000, 'Too many wrong codes; sign-in from here is paused');
 }
 
+/** The attempt each lock must grant before a code is compared: a known network's own lock alone. */
+export async function attemptLocks(
+  deps: LockoutDeps,
+  identifierKey: string,
+  source: Source,
+): Promise<LockSpend[]> {
+  const { sourceFailures, identifierFailureLimit } = deps.config.lockout;
+  const keys = keysOf(identifierKey, source);
+  const sourceLock = { key: keys.source, allowance: sourceFailures };
+  const [known] = await deps.locks.read([keys.known]);
+  if (known) return [sourceLock];
+  const withCaptcha = deps.config.captcha.provider !== 'none';
+  return [
+    {
+      key: keys.identifier,
+      allowance: withCaptcha ? identifierFailureLimit : 2 * sourceFailures,
+      network: keys.network,
+      ceiling: identifierFailureLimit,
+    },
+    sourceLock,
+  ];
+}
+
 /**
- * Before a start or resend: refuses while either lock blocks; says whether the identifier is under
- * attack from several sources (the start then needs a captcha, where a provider is configured).
+ * Before a start or resend: refuses while a lock blocks it; says whether the identifier is under
+ * attack from several networks (the start then needs a captcha, where a provider is configured).
  */
 export async function assessLockout(
   deps: LockoutDeps,
@@ -90,14 +98,17 @@ export async function assessLockout(
   now: number,
 ): Promise<{ underAttack: boolean }> {
   const keys = keysOf(identifierKey, source);
-  const [identifier, fromSource] = await deps.locks.read([keys.identifier, keys.source]);
-  const ends = [
-    identifier && blockEnd(deps, keys.identifier, identifier),
-    fromSource && blockEnd(deps, keys.source, fromSource),
-  ].filter((end): end is number => end !== undefined && end > now);
+  const [fromSource, identifier, known] = await deps.locks.read([keys.source, keys.identifier, keys.known]);
+  const sourceEnd = fromSource && blockEnd(deps, keys.source, fromSource);
+  const identifierEnd = !known && identifier ? blockEnd(deps, keys.identifier, identifier) : undefined;
+  const ends = [sourceEnd, identifierEnd].filter((end): end is number => end !== undefined && end > now);
   if (ends.length > 0) throw blocked(Math.max(...ends), now);
-  const escalation = 2 * deps.config.lockout.sourceFailures;
-  return { underAttack: identifier !== undefined && (identifier.cycle > 0 || identifier.used >= escalation) };
+  const underAttack =
+    !known &&
+    identifier !== undefined &&
+    identifier.networks.length >= 2 &&
+    identifier.used >= 2 * deps.config.lockout.sourceFailures;
+  return { underAttack };
 }
 
 /**
@@ -116,7 +127,7 @@ export async function reopenAfterBlock(
   if (end !== undefined) await deps.locks.reopen(key, state, deps.config.lockout.sourceFailures);
 }
 
-/** After a wrong code: if it started a block, tells the person once for that block. */
+/** After a wrong code: if a block is running now, tells the person, once for that block. */
 export async function noticeIfBlocked(
   deps: LockoutDeps & { notify: LockoutNotifier },
   challenge: { identifierKey: string; channel: Channel; destination: string },
@@ -124,8 +135,9 @@ export async function noticeIfBlocked(
   now: number,
 ): Promise<void> {
   const keys = keysOf(challenge.identifierKey, source);
-  const states = await deps.locks.read([keys.identifier, keys.source]);
-  const ends = [keys.identifier, keys.source]
+  const lockKeys = [keys.identifier, keys.source];
+  const states = await deps.locks.read(lockKeys);
+  const ends = lockKeys
     .map((key, i) => {
       const state = states[i];
       return state && blockEnd(deps, key, state);
@@ -141,10 +153,19 @@ export async function noticeIfBlocked(
   });
 }
 
-/** A correct code: the identifier's run and its own network's end; other networks' blocks stay. */
-export async function clearLockout(deps: LockoutDeps, identifierKey: string, source: Source): Promise<void> {
+/**
+ * A correct code: the identifier's count and its own network's end, and the network becomes one
+ * its owner is known on; other networks' blocks stay.
+ */
+export async function clearLockout(
+  deps: LockoutDeps,
+  identifierKey: string,
+  source: Source,
+  now: number,
+): Promise<void> {
   const keys = keysOf(identifierKey, source);
   await deps.locks.clear([keys.identifier, keys.source]);
+  await deps.locks.mark(keys.known, now + KNOWN_FOR_MS);
 }
 
 /** An operator's unlock: the identifier's lock goes; the networks blocked for it stay blocked. */

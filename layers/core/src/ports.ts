@@ -63,14 +63,24 @@ export type ResendClaim =
   | OverBudget;
 
 /**
- * A lockout lock (one identifier, or one identifier from one source network): the attempts spent
- * in its current cycle and the cycle's allowance. When `used` reaches `allowance` the lock blocks
- * until its block has run; `cycle` counts the blocks served, and each is longer than the last.
+ * A lockout lock (one identifier, or one identifier from one source network): the wrong codes
+ * since its owner last signed in (`used`, attempts are spent before comparing), the count at which
+ * it blocks (`allowance`), how many networks spent from it, and how many blocks it has served.
  */
-export type LockState = { used: number; allowance: number; cycle: number; lastAttemptAt: number };
+export type LockState = {
+  used: number;
+  allowance: number;
+  networks: string[];
+  cycle: number;
+  lastAttemptAt: number;
+};
 
-/** One attempt to spend from a lock; `allowance` applies when the lock is new. */
-export type LockSpend = { key: string; allowance: number };
+/**
+ * One attempt to spend from a lock; `allowance` applies when the lock is new. With `network`, the
+ * network is recorded, and until two networks have spent from the lock it keeps granting past its
+ * allowance, up to `ceiling`.
+ */
+export type LockSpend = { key: string; allowance: number; network?: string; ceiling?: number };
 
 export type AttemptResult =
   | { outcome: 'counted' }
@@ -163,10 +173,12 @@ export interface CounterStore {
 export interface LockStore {
   /** The locks as they stand (strongly consistent); absent locks are undefined. */
   read(keys: string[]): Promise<(LockState | undefined)[]>;
-  /** Starts the lock's next cycle with `allowance` attempts if it still stands as `seen`. */
-  reopen(key: string, seen: LockState, allowance: number): Promise<void>;
+  /** Starts the lock's next cycle, allowing `more` attempts, if it still stands as `seen`. */
+  reopen(key: string, seen: LockState, more: number): Promise<void>;
   /** Forgets the locks (a successful sign-in). */
   clear(keys: string[]): Promise<void>;
+  /** Writes a marker that exists until `until` (its state reads as all zeros). */
+  mark(key: string, until: number): Promise<void>;
   /** Claims the right to send the one notice due until `until`; true for exactly one caller. */
   claimNotice(key: string, until: number, now: number): Promise<boolean>;
 }

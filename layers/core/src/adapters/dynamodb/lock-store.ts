@@ -2,6 +2,7 @@ import {
   BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
+  PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { LockSpend, LockState, LockStore } from '../../ports.ts';
@@ -38,20 +39,19 @@ export class DynamoLockStore implements LockStore {
     });
   }
 
-  async reopen(key: string, seen: LockState, allowance: number): Promise<void> {
+  async reopen(key: string, seen: LockState, more: number): Promise<void> {
     // Conditional on the state the caller judged, so parallel callers reopen one cycle, not several.
     await ifConditionHolds(() =>
       this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: key },
-          UpdateExpression: 'SET used = :zero, allowance = :allowance ADD #cycle :one',
+          UpdateExpression: 'SET allowance = :allowance ADD #cycle :one',
           ConditionExpression: 'used = :used AND #cycle = :cycle AND lastAttemptAt = :last',
           ExpressionAttributeNames: { '#cycle': 'cycle' },
           ExpressionAttributeValues: {
-            ':zero': 0,
             ':one': 1,
-            ':allowance': allowance,
+            ':allowance': seen.used + more,
             ':used': seen.used,
             ':cycle': seen.cycle,
             ':last': seen.lastAttemptAt,
@@ -65,6 +65,10 @@ export class DynamoLockStore implements LockStore {
     await Promise.all(
       keys.map((pk) => this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk } }))),
     );
+  }
+
+  async mark(key: string, until: number): Promise<void> {
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: key, ttl: ttlFor(until) } }));
   }
 
   async claimNotice(key: string, until: number, now: number): Promise<boolean> {
@@ -86,22 +90,34 @@ export class DynamoLockStore implements LockStore {
 
 /** A transaction item that spends one attempt from the lock if it has one left. */
 export function lockSpendUpdate(table: string, spend: LockSpend, now: number) {
+  const names: Record<string, string> = { '#cycle': 'cycle', '#ttl': 'ttl' };
+  const values: Record<string, unknown> = {
+    ':allowance': spend.allowance,
+    ':zero': 0,
+    ':one': 1,
+    ':now': now,
+    ':ttl': ttlFor(now + MEMORY_MS),
+  };
+  let update =
+    'SET allowance = if_not_exists(allowance, :allowance), #cycle = if_not_exists(#cycle, :zero), ' +
+    'lastAttemptAt = :now, #ttl = :ttl ADD used :one';
+  let condition = 'attribute_not_exists(used) OR used < allowance';
+  if (spend.network !== undefined) {
+    update += ', nets :network';
+    values[':network'] = new Set([spend.network]);
+    values[':two'] = 2;
+    values[':ceiling'] = spend.ceiling ?? spend.allowance;
+    // Until two networks have spent from it, their own locks hold them, not this one (to the ceiling).
+    condition += ' OR ((attribute_not_exists(nets) OR size(nets) < :two) AND used < :ceiling)';
+  }
   return {
     Update: {
       TableName: table,
       Key: { pk: spend.key },
-      UpdateExpression:
-        'SET allowance = if_not_exists(allowance, :allowance), #cycle = if_not_exists(#cycle, :zero), ' +
-        'lastAttemptAt = :now, #ttl = :ttl ADD used :one',
-      ConditionExpression: 'attribute_not_exists(used) OR used < allowance',
-      ExpressionAttributeNames: { '#cycle': 'cycle', '#ttl': 'ttl' },
-      ExpressionAttributeValues: {
-        ':allowance': spend.allowance,
-        ':zero': 0,
-        ':one': 1,
-        ':now': now,
-        ':ttl': ttlFor(now + MEMORY_MS),
-      },
+      UpdateExpression: update,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     },
   };
@@ -111,6 +127,7 @@ export function lockState(item: Record<string, unknown>): LockState {
   return {
     used: Number(item.used ?? 0),
     allowance: Number(item.allowance ?? 0),
+    networks: item.nets instanceof Set ? [...item.nets].map(String) : [],
     cycle: Number(item.cycle ?? 0),
     lastAttemptAt: Number(item.lastAttemptAt ?? 0),
   };
