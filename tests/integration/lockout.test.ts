@@ -105,6 +105,9 @@ describe('a source network that keeps guessing', () => {
     await expect(verify(challenge, challenge.code, net(1))).rejects.toMatchObject({
       retryAfterSeconds: 30 * MINUTE,
     });
+    await expect(assessLockout(signIn().checking, `email#${email}`, net(3), clock.now())).resolves.toEqual({
+      underAttack: false,
+    });
     await expect(succeed(net(3))).resolves.toBeDefined();
     clock.advance(30 * MINUTE);
     await expect(succeed(net(1))).resolves.toBeDefined();
