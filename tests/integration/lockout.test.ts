@@ -199,6 +199,21 @@ describe('the NIST ceiling', () => {
   });
 });
 
+describe('a network its owner uses', () => {
+  it("still ends the identifier's count with a correct code, writing only what exists", async () => {
+    const { fail, succeed } = signIn();
+    await succeed(net(5));
+    await fail(9, net(1));
+    await succeed(net(5, 9));
+    const [identifierLock, known] = await locks.read([
+      `lock#email#${email}`,
+      `known@198.51.5.0/24#email#${email}`,
+    ]);
+    expect(identifierLock).toBeUndefined();
+    expect(known).toBeDefined();
+  });
+});
+
 describe('the notice', () => {
   it('goes to the person once when a block starts, by the channel of the codes', async () => {
     const { fail, checking } = signIn();

@@ -253,13 +253,13 @@ export async function verifyCode(
     throw new IdentifierRejected('This identifier cannot be used to sign in.');
   }
   const lockout = { locks: deps.locks, config };
-  const locks = await attemptLocks(lockout, record.identifierKey, input.source);
+  const locking = await attemptLocks(lockout, record.identifierKey, input.source);
   for (let round = 1; ; round++) {
     const attempt = await store.countAttempt({
       challengeId: input.challengeId,
       now,
       maxAttempts: config.code.maxAttempts,
-      locks,
+      locks: locking.locks,
     });
     if (attempt.outcome === 'counted') break;
     if (attempt.outcome === 'closed') throw new InvalidCode();
@@ -273,6 +273,6 @@ export async function verifyCode(
     throw new InvalidCode();
   }
   if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
-  await clearLockout(lockout, record.identifierKey, input.source, now);
+  await clearLockout(lockout, record.identifierKey, input.source, { ...locking, now });
   return record;
 }

@@ -64,27 +64,31 @@ function blocked(until: number, now: number): RateLimited {
   return new RateLimited((until - now) / 1000, 'Too many wrong codes; sign-in from here is paused');
 }
 
-/** The attempt each lock must grant before a code is compared: a known network's own lock alone. */
+/** What a verify learns before its attempt, and needs again after a correct code. */
+export type AttemptLocks = { locks: LockSpend[]; known: boolean; identifierCounted: boolean };
+
+/**
+ * The attempt each lock must grant before a code is compared. On a network the identifier signed
+ * in from before (`known`), only the network's own lock applies.
+ */
 export async function attemptLocks(
   deps: LockoutDeps,
   identifierKey: string,
   source: Source,
-): Promise<LockSpend[]> {
+): Promise<AttemptLocks> {
   const { sourceFailures, identifierFailureLimit } = deps.config.lockout;
   const keys = keysOf(identifierKey, source);
   const sourceLock = { key: keys.source, allowance: sourceFailures };
-  const [known] = await deps.locks.read([keys.known]);
-  if (known) return [sourceLock];
+  const [known, identifier] = await deps.locks.read([keys.known, keys.identifier]);
+  if (known) return { locks: [sourceLock], known: true, identifierCounted: identifier !== undefined };
   const withCaptcha = deps.config.captcha.provider !== 'none';
-  return [
-    {
-      key: keys.identifier,
-      allowance: withCaptcha ? identifierFailureLimit : 2 * sourceFailures,
-      network: keys.network,
-      ceiling: identifierFailureLimit,
-    },
-    sourceLock,
-  ];
+  const identifierLock = {
+    key: keys.identifier,
+    allowance: withCaptcha ? identifierFailureLimit : 2 * sourceFailures,
+    network: keys.network,
+    ceiling: identifierFailureLimit,
+  };
+  return { locks: [identifierLock, sourceLock], known: false, identifierCounted: true };
 }
 
 /**
@@ -155,17 +159,18 @@ export async function noticeIfBlocked(
 
 /**
  * A correct code: the identifier's count and its own network's end, and the network becomes one
- * its owner is known on; other networks' blocks stay.
+ * its owner is known on (written once); other networks' blocks stay. Only items that exist are
+ * deleted: a returning user on a known network pays for one.
  */
 export async function clearLockout(
   deps: LockoutDeps,
   identifierKey: string,
   source: Source,
-  now: number,
+  attempt: AttemptLocks & { now: number },
 ): Promise<void> {
   const keys = keysOf(identifierKey, source);
-  await deps.locks.clear([keys.identifier, keys.source]);
-  await deps.locks.mark(keys.known, now + KNOWN_FOR_MS);
+  await deps.locks.clear(attempt.identifierCounted ? [keys.identifier, keys.source] : [keys.source]);
+  if (!attempt.known) await deps.locks.mark(keys.known, attempt.now + KNOWN_FOR_MS);
 }
 
 /** An operator's unlock: the identifier's lock goes; the networks blocked for it stay blocked. */
