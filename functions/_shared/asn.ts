@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ProxyRequired } from '@authkit/core';
 import { config } from './config.ts';
 import type { HttpRequest } from './http.ts';
 import { logger, metrics } from './powertools.ts';
@@ -13,24 +14,23 @@ const proxySecret = config.rateLimit.asnHeader ? secretSource('proxy') : undefin
 /**
  * The client's autonomous system number, from the header a trusted proxy sets (e.g. CloudFront's
  * CloudFront-Viewer-ASN). A client could send that header too, and the regional API stays callable
- * without the proxy, so the header is honoured only on a request that also carries the proxy's
- * secret. Otherwise it is ignored (the request goes on without an ASN budget) and counted, so an
+ * without the proxy, so a deployment that trusts the header takes budgeted requests only through
+ * the proxy: one without the proxy's secret is refused (403 `proxy_required`) and counted, so an
  * operator sees traffic that bypassed the proxy or a proxy that sends no or the wrong secret.
  */
 export async function trustedAsn(request: HttpRequest): Promise<string | undefined> {
   if (!proxySecret) return undefined;
   const sent = request.headers[PROXY_SECRET_HEADER];
   // A failed read of the secret fails the request, naming the secret, as every secret's does.
-  const proxied = sent !== undefined && sameSecret(sent, await proxySecret());
-  if (!proxied) {
-    const metric = sent === undefined ? 'ProxySecretMissing' : 'ProxySecretWrong';
-    metrics.addMetric(metric, 'Count', 1);
+  if (sent === undefined || !sameSecret(sent, await proxySecret())) {
+    const reason = sent === undefined ? 'ProxySecretMissing' : 'ProxySecretWrong';
+    metrics.addMetric(reason, 'Count', 1);
     // Never the values: neither the secret sent nor the ASN claimed.
-    logger.warn('ASN header ignored: the request does not carry the proxy secret', {
-      reason: metric,
+    logger.warn('request refused: it did not come through the proxy', {
+      reason,
       asnHeaderSent: request.headers[config.rateLimit.asnHeader] !== undefined,
     });
-    return undefined;
+    throw new ProxyRequired();
   }
   const value = request.headers[config.rateLimit.asnHeader]?.trim();
   return value && /^\d{1,10}$/.test(value) ? value : undefined;

@@ -28,8 +28,8 @@ export const challengeDeps: ChallengeDeps = {
  * The notice a lockout block sends, on the channel of the codes. Best effort: a notice that cannot
  * be delivered must not change the answer to the wrong code that started the block.
  */
-export const lockoutNotifier: LockoutNotifier = async ({ channel, destination, minutes }) => {
-  const input = { productName: config.productName, minutes };
+export const lockoutNotifier: LockoutNotifier = async ({ channel, destination, scope, minutes }) => {
+  const input = { productName: config.productName, scope, minutes };
   try {
     if (channel === 'email') {
       await challengeDeps.mailer.send({

@@ -4,7 +4,7 @@ import { config } from '../_shared/config.ts';
 import { challengeDeps, lockoutNotifier } from '../_shared/delivery.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
-import { metrics } from '../_shared/powertools.ts';
+import { logger, metrics } from '../_shared/powertools.ts';
 import { tokenDeps } from '../_shared/sessions.ts';
 import { onlyFields, requiredString } from '../_shared/validate.ts';
 
@@ -17,6 +17,10 @@ const verifyDeps = {
   locks: new DynamoLockStore(db, config.tables.counters),
   denylist: new DynamoDenylistStore(db, config.tables.denylist, systemClock),
   notify: lockoutNotifier,
+  warn: (what: string, error: unknown) => {
+    logger.warn(`${what} failed after the answer was decided`, { error: (error as Error).name });
+    metrics.addMetric('VerifyBookkeepingFailed', 'Count', 1);
+  },
 };
 
 /**

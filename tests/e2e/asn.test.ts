@@ -1,8 +1,8 @@
 /**
  * A deployment behind CloudFront that trusts CloudFront-Viewer-ASN: starts and resends are also
- * budgeted per autonomous system, on requests that carry the proxy's secret; the header of any
- * other request is ignored. (Handlers read config once per process, so this needs a runtime of its
- * own.)
+ * budgeted per autonomous system, and are taken only through the proxy (its secret header); any
+ * other start or resend is refused. (Handlers read config once per process, so this needs a
+ * runtime of its own.)
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
@@ -57,13 +57,6 @@ const resendFrom = async (challengeId: unknown, asn: string, proxySecret: string
   return http.post('/v1/auth/resend', { challengeId }, viaProxy(asn, proxySecret));
 };
 
-/** Spends the ASN's whole budget through the proxy: its next proxied start is refused. */
-const exhaust = async (asn: string) => {
-  expect((await startFrom(asn)).status).toBe(202);
-  expect((await startFrom(asn)).status).toBe(202);
-  expect((await startFrom(asn)).status).toBe(429);
-};
-
 describe('the per-ASN budget, through the proxy', () => {
   it('refuses an autonomous system past its budget, and only that one', async () => {
     expect((await startFrom('64496')).status).toBe(202);
@@ -92,7 +85,7 @@ describe('the per-ASN budget, through the proxy', () => {
   });
 });
 
-describe('the ASN header of a request that bypassed the proxy', () => {
+describe('a request that bypassed the proxy', () => {
   // What the functions log (stdout and stderr) during each test, kept out of the run's output.
   let logged: string[];
   const logs = () => logged.join('');
@@ -112,38 +105,31 @@ describe('the ASN header of a request that bypassed the proxy', () => {
   });
   afterEach(() => restore());
 
-  it('is ignored without the proxy secret: starts past the ASN budget still get 202', async () => {
-    // Prepare
-    await exhaust('64498');
-
-    // Act & Assess
-    for (let i = 0; i < 3; i++) expect((await startFrom('64498', null)).status).toBe(202);
+  it('refuses a start without the proxy secret with 403 proxy_required, whatever its ASN', async () => {
+    for (const asn of ['64498', '64499']) {
+      const refused = await startFrom(asn, null);
+      expect({ status: refused.status, code: refused.body.code }).toEqual({
+        status: 403,
+        code: 'proxy_required',
+      });
+    }
   });
 
-  it('is ignored on a resend without the proxy secret', async () => {
+  it('refuses a resend without the proxy secret', async () => {
     // Prepare
     const started = await startFrom('64532');
-    expect((await startFrom('64532')).status).toBe(202);
 
     // Act & Assess
-    expect((await resendFrom(started.body.challengeId, '64532', null)).status).toBe(202);
+    expect((await resendFrom(started.body.challengeId, '64532', null)).status).toBe(403);
   });
 
   it.each([
     ['of the same length', WRONG_SECRET],
     ['shorter', PROXY_SECRET.slice(0, -1)],
     ['empty', ''],
-  ])(
-    'is ignored with a wrong proxy secret (%s): starts past the ASN budget still get 202',
-    async (_, wrong) => {
-      // Prepare
-      const asn = String(64500 + wrong.length);
-      await exhaust(asn);
-
-      // Act & Assess
-      for (let i = 0; i < 3; i++) expect((await startFrom(asn, wrong)).status).toBe(202);
-    },
-  );
+  ])('refuses a start with a wrong proxy secret (%s)', async (_, wrong) => {
+    expect((await startFrom(String(64500 + wrong.length), wrong)).status).toBe(403);
+  });
 
   it('leaves a warning that names why, never the secret or the ASN', async () => {
     // Prepare: AS numbers no timestamp or request id in a log line could contain by chance.
@@ -157,7 +143,7 @@ describe('the ASN header of a request that bypassed the proxy', () => {
     const wrong = logs();
 
     // Assess
-    expect(missing).toContain('ASN header ignored');
+    expect(missing).toContain('did not come through the proxy');
     expect(missing).toContain('"reason":"ProxySecretMissing"');
     expect(wrong).toContain('"reason":"ProxySecretWrong"');
     for (const text of [missing, wrong]) {
@@ -172,6 +158,6 @@ describe('the ASN header of a request that bypassed the proxy', () => {
     expect((await startFrom('4199999903')).status).toBe(202);
 
     // Assess
-    expect(logs()).not.toContain('ASN header ignored');
+    expect(logs()).not.toContain('did not come through the proxy');
   });
 });

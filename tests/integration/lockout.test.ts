@@ -4,7 +4,8 @@
  * nothing is permanent, and a correct code clears the way for its owner.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { issueChallenge, type VerifyDeps, verifyCode } from '../../layers/core/src/challenge.ts';
+import { DynamoLockStore } from '../../layers/core/src/adapters/index.ts';
+import { issueChallenge, verifyCode } from '../../layers/core/src/challenge.ts';
 import type { Config } from '../../layers/core/src/config.ts';
 import { InvalidCode, RateLimited } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
@@ -13,11 +14,12 @@ import type { Source } from '../../layers/core/src/ports.ts';
 import { assessSend } from '../../layers/core/src/screening.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
-import { challengeDeps, ManualClock, stores, verifyDeps } from '../support/core-fixtures.ts';
-import { codeIn, emailsTo, uniqueEmail } from '../support/stack.ts';
+import { challengeDeps, ManualClock, stores, TABLES, verifyDeps } from '../support/core-fixtures.ts';
+import { codeIn, documentClient, emailsTo, uniqueEmail } from '../support/stack.ts';
 
 const { locks, counters } = stores();
 const MINUTE = 60;
+const DAY = 24 * 60 * MINUTE;
 
 /** Addresses in distinct /24 networks; `net(1)` and `net(2)` are different sources. */
 const net = (n: number, host = 7): Source => ({ ip: `198.51.${n}.${host}` });
@@ -32,7 +34,7 @@ beforeEach(() => {
 
 function signIn(lockout: Partial<Config['lockout']> = {}, captcha = false) {
   const deps = challengeDeps({ clock });
-  const checking: VerifyDeps & { notices: unknown[] } = verifyDeps(deps, { lockout, captcha });
+  const checking = verifyDeps(deps, { lockout, captcha });
   const open = async () => {
     const challengeId = generateId(systemRandom, 'ch');
     await issueChallenge(deps, {
@@ -147,7 +149,7 @@ describe('an identifier attacked from several networks', () => {
     await expect(succeed(net(3))).resolves.toBeDefined();
   });
 
-  it('with captcha, asks starts for one there, and blocks for a day only at the ceiling', async () => {
+  it('with captcha, asks starts for one there, and blocks for 30 days only at the ceiling', async () => {
     const settings = { sourceFailures: 3, identifierFailureLimit: 12 };
     const { fail, succeed, checking } = signIn(settings, true);
     const assess = () => assessLockout(checking, `email#${email}`, net(9), clock.now());
@@ -165,8 +167,8 @@ describe('an identifier attacked from several networks', () => {
       elevated: true,
     });
     await fail(3, net(3));
-    await expect(refusal(succeed(net(4)))).resolves.toMatchObject({ retryAfterSeconds: 24 * 60 * MINUTE });
-    clock.advance(24 * 60 * MINUTE);
+    await expect(refusal(succeed(net(4)))).resolves.toMatchObject({ retryAfterSeconds: 30 * DAY });
+    clock.advance(30 * DAY);
     await expect(succeed(net(4))).resolves.toBeDefined();
   });
 });
@@ -174,14 +176,25 @@ describe('an identifier attacked from several networks', () => {
 describe('the NIST ceiling', () => {
   const settings = { sourceFailures: 3, identifierFailureLimit: 9 };
 
-  it('counts every wrong code, whichever block its network is in, and then blocks the identifier for a day', async () => {
+  it('counts every wrong code, whichever block its network is in, and then blocks the identifier for 30 days', async () => {
     const { fail, succeed } = signIn(settings, true);
     await fail(3, net(1));
     clock.advance(15 * MINUTE);
     await fail(3, net(1));
     clock.advance(30 * MINUTE);
     await fail(3, net(1));
-    await expect(refusal(succeed(net(3)))).resolves.toMatchObject({ retryAfterSeconds: 24 * 60 * MINUTE });
+    await expect(refusal(succeed(net(3)))).resolves.toMatchObject({ retryAfterSeconds: 30 * DAY });
+  });
+
+  it('counts the wrong codes from a network the identifier signed in from, without closing it', async () => {
+    const { fail, succeed } = signIn(settings, true);
+    await succeed(net(5));
+    for (const wait of [15, 30, 60]) {
+      await fail(3, net(5, 66));
+      clock.advance(wait * MINUTE);
+    }
+    await expect(refusal(succeed(net(4)))).resolves.toMatchObject({ retryAfterSeconds: expect.any(Number) });
+    await expect(succeed(net(5, 1))).resolves.toBeDefined();
   });
 
   it('never closes a network where the identifier signed in before', async () => {
@@ -199,7 +212,54 @@ describe('the NIST ceiling', () => {
   });
 });
 
+describe('verify', () => {
+  it('writes nothing for a challenge already closed', async () => {
+    const { open, verify } = signIn();
+    const challenge = await open();
+    await verify(challenge, challenge.code, net(1));
+    await expect(verify(challenge, challenge.code, net(2))).rejects.toBeInstanceOf(InvalidCode);
+    await expect(locks.read([`lock@198.51.2.0/24#email#${email}`])).resolves.toEqual([undefined]);
+  });
+
+  it('keeps a sign-in whose lockout could not be cleared afterwards', async () => {
+    const deps = challengeDeps({ clock });
+    const checking = verifyDeps(deps);
+    const failing = {
+      ...checking,
+      locks: new (class extends DynamoLockStore {
+        override async clear(): Promise<void> {
+          throw new Error('throttled');
+        }
+      })(documentClient(), TABLES.counters),
+    };
+    const challengeId = generateId(systemRandom, 'ch');
+    await issueChallenge(deps, {
+      challengeId,
+      identifier: normalizeIdentifier(email),
+      channel: 'email',
+      source: net(0),
+    });
+    const code = codeIn((await emailsTo(email)).at(-1)?.body.text);
+    await expect(verifyCode(failing, { challengeId, code, source: net(1) })).resolves.toBeDefined();
+    expect(checking.warnings).toEqual(['clearing the lockout']);
+  });
+});
+
 describe('a network its owner uses', () => {
+  it('stays known while it is used: its marker is written again after a month', async () => {
+    const { succeed } = signIn();
+    const known = `known@198.51.5.0/24#email#${email}`;
+    await succeed(net(5));
+    const [first] = await locks.read([known]);
+    clock.advance(10 * DAY);
+    await succeed(net(5));
+    await expect(locks.read([known])).resolves.toEqual([first]);
+    clock.advance(70 * DAY);
+    await succeed(net(5));
+    const [refreshed] = await locks.read([known]);
+    expect(refreshed?.until).toBe(clock.now() + 90 * DAY * 1000);
+  });
+
   it("still ends the identifier's count with a correct code, writing only what exists", async () => {
     const { fail, succeed } = signIn();
     await succeed(net(5));
@@ -220,8 +280,12 @@ describe('the notice', () => {
     await fail(9, net(1));
     expect(checking.notices).toEqual([]);
     await fail(1, net(1));
-    expect(checking.notices).toEqual([{ channel: 'email', destination: email, minutes: 15 }]);
-    await fail(10, net(2));
+    expect(checking.notices).toEqual([
+      { channel: 'email', destination: email, scope: 'network', minutes: 15 },
+    ]);
+    await fail(9, net(1, 8)).catch(() => undefined);
     expect(checking.notices).toHaveLength(1);
+    await fail(10, net(2));
+    expect(checking.notices.map((notice) => notice.scope)).toEqual(['network', 'identifier']);
   });
 });

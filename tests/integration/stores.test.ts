@@ -126,6 +126,17 @@ describe('sessions and refresh-token rotation', () => {
     }
   });
 
+  it('never moves an end of all sessions backwards', async () => {
+    const now = Date.now();
+    const identifierKey = `email#${uniqueEmail('forward')}`;
+    const session = await open(now, 30 * DAY_MS, identifierKey);
+    await sessions.revokeAll(identifierKey, now + 2000);
+    await sessions.revokeAll(identifierKey, now - 1000);
+    await expect(rotate(session.token, generateToken(systemRandom), now + 3000)).resolves.toEqual({
+      outcome: 'invalid',
+    });
+  });
+
   it('ends the session on logout', async () => {
     const now = Date.now();
     const { token } = await open(now);

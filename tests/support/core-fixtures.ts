@@ -111,9 +111,10 @@ export function challengeDeps(
 export function verifyDeps(
   deps: ChallengeDeps,
   overrides: { lockout?: Partial<Config['lockout']>; captcha?: boolean } = {},
-): VerifyDeps & { notices: Parameters<LockoutNotifier>[0][] } {
+): VerifyDeps & { notices: Parameters<LockoutNotifier>[0][]; warnings: string[] } {
   const db = documentClient();
   const notices: Parameters<LockoutNotifier>[0][] = [];
+  const warnings: string[] = [];
   return {
     store: deps.store,
     clock: deps.clock,
@@ -129,6 +130,10 @@ export function verifyDeps(
       notices.push(notice);
     },
     notices,
+    warn: (what) => {
+      warnings.push(what);
+    },
+    warnings,
   };
 }
 

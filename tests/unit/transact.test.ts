@@ -48,6 +48,12 @@ describe('transact', () => {
     expect(calls()).toBe(7);
   });
 
+  it('treats a throttled item like a busy one', async () => {
+    const { db, calls } = client(cancelled('ThrottlingError'));
+    await expect(transact(db, [])).rejects.toBeInstanceOf(ServiceUnavailable);
+    expect(calls()).toBe(7);
+  });
+
   it('lets any other failure through', async () => {
     const throttled = Object.assign(new Error('slow down'), {
       name: 'ProvisionedThroughputExceededException',

@@ -7,7 +7,6 @@ import type { Config } from './config.ts';
 import {
   ChallengeClosed,
   DeliveryFailed,
-  IdentifierRejected,
   InvalidCode,
   ProviderUnavailable,
   RateLimited,
@@ -41,6 +40,7 @@ import type {
   Source,
 } from './ports.ts';
 import { overBudget, sendSpend } from './rate-limits.ts';
+import { refuseDenied } from './screening.ts';
 import { generateCode, hashCode, sameHash } from './secrets.ts';
 
 export type ChallengeDeps = {
@@ -225,6 +225,8 @@ export type VerifyDeps = Pick<ChallengeDeps, 'store' | 'clock' | 'pepper'> & {
   locks: LockoutDeps['locks'];
   denylist: DenylistStore;
   notify: LockoutNotifier;
+  /** Bookkeeping after the answer is decided (notices, clearing the lockout) that failed. */
+  warn: (what: string, error: unknown) => void;
 };
 
 /** A lock that was reopened is tried again; more rounds than this means the locks keep moving. */
@@ -247,13 +249,14 @@ export async function verifyCode(
   const pepper = await deps.pepper();
   const now = clock.now();
   const record = await store.find(input.challengeId);
-  if (!record) throw new InvalidCode();
-  // A denylisted identifier's open challenges die with it.
-  if (await deps.denylist.findDenied([record.identifierKey])) {
-    throw new IdentifierRejected('This identifier cannot be used to sign in.');
+  // A closed challenge is refused from what was read: no attempt, no lock, no write.
+  if (record?.status !== 'pending' || record.expiresAt <= now || record.attempts >= config.code.maxAttempts) {
+    throw new InvalidCode();
   }
+  // A denylisted identifier's (or domain's) open challenges die with it.
+  await refuseDenied(deps.denylist, normalizeIdentifier(record.destination));
   const lockout = { locks: deps.locks, config };
-  const locking = await attemptLocks(lockout, record.identifierKey, input.source);
+  const locking = await attemptLocks(lockout, record.identifierKey, input.source, now);
   for (let round = 1; ; round++) {
     const attempt = await store.countAttempt({
       challengeId: input.challengeId,
@@ -269,10 +272,17 @@ export async function verifyCode(
   }
   const presented = hashCode(pepper, input.challengeId, input.code);
   if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
-    await noticeIfBlocked({ ...lockout, notify: deps.notify }, record, input.source, now);
+    // The answer is decided; a notice that fails must not turn it into an error.
+    await noticeIfBlocked({ ...lockout, notify: deps.notify }, record, input.source, now).catch((error) =>
+      deps.warn('lockout notice', error),
+    );
     throw new InvalidCode();
   }
   if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
-  await clearLockout(lockout, record.identifierKey, input.source, { ...locking, now });
+  // The code is spent: failing here would cost the person their sign-in. Stale counts only bring a
+  // later block sooner.
+  await clearLockout(lockout, record.identifierKey, input.source, { ...locking, now }).catch((error) =>
+    deps.warn('clearing the lockout', error),
+  );
   return record;
 }

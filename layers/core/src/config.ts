@@ -211,12 +211,10 @@ export function loadConfig(env: Env): Config {
 }
 
 function lockoutSettings(env: Env): Config['lockout'] {
-  const sourceFailures = integer(env, 'LOCKOUT_SOURCE_FAILURES', 10, 3, 20);
-  // Two sources' worth must fit under the ceiling: that is where escalation starts.
-  const identifierFailureLimit = integer(env, 'IDENTIFIER_FAILURE_LIMIT', 100, 2 * sourceFailures, 100);
   return {
-    sourceFailures,
-    identifierFailureLimit,
+    sourceFailures: integer(env, 'LOCKOUT_SOURCE_FAILURES', 10, 3, 20),
+    // From 40, twice the largest per-network limit: escalation (two networks' worth) comes first.
+    identifierFailureLimit: integer(env, 'IDENTIFIER_FAILURE_LIMIT', 100, 40, 100),
     blockSeconds: integer(env, 'LOCKOUT_BLOCK_MINUTES', 15, 1, 1440) * 60,
   };
 }

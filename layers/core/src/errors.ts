@@ -45,6 +45,16 @@ export class NotFound extends AuthKitError {
   readonly status = 404;
 }
 
+/** The deployment trusts a proxy's headers, and this request did not come through it. */
+export class ProxyRequired extends AuthKitError {
+  readonly name = 'ProxyRequired';
+  readonly code = 'proxy_required';
+  readonly status = 403;
+  constructor() {
+    super('This API is reachable only through its proxy.');
+  }
+}
+
 export class MethodNotAllowed extends AuthKitError {
   readonly name = 'MethodNotAllowed';
   readonly code = 'method_not_allowed';

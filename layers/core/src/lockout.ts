@@ -7,13 +7,13 @@
  *   from `blockSeconds`, doubling each time, up to a day. Other networks are unaffected.
  * - The identifier counts every wrong code. Once two networks have guessed and it has twice
  *   `sourceFailures`, it is under attack: with a captcha provider its starts ask for one; without,
- *   it is blocked for everyone, for blocks that grow like a network's.
- * - At `identifierFailureLimit` (at most 100, NIST SP 800-63B-4's ceiling), from however many
- *   networks, the identifier is blocked for a day, and for a day after every `sourceFailures` more.
- * - Networks where the identifier signed in before (kept 90 days) answer only to their own lock:
- *   no attacker elsewhere can block its owner there. Nothing is permanent and nothing ends a
- *   session. A correct code clears the identifier's lock and its own network's; an attacker's
- *   networks stay blocked.
+ *   it is blocked, for blocks that grow like a network's.
+ * - At `identifierFailureLimit` (at most 100, NIST SP 800-63B-4's ceiling) it is blocked for
+ *   30 days, and again after every `sourceFailures` more.
+ * - Networks where the identifier signed in within 90 days are held by their own lock alone: the
+ *   identifier's blocks never apply there, so nobody elsewhere can lock the owner out of them
+ *   (their wrong codes still count towards the ceiling). Nothing ends a session, nothing is
+ *   permanent. A correct code clears the identifier's lock and its own network's.
  */
 import type { Config } from './config.ts';
 import { RateLimited } from './errors.ts';
@@ -21,18 +21,26 @@ import type { Channel } from './identifier.ts';
 import type { LockSpend, LockState, LockStore, Source } from './ports.ts';
 import { networkOf } from './rate-limits.ts';
 
-const LONGEST_BLOCK_MS = 86_400_000;
-const KNOWN_FOR_MS = 90 * 86_400_000;
+const DAY_MS = 86_400_000;
+const LONGEST_LADDER_BLOCK_MS = DAY_MS;
+const CEILING_BLOCK_MS = 30 * DAY_MS;
+const KNOWN_FOR_MS = 90 * DAY_MS;
+/** A known network's marker is written again once it is this old, not at every sign-in. */
+const KNOWN_REFRESH_AFTER_MS = 30 * DAY_MS;
 
 export type LockoutDeps = {
   locks: LockStore;
   config: Pick<Config, 'lockout' | 'captcha'>;
 };
 
+/** Which block a notice is about: this network's, or the identifier's everywhere but known networks. */
+export type BlockScope = 'network' | 'identifier';
+
 /** Tells the person that a block started, on the channel the codes go to. Must not throw. */
 export type LockoutNotifier = (notice: {
   channel: Channel;
   destination: string;
+  scope: BlockScope;
   minutes: number;
 }) => Promise<void>;
 
@@ -43,6 +51,7 @@ function keysOf(identifierKey: string, source: Source) {
     identifier: `lock#${identifierKey}`,
     source: `lock@${network}#${identifierKey}`,
     known: `known@${network}#${identifierKey}`,
+    notice: (scope: BlockScope) => `notice@${scope}#${identifierKey}`,
   };
 }
 
@@ -55,8 +64,8 @@ function blockEnd(deps: LockoutDeps, key: string, state: LockState): number | un
   const atCeiling = isIdentifierLock(key) && state.used >= identifierFailureLimit;
   if (isIdentifierLock(key) && !atCeiling && state.networks.length < 2) return undefined;
   const length = atCeiling
-    ? LONGEST_BLOCK_MS
-    : Math.min(blockSeconds * 1000 * 2 ** state.cycle, LONGEST_BLOCK_MS);
+    ? CEILING_BLOCK_MS
+    : Math.min(blockSeconds * 1000 * 2 ** state.cycle, LONGEST_LADDER_BLOCK_MS);
   return state.lastAttemptAt + length;
 }
 
@@ -64,31 +73,37 @@ function blocked(until: number, now: number): RateLimited {
   return new RateLimited((until - now) / 1000, 'Too many wrong codes; sign-in from here is paused');
 }
 
+const isKnown = (marker: LockState | undefined, now: number) => (marker?.until ?? 0) > now;
+
 /** What a verify learns before its attempt, and needs again after a correct code. */
-export type AttemptLocks = { locks: LockSpend[]; known: boolean; identifierCounted: boolean };
+export type AttemptLocks = { locks: LockSpend[]; knownUntil: number | undefined };
 
 /**
  * The attempt each lock must grant before a code is compared. On a network the identifier signed
- * in from before (`known`), only the network's own lock applies.
+ * in from before, the identifier's lock only counts the attempt.
  */
 export async function attemptLocks(
   deps: LockoutDeps,
   identifierKey: string,
   source: Source,
+  now: number,
 ): Promise<AttemptLocks> {
   const { sourceFailures, identifierFailureLimit } = deps.config.lockout;
   const keys = keysOf(identifierKey, source);
-  const sourceLock = { key: keys.source, allowance: sourceFailures };
-  const [known, identifier] = await deps.locks.read([keys.known, keys.identifier]);
-  if (known) return { locks: [sourceLock], known: true, identifierCounted: identifier !== undefined };
+  const [marker] = await deps.locks.read([keys.known]);
   const withCaptcha = deps.config.captcha.provider !== 'none';
-  const identifierLock = {
-    key: keys.identifier,
-    allowance: withCaptcha ? identifierFailureLimit : 2 * sourceFailures,
-    network: keys.network,
-    ceiling: identifierFailureLimit,
+  const identifierLock: LockSpend = isKnown(marker, now)
+    ? { key: keys.identifier, allowance: identifierFailureLimit, countOnly: true }
+    : {
+        key: keys.identifier,
+        allowance: withCaptcha ? identifierFailureLimit : 2 * sourceFailures,
+        network: keys.network,
+        ceiling: identifierFailureLimit,
+      };
+  return {
+    locks: [identifierLock, { key: keys.source, allowance: sourceFailures }],
+    knownUntil: isKnown(marker, now) ? marker?.until : undefined,
   };
-  return { locks: [identifierLock, sourceLock], known: false, identifierCounted: true };
 }
 
 /**
@@ -102,7 +117,8 @@ export async function assessLockout(
   now: number,
 ): Promise<{ underAttack: boolean }> {
   const keys = keysOf(identifierKey, source);
-  const [fromSource, identifier, known] = await deps.locks.read([keys.source, keys.identifier, keys.known]);
+  const [fromSource, identifier, marker] = await deps.locks.read([keys.source, keys.identifier, keys.known]);
+  const known = isKnown(marker, now);
   const sourceEnd = fromSource && blockEnd(deps, keys.source, fromSource);
   const identifierEnd = !known && identifier ? blockEnd(deps, keys.identifier, identifier) : undefined;
   const ends = [sourceEnd, identifierEnd].filter((end): end is number => end !== undefined && end > now);
@@ -131,7 +147,7 @@ export async function reopenAfterBlock(
   if (end !== undefined) await deps.locks.reopen(key, state, deps.config.lockout.sourceFailures);
 }
 
-/** After a wrong code: if a block is running now, tells the person, once for that block. */
+/** After a wrong code: for each block running now, tells the person, once for that block. */
 export async function noticeIfBlocked(
   deps: LockoutDeps & { notify: LockoutNotifier },
   challenge: { identifierKey: string; channel: Channel; destination: string },
@@ -139,28 +155,26 @@ export async function noticeIfBlocked(
   now: number,
 ): Promise<void> {
   const keys = keysOf(challenge.identifierKey, source);
-  const lockKeys = [keys.identifier, keys.source];
-  const states = await deps.locks.read(lockKeys);
-  const ends = lockKeys
-    .map((key, i) => {
-      const state = states[i];
-      return state && blockEnd(deps, key, state);
-    })
-    .filter((end): end is number => end !== undefined && end > now);
-  if (ends.length === 0) return;
-  const until = Math.max(...ends);
-  if (!(await deps.locks.claimNotice(keys.identifier, until, now))) return;
-  await deps.notify({
-    channel: challenge.channel,
-    destination: challenge.destination,
-    minutes: Math.ceil((until - now) / 60_000),
-  });
+  const [identifier, fromSource] = await deps.locks.read([keys.identifier, keys.source]);
+  const blocks: [BlockScope, number | undefined][] = [
+    ['network', fromSource && blockEnd(deps, keys.source, fromSource)],
+    ['identifier', identifier && blockEnd(deps, keys.identifier, identifier)],
+  ];
+  for (const [scope, until] of blocks) {
+    if (until === undefined || until <= now) continue;
+    if (!(await deps.locks.claimNotice(keys.notice(scope), until, now))) continue;
+    await deps.notify({
+      channel: challenge.channel,
+      destination: challenge.destination,
+      scope,
+      minutes: Math.ceil((until - now) / 60_000),
+    });
+  }
 }
 
 /**
- * A correct code: the identifier's count and its own network's end, and the network becomes one
- * its owner is known on (written once); other networks' blocks stay. Only items that exist are
- * deleted: a returning user on a known network pays for one.
+ * A correct code: the identifier's count and its own network's end, and the network is one its
+ * owner uses (the marker written again once a month); other networks' blocks stay.
  */
 export async function clearLockout(
   deps: LockoutDeps,
@@ -169,8 +183,11 @@ export async function clearLockout(
   attempt: AttemptLocks & { now: number },
 ): Promise<void> {
   const keys = keysOf(identifierKey, source);
-  await deps.locks.clear(attempt.identifierCounted ? [keys.identifier, keys.source] : [keys.source]);
-  if (!attempt.known) await deps.locks.mark(keys.known, attempt.now + KNOWN_FOR_MS);
+  await deps.locks.clear([keys.identifier, keys.source]);
+  const markedAt = (attempt.knownUntil ?? 0) - KNOWN_FOR_MS;
+  if (attempt.now - markedAt > KNOWN_REFRESH_AFTER_MS) {
+    await deps.locks.mark(keys.known, attempt.now + KNOWN_FOR_MS);
+  }
 }
 
 /** An operator's unlock: the identifier's lock goes; the networks blocked for it stay blocked. */

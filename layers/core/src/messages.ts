@@ -31,13 +31,19 @@ export function renderCodeSms(input: CodeMessageInput): string {
   return `${input.code} is your ${input.productName} code. It expires in ${input.minutes} min. Don't share it.`;
 }
 
-type NoticeInput = { productName: string; minutes: number };
+type NoticeInput = { productName: string; minutes: number; scope: 'network' | 'identifier' };
+
+/** Where the pause applies, in the person's terms. */
+const pausedWhere = (scope: NoticeInput['scope']) =>
+  scope === 'network'
+    ? 'from the network they came from'
+    : "from anywhere you haven't signed in from recently (where you have, it still works)";
 
 /** Sent once when a lockout block starts: the person learns of the guessing, and that it is handled. */
 export function renderLockoutEmail(input: NoticeInput): { subject: string; text: string; html: string } {
   const lines = [
     `Someone entered several wrong ${input.productName} sign-in codes for this address.`,
-    `Sign-in attempts from where they came from are paused for ${input.minutes} minutes.`,
+    `Sign-in ${pausedWhere(input.scope)} is paused for ${input.minutes} minutes.`,
     'If that was you, wait and request a new code. If not, you need to do nothing: codes are only sent to you.',
   ];
   return {
@@ -50,5 +56,6 @@ export function renderLockoutEmail(input: NoticeInput): { subject: string; text:
 }
 
 export function renderLockoutSms(input: NoticeInput): string {
-  return `${input.productName}: several wrong sign-in codes were entered for this number. Attempts are paused for ${input.minutes} min. No action needed.`;
+  const where = input.scope === 'network' ? 'from where they were entered' : 'from new places';
+  return `${input.productName}: several wrong sign-in codes were entered for this number. Sign-in ${where} is paused for ${input.minutes} min. No action needed.`;
 }

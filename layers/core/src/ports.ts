@@ -73,14 +73,22 @@ export type LockState = {
   networks: string[];
   cycle: number;
   lastAttemptAt: number;
+  /** Markers only: when the marker stops counting (ms). */
+  until?: number;
 };
 
 /**
  * One attempt to spend from a lock; `allowance` applies when the lock is new. With `network`, the
  * network is recorded, and until two networks have spent from the lock it keeps granting past its
- * allowance, up to `ceiling`.
+ * allowance, up to `ceiling`. `countOnly`: the attempt is counted and never refused.
  */
-export type LockSpend = { key: string; allowance: number; network?: string; ceiling?: number };
+export type LockSpend = {
+  key: string;
+  allowance: number;
+  network?: string;
+  ceiling?: number;
+  countOnly?: boolean;
+};
 
 export type AttemptResult =
   | { outcome: 'counted' }
@@ -177,9 +185,9 @@ export interface LockStore {
   reopen(key: string, seen: LockState, more: number): Promise<void>;
   /** Forgets the locks (a successful sign-in). */
   clear(keys: string[]): Promise<void>;
-  /** Writes a marker that exists until `until` (its state reads as all zeros). */
+  /** Writes a marker that counts until `until` (read back as a state with `until`). */
   mark(key: string, until: number): Promise<void>;
-  /** Claims the right to send the one notice due until `until`; true for exactly one caller. */
+  /** Claims the one notice `key` stands for until `until`; true for exactly one caller. */
   claimNotice(key: string, until: number, now: number): Promise<boolean>;
 }
 

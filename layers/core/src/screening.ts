@@ -45,10 +45,8 @@ export async function screenIdentifier(
   deps: { denylist: DenylistStore; smsCountries: ReadonlySet<string> },
   identifier: Identifier,
 ): Promise<void> {
-  const keys = [identifierKey(identifier)];
   if (identifier.kind === 'email') {
     if (isDisposable(identifier.domain)) throw rejected();
-    keys.push(`domain#${identifier.domain}`);
   } else if (
     !identifier.country ||
     !deps.smsCountries.has(identifier.country) ||
@@ -57,7 +55,16 @@ export async function screenIdentifier(
   ) {
     throw rejected();
   }
-  if (await deps.denylist.findDenied(keys)) throw rejected();
+  await refuseDenied(deps.denylist, identifier);
+}
+
+/** The identifier's own entry, or its email domain's: at start, resend and verify alike. */
+export async function refuseDenied(denylist: DenylistStore, identifier: Identifier): Promise<void> {
+  const keys = [
+    identifierKey(identifier),
+    ...(identifier.kind === 'email' ? [`domain#${identifier.domain}`] : []),
+  ];
+  if (await denylist.findDenied(keys)) throw rejected();
 }
 
 /** A disposable provider's subdomains are disposable too. */

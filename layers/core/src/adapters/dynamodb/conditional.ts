@@ -43,12 +43,19 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 
 /** Concurrent transactions on one item (the global budget, an attacked identifier) cancel each other. */
 const CONFLICT_RETRIES = 6;
+/** Cancellations that say nothing about the conditions: the same transaction may succeed later. */
+const TRANSIENT = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+  'RequestLimitExceeded',
+]);
 
 /**
  * Writes all items or none. A cancellation by conditions is an answer: the reasons by item
  * position, each with the item as it stood. A cancellation by a conflicting transaction on the same
- * item says nothing about the conditions, so it is tried again after a jittered pause; if the
- * item stays that busy, the client is asked to retry shortly.
+ * item, or by throttling, says nothing about the conditions, so it is tried again after a jittered
+ * pause; if the item stays that busy, the client is asked to retry shortly.
  */
 export async function transact(
   db: DynamoDBDocumentClient,
@@ -61,7 +68,7 @@ export async function transact(
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons.some((reason) => reason.code === 'ConditionalCheckFailed')) return { ok: false, reasons };
-      if (!reasons.some((reason) => reason.code === 'TransactionConflict')) throw error;
+      if (!reasons.some((reason) => TRANSIENT.has(reason.code ?? ''))) throw error;
       if (attempt === CONFLICT_RETRIES) {
         throw new ServiceUnavailable('Too many requests for the same sign-in at once; retry shortly.', {
           cause: error,

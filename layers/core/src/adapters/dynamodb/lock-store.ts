@@ -8,8 +8,8 @@ import {
 import type { LockSpend, LockState, LockStore } from '../../ports.ts';
 import { ifConditionHolds, ttlFor } from './conditional.ts';
 
-/** Consecutive failures are forgotten this long after the last attempt (TTL may add two days). */
-const MEMORY_MS = 30 * 86_400_000;
+/** Wrong codes are forgotten this long after the last attempt, longer than any block lasts. */
+const MEMORY_MS = 60 * 86_400_000;
 
 /**
  * Lockout locks, items `lock#…` in the counters table. Attempts are spent only inside the
@@ -68,19 +68,19 @@ export class DynamoLockStore implements LockStore {
   }
 
   async mark(key: string, until: number): Promise<void> {
-    await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: key, ttl: ttlFor(until) } }));
+    await this.#db.send(
+      new PutCommand({ TableName: this.#table, Item: { pk: key, until, ttl: ttlFor(until) } }),
+    );
   }
 
   async claimNotice(key: string, until: number, now: number): Promise<boolean> {
     const result = await ifConditionHolds(() =>
       this.#db.send(
-        new UpdateCommand({
+        new PutCommand({
           TableName: this.#table,
-          Key: { pk: key },
-          UpdateExpression: 'SET noticeUntil = :until',
-          ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(noticeUntil) OR noticeUntil <= :now)',
-          ExpressionAttributeValues: { ':until': until, ':now': now },
+          Item: { pk: key, noticeUntil: until, ttl: ttlFor(until) },
+          ConditionExpression: 'attribute_not_exists(pk) OR noticeUntil <= :now',
+          ExpressionAttributeValues: { ':now': now },
         }),
       ),
     );
@@ -101,8 +101,10 @@ export function lockSpendUpdate(table: string, spend: LockSpend, now: number) {
   let update =
     'SET allowance = if_not_exists(allowance, :allowance), #cycle = if_not_exists(#cycle, :zero), ' +
     'lastAttemptAt = :now, #ttl = :ttl ADD used :one';
-  let condition = 'attribute_not_exists(used) OR used < allowance';
-  if (spend.network !== undefined) {
+  let condition: string | undefined = spend.countOnly
+    ? undefined
+    : 'attribute_not_exists(used) OR used < allowance';
+  if (spend.network !== undefined && condition) {
     update += ', nets :network';
     values[':network'] = new Set([spend.network]);
     values[':two'] = 2;
@@ -115,10 +117,11 @@ export function lockSpendUpdate(table: string, spend: LockSpend, now: number) {
       TableName: table,
       Key: { pk: spend.key },
       UpdateExpression: update,
-      ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      ...(condition
+        ? { ConditionExpression: condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }
+        : {}),
     },
   };
 }
@@ -130,5 +133,6 @@ export function lockState(item: Record<string, unknown>): LockState {
     networks: item.nets instanceof Set ? [...item.nets].map(String) : [],
     cycle: Number(item.cycle ?? 0),
     lastAttemptAt: Number(item.lastAttemptAt ?? 0),
+    ...(typeof item.until === 'number' ? { until: item.until } : {}),
   };
 }

@@ -3,9 +3,10 @@ import {
   GetCommand,
   PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { RotateResult, SessionRecord, SessionStore } from '../../ports.ts';
-import { cancellationReasons, ttlFor } from './conditional.ts';
+import { cancellationReasons, ifConditionHolds, ttlFor } from './conditional.ts';
 
 /** Two tabs refreshing at once present the same token; inside this window that is not theft. */
 const PARALLEL_USE_GRACE_MS = 10_000;
@@ -115,11 +116,18 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async revokeAll(identifierKey: string, now: number): Promise<void> {
-    await this.#db.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: `revoked#${identifierKey}`, revokedBefore: now, ttl: ttlFor(now + LONGEST_SESSION_MS) },
-      }),
+    // Only forward: a late or slow-clocked caller never revives sessions a later call ended.
+    await ifConditionHolds(() =>
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: `revoked#${identifierKey}` },
+          UpdateExpression: 'SET revokedBefore = :now, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(revokedBefore) OR revokedBefore < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': now, ':ttl': ttlFor(now + LONGEST_SESSION_MS) },
+        }),
+      ),
     );
   }
 
