@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import {
   type ChallengeDeps,
@@ -243,6 +243,25 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       expect(await emailsTo(email)).toHaveLength(1);
       expect((await stored())?.sends).toBe(1);
       await expect(verify(code)).rejects.toBeInstanceOf(IdentifierRejected);
+    });
+
+    it("stops an open challenge from verifying once the address's domain is denylisted", async () => {
+      // A domain of its own: no other spec's address is at it.
+      email = uniqueEmail('domain').replace(
+        '@example.com',
+        `@denied-${challengeId.slice(3, 11).toLowerCase()}.example.org`,
+      );
+      await issue();
+      await documentClient().send(
+        new PutCommand({ TableName: TABLES.denylist, Item: { pk: `domain#${email.split('@')[1]}` } }),
+      );
+      try {
+        await expect(verify(await latestCode())).rejects.toBeInstanceOf(IdentifierRejected);
+      } finally {
+        await documentClient().send(
+          new DeleteCommand({ TableName: TABLES.denylist, Key: { pk: `domain#${email.split('@')[1]}` } }),
+        );
+      }
     });
 
     it('does not screen while the cool-down refuses anyway', async () => {

@@ -4,12 +4,12 @@
  * nothing is permanent, and a correct code clears the way for its owner.
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { DynamoLockStore } from '../../layers/core/src/adapters/index.ts';
+import { DynamoChallengeStore, DynamoLockStore } from '../../layers/core/src/adapters/index.ts';
 import { issueChallenge, verifyCode } from '../../layers/core/src/challenge.ts';
 import type { Config } from '../../layers/core/src/config.ts';
 import { InvalidCode, RateLimited } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
-import { assessLockout } from '../../layers/core/src/lockout.ts';
+import { assessLockout, attemptLocks } from '../../layers/core/src/lockout.ts';
 import type { Source } from '../../layers/core/src/ports.ts';
 import { assessSend } from '../../layers/core/src/screening.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
@@ -213,12 +213,31 @@ describe('the NIST ceiling', () => {
 });
 
 describe('verify', () => {
-  it('writes nothing for a challenge already closed', async () => {
-    const { open, verify } = signIn();
-    const challenge = await open();
-    await verify(challenge, challenge.code, net(1));
-    await expect(verify(challenge, challenge.code, net(2))).rejects.toBeInstanceOf(InvalidCode);
-    await expect(locks.read([`lock@198.51.2.0/24#email#${email}`])).resolves.toEqual([undefined]);
+  it('refuses a challenge already closed from what it read, attempting no write', async () => {
+    const deps = challengeDeps({ clock });
+    let attempts = 0;
+    const counting = {
+      ...verifyDeps(deps),
+      store: new (class extends DynamoChallengeStore {
+        override countAttempt(input: Parameters<DynamoChallengeStore['countAttempt']>[0]) {
+          attempts++;
+          return super.countAttempt(input);
+        }
+      })(documentClient(), TABLES.challenges, TABLES.counters),
+    };
+    const challengeId = generateId(systemRandom, 'ch');
+    await issueChallenge(deps, {
+      challengeId,
+      identifier: normalizeIdentifier(email),
+      channel: 'email',
+      source: net(0),
+    });
+    const code = codeIn((await emailsTo(email)).at(-1)?.body.text);
+    await verifyCode(counting, { challengeId, code, source: net(1) });
+    await expect(verifyCode(counting, { challengeId, code, source: net(2) })).rejects.toBeInstanceOf(
+      InvalidCode,
+    );
+    expect(attempts).toBe(1);
   });
 
   it('keeps a sign-in whose lockout could not be cleared afterwards', async () => {
@@ -258,6 +277,14 @@ describe('a network its owner uses', () => {
     await succeed(net(5));
     const [refreshed] = await locks.read([known]);
     expect(refreshed?.until).toBe(clock.now() + 90 * DAY * 1000);
+  });
+
+  it('is known no longer once its marker has run out, though DynamoDB may not have deleted it yet', async () => {
+    const { succeed, checking } = signIn();
+    await succeed(net(5));
+    clock.advance(91 * DAY);
+    const attempt = await attemptLocks(checking, `email#${email}`, net(5), clock.now());
+    expect(attempt.knownUntil).toBeUndefined();
   });
 
   it("still ends the identifier's count with a correct code, writing only what exists", async () => {
