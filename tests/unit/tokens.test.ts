@@ -293,6 +293,21 @@ describe('startSession', () => {
     expect(tokens.user).toEqual({ id: user.userId, identifier: user.identifierKey.split('#')[1] });
   });
 
+  it('keeps issuing tokens to a user whose address a later rule would refuse', async () => {
+    // Prepare: `%` in a local part is refused today; this user signed up before that rule.
+    const legacy: User = {
+      userId: 'usr_legacy',
+      identifierKey: 'email#ada%relay@example.com',
+      createdAt: NOW - DAY,
+    };
+
+    // Act
+    const tokens = await startSession(tokenDeps(), legacy);
+
+    // Assess
+    expect(await idClaimsOf(tokens.idToken)).toMatchObject({ email: 'ada%relay@example.com' });
+  });
+
   it('answers a Bearer token set with a 256-bit refresh token that is stored only as its hash', async () => {
     // Prepare
     const sessions = new InMemorySessionStore();

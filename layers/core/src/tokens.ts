@@ -5,7 +5,7 @@
 import { SignJWT } from 'jose';
 import type { Config } from './config.ts';
 import { InvalidGrant } from './errors.ts';
-import { type Identifier, normalizeIdentifier } from './identifier.ts';
+import type { Identifier } from './identifier.ts';
 import type { Clock, Random, SessionRecord, SessionStore, User } from './ports.ts';
 import { generateId, generateToken, hashToken } from './secrets.ts';
 import type { SigningKey } from './signing-key.ts';
@@ -120,11 +120,16 @@ async function signTokens(
   };
 }
 
-function identifierFromKey(key: string): Identifier {
-  return normalizeIdentifier(key.slice(key.indexOf('#') + 1));
+/**
+ * The identifier a key was made from, read back as stored: it was judged when the user first
+ * signed in, and a rule added since (a refused character) must not end that user's sessions.
+ */
+function identifierFromKey(key: string): Pick<Identifier, 'kind' | 'value'> {
+  const at = key.indexOf('#');
+  return { kind: key.slice(0, at) === 'phone' ? 'phone' : 'email', value: key.slice(at + 1) };
 }
 
-function identityClaims(identifier: Identifier): Record<string, unknown> {
+function identityClaims(identifier: Pick<Identifier, 'kind' | 'value'>): Record<string, unknown> {
   return identifier.kind === 'email'
     ? { email: identifier.value, email_verified: true }
     : { phone_number: identifier.value, phone_number_verified: true };
