@@ -214,10 +214,10 @@ describe('the NIST ceiling', () => {
 
 describe('verify', () => {
   it('refuses a challenge already closed from what it read, attempting no write', async () => {
-    const deps = challengeDeps({ clock });
+    const { open, checking } = signIn();
     let attempts = 0;
     const counting = {
-      ...verifyDeps(deps),
+      ...checking,
       store: new (class extends DynamoChallengeStore {
         override countAttempt(input: Parameters<DynamoChallengeStore['countAttempt']>[0]) {
           attempts++;
@@ -225,14 +225,7 @@ describe('verify', () => {
         }
       })(documentClient(), TABLES.challenges, TABLES.counters),
     };
-    const challengeId = generateId(systemRandom, 'ch');
-    await issueChallenge(deps, {
-      challengeId,
-      identifier: normalizeIdentifier(email),
-      channel: 'email',
-      source: net(0),
-    });
-    const code = codeIn((await emailsTo(email)).at(-1)?.body.text);
+    const { challengeId, code } = await open();
     await verifyCode(counting, { challengeId, code, source: net(1) });
     await expect(verifyCode(counting, { challengeId, code, source: net(2) })).rejects.toBeInstanceOf(
       InvalidCode,
@@ -241,8 +234,7 @@ describe('verify', () => {
   });
 
   it('keeps a sign-in whose lockout could not be cleared afterwards', async () => {
-    const deps = challengeDeps({ clock });
-    const checking = verifyDeps(deps);
+    const { open, checking } = signIn();
     const failing = {
       ...checking,
       locks: new (class extends DynamoLockStore {
@@ -251,14 +243,7 @@ describe('verify', () => {
         }
       })(documentClient(), TABLES.counters),
     };
-    const challengeId = generateId(systemRandom, 'ch');
-    await issueChallenge(deps, {
-      challengeId,
-      identifier: normalizeIdentifier(email),
-      channel: 'email',
-      source: net(0),
-    });
-    const code = codeIn((await emailsTo(email)).at(-1)?.body.text);
+    const { challengeId, code } = await open();
     await expect(verifyCode(failing, { challengeId, code, source: net(1) })).resolves.toBeDefined();
     expect(checking.warnings).toEqual(['clearing the lockout']);
   });
