@@ -5,33 +5,25 @@
  */
 
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { budgetsFor } from '../../layers/core/src/rate-limits.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
 import { GENEROUS_BUDGETS, stores, TABLES } from '../support/core-fixtures.ts';
 import { client } from '../support/http.ts';
-import { documentClient, startTestRuntime, uniqueEmail } from '../support/stack.ts';
+import { documentClient, uniqueEmail } from '../support/stack.ts';
+import { runtimeForSuite } from '../support/suite.ts';
 
 // A window no other spec file uses, so that their starts never share the global budget's item.
 const WINDOW_SECONDS = 3599;
 const PER_IP = 5;
 
-let runtime: LocalRuntime;
-
-beforeAll(async () => {
-  runtime = await startTestRuntime({
-    RateLimitWindowSeconds: String(WINDOW_SECONDS),
-    RateLimitPerIp: String(PER_IP),
-    RateLimitGlobal: '30',
-  });
+const suite = runtimeForSuite({
+  RateLimitWindowSeconds: String(WINDOW_SECONDS),
+  RateLimitPerIp: String(PER_IP),
+  RateLimitGlobal: '30',
 });
 
-afterAll(async () => {
-  await runtime.close();
-});
-
-const from = (address: string) => client(runtime.url, address);
+const from = (address: string) => client(suite.runtime.url, address);
 const statuses = (replies: { status: number }[]) => replies.map((reply) => reply.status);
 
 describe('budgets count only admitted starts', () => {

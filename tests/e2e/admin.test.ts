@@ -5,23 +5,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { LocalRuntime } from '../../local/runtime.ts';
+import { describe, expect, it } from '@jest/globals';
 import { TABLES } from '../support/core-fixtures.ts';
 import { client } from '../support/http.ts';
-import { documentClient, dynamodbEndpoint, startTestRuntime, uniqueEmail } from '../support/stack.ts';
+import { documentClient, dynamodbEndpoint, uniqueEmail } from '../support/stack.ts';
+import { runtimeForSuite } from '../support/suite.ts';
 
-let runtime: LocalRuntime;
-let http: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  http = client(runtime.url);
-});
-
-afterAll(async () => {
-  await runtime.close();
-});
+const suite = runtimeForSuite();
 
 const admin = async (...args: string[]) => {
   const { stdout } = await promisify(execFile)(process.execPath, ['scripts/admin.ts', ...args], {
@@ -39,25 +29,25 @@ const admin = async (...args: string[]) => {
   return stdout.trim();
 };
 
-const refreshes = async (refreshToken: unknown) => (await http.refresh(refreshToken)).status;
+const refreshes = async (refreshToken: unknown) => (await suite.http.refresh(refreshToken)).status;
 
 describe('npm run admin', () => {
   it('end-sessions: every refresh token of the identifier stops working; a new sign-in works', async () => {
     const email = uniqueEmail('ended');
-    const phone = await http.signIn(email);
-    const laptop = await http.signIn(email);
-    const bystander = await http.signIn(uniqueEmail('bystander'));
+    const phone = await suite.http.signIn(email);
+    const laptop = await suite.http.signIn(email);
+    const bystander = await suite.http.signIn(uniqueEmail('bystander'));
     await expect(admin('end-sessions', email)).resolves.toBe(`${email}: every session ended`);
     expect(await refreshes(phone.body.refreshToken)).toBe(401);
     expect(await refreshes(laptop.body.refreshToken)).toBe(401);
     expect(await refreshes(bystander.body.refreshToken)).toBe(200);
-    expect(await refreshes((await http.signIn(email)).body.refreshToken)).toBe(200);
+    expect(await refreshes((await suite.http.signIn(email)).body.refreshToken)).toBe(200);
   });
 
   it('deny: refuses new sign-ins and open challenges, and ends the sessions; allow lifts it', async () => {
     const email = uniqueEmail('denied');
-    const session = await http.signIn(email);
-    const open = await http.start(email);
+    const session = await suite.http.signIn(email);
+    const open = await suite.http.start(email);
     await admin('deny', email, '--days', '7', '--reason', 'abuse report');
     const { Item } = await documentClient().send(
       new GetCommand({ TableName: TABLES.denylist, Key: { pk: `email#${email}` } }),
@@ -65,23 +55,25 @@ describe('npm run admin', () => {
     expect(Item).toMatchObject({ reason: 'abuse report' });
     expect(Item?.expiresAt).toBeGreaterThan(Date.now() + 6.9 * 86_400_000);
     expect(Item?.expiresAt).toBeLessThan(Date.now() + 7.1 * 86_400_000);
-    expect((await http.start(email)).status).toBe(422);
-    expect((await http.verify(open.body.challengeId, await http.latestCode(email))).status).toBe(422);
+    expect((await suite.http.start(email)).status).toBe(422);
+    expect((await suite.http.verify(open.body.challengeId, await suite.http.latestCode(email))).status).toBe(
+      422,
+    );
     expect(await refreshes(session.body.refreshToken)).toBe(401);
     await admin('allow', email);
-    expect((await http.signIn(email)).status).toBe(200);
+    expect((await suite.http.signIn(email)).status).toBe(200);
   });
 
   it('allow: lifts the block of an identifier guessed at from several networks', async () => {
     const email = uniqueEmail('unblocked');
     for (const address of ['127.0.0.6', '127.0.1.6']) {
-      const attacker = client(runtime.url, address);
+      const attacker = client(suite.runtime.url, address);
       for (const _ of [1, 2]) {
         const { challengeId } = (await attacker.start(email)).body;
         for (let i = 0; i < 5; i++) await attacker.verify(challengeId, '000000');
       }
     }
-    const owner = client(runtime.url, '127.1.0.6');
+    const owner = client(suite.runtime.url, '127.1.0.6');
     expect((await owner.start(email)).status).toBe(429);
     await admin('allow', email);
     expect((await owner.signIn(email)).status).toBe(200);

@@ -1,20 +1,9 @@
 /** Bad input of any shape gets a 4xx problem+json naming what was wrong, never a 5xx. */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { LocalRuntime } from '../../local/runtime.ts';
-import { client, type Reply } from '../support/http.ts';
-import { startTestRuntime } from '../support/stack.ts';
+import { describe, expect, it } from '@jest/globals';
+import type { Reply } from '../support/http.ts';
+import { runtimeForSuite } from '../support/suite.ts';
 
-let runtime: LocalRuntime;
-let http: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  http = client(runtime.url);
-});
-
-afterAll(async () => {
-  await runtime.close();
-});
+const suite = runtimeForSuite();
 
 const json = { 'content-type': 'application/json' };
 
@@ -112,12 +101,12 @@ describe('POST /v1/auth/start rejects', () => {
       '',
     ],
   ])('%s', async (_, body, status, code, field) => {
-    expectProblem(await http.post('/v1/auth/start', body), status, code, field);
+    expectProblem(await suite.http.post('/v1/auth/start', body), status, code, field);
   });
 
   it('a body that is not JSON (415)', async () => {
     expectProblem(
-      await http.call('POST', '/v1/auth/start', 'identifier=ada@example.com', {
+      await suite.http.call('POST', '/v1/auth/start', 'identifier=ada@example.com', {
         'content-type': 'application/x-www-form-urlencoded',
       }),
       415,
@@ -126,7 +115,12 @@ describe('POST /v1/auth/start rejects', () => {
   });
 
   it('a request with no body (400)', async () => {
-    expectProblem(await http.call('POST', '/v1/auth/start', undefined, json), 400, 'invalid_request', 'body');
+    expectProblem(
+      await suite.http.call('POST', '/v1/auth/start', undefined, json),
+      400,
+      'invalid_request',
+      'body',
+    );
   });
 });
 
@@ -191,12 +185,12 @@ describe('other routes reject', () => {
     ],
     ['logout without a refresh token', '/v1/auth/logout', {}, 400, 'invalid_request', 'refreshToken'],
   ])('%s', async (_, path, body, status, code, field) => {
-    expectProblem(await http.post(path, body), status, code, field);
+    expectProblem(await suite.http.post(path, body), status, code, field);
   });
 
   it('an unknown route (404) and a wrong method (405)', async () => {
-    expectProblem(await http.get('/v1/auth/nope'), 404, 'not_found');
-    expectProblem(await http.get('/v1/auth/start'), 405, 'method_not_allowed');
+    expectProblem(await suite.http.get('/v1/auth/nope'), 404, 'not_found');
+    expectProblem(await suite.http.get('/v1/auth/start'), 405, 'method_not_allowed');
   });
 });
 
@@ -244,7 +238,7 @@ describe('never a 5xx', () => {
     const replies = await Promise.all(
       Array.from({ length: 200 }, () => {
         const body = `{${[pick(fields), pick(fields)].map((f) => `${JSON.stringify(f)}:${JSON.stringify(pick(values))}`).join(',')}}`;
-        return http.post(pick(routes), body);
+        return suite.http.post(pick(routes), body);
       }),
     );
     const statuses = new Set(replies.map((reply) => reply.status));

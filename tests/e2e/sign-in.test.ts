@@ -1,25 +1,14 @@
 /** Sign-in over HTTP against `npm start`'s runtime: the flows of design.md section 3. */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import type { LocalRuntime } from '../../local/runtime.ts';
-import { client } from '../support/http.ts';
-import { startTestRuntime, uniqueEmail } from '../support/stack.ts';
+import { uniqueEmail } from '../support/stack.ts';
+import { runtimeForSuite } from '../support/suite.ts';
 
-let runtime: LocalRuntime;
-let http: ReturnType<typeof client>;
-
-beforeAll(async () => {
-  runtime = await startTestRuntime();
-  http = client(runtime.url);
-});
-
-afterAll(async () => {
-  await runtime.close();
-});
+const suite = runtimeForSuite();
 
 describe('signing in with a one-time code', () => {
   it('signs a new user in by email: start, read the code, verify', async () => {
-    const started = await http.start('ada@example.com');
+    const started = await suite.http.start('ada@example.com');
     expect(started.status).toBe(202);
     expect(started.body).toEqual({
       challengeId: expect.stringMatching(/^ch_/),
@@ -31,7 +20,10 @@ describe('signing in with a one-time code', () => {
       codeLength: 6,
     });
 
-    const verified = await http.verify(started.body.challengeId, await http.latestCode('ada@example.com'));
+    const verified = await suite.http.verify(
+      started.body.challengeId,
+      await suite.http.latestCode('ada@example.com'),
+    );
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({
       tokenType: 'Bearer',
@@ -41,18 +33,21 @@ describe('signing in with a one-time code', () => {
   });
 
   it('signs a new user in by SMS with +14155550123', async () => {
-    const started = await http.start('+1 (415) 555-0123');
+    const started = await suite.http.start('+1 (415) 555-0123');
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ channel: 'sms', destination: '+1********23' });
-    const verified = await http.verify(started.body.challengeId, await http.latestCode('+14155550123'));
+    const verified = await suite.http.verify(
+      started.body.challengeId,
+      await suite.http.latestCode('+14155550123'),
+    );
     expect(verified.status).toBe(200);
     expect(verified.body.user).toMatchObject({ identifier: '+14155550123' });
   });
 
   it('issues ES256 tokens that verify against the published JWKS, with the claims pinned', async () => {
-    const { body } = await http.signIn(uniqueEmail('jwt'));
-    const jwks = createRemoteJWKSet(new URL(`${runtime.url}/.well-known/jwks.json`));
-    const options = { issuer: runtime.url, audience: 'authkit', algorithms: ['ES256'] };
+    const { body } = await suite.http.signIn(uniqueEmail('jwt'));
+    const jwks = createRemoteJWKSet(new URL(`${suite.runtime.url}/.well-known/jwks.json`));
+    const options = { issuer: suite.runtime.url, audience: 'authkit', algorithms: ['ES256'] };
     const access = await jwtVerify(String(body.accessToken), jwks, options);
     const id = await jwtVerify(String(body.idToken), jwks, { ...options, audience: 'authkit-app' });
     expect(decodeProtectedHeader(String(body.accessToken))).toMatchObject({
@@ -73,9 +68,9 @@ describe('signing in with a one-time code', () => {
   });
 
   it('issues an ID token that a resource server checking aud refuses as an access token', async () => {
-    const { body } = await http.signIn(uniqueEmail('aud'));
-    const jwks = createRemoteJWKSet(new URL(`${runtime.url}/.well-known/jwks.json`));
-    const resourceServer = { issuer: runtime.url, audience: 'authkit', algorithms: ['ES256'] };
+    const { body } = await suite.http.signIn(uniqueEmail('aud'));
+    const jwks = createRemoteJWKSet(new URL(`${suite.runtime.url}/.well-known/jwks.json`));
+    const resourceServer = { issuer: suite.runtime.url, audience: 'authkit', algorithms: ['ES256'] };
     await expect(jwtVerify(String(body.idToken), jwks, resourceServer)).rejects.toMatchObject({
       code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
       claim: 'aud',
@@ -84,8 +79,8 @@ describe('signing in with a one-time code', () => {
   });
 
   it('publishes the signing key and the next one in JWKS', async () => {
-    const { body } = await http.signIn(uniqueEmail('jwks'));
-    const jwks = await http.get('/.well-known/jwks.json');
+    const { body } = await suite.http.signIn(uniqueEmail('jwks'));
+    const jwks = await suite.http.get('/.well-known/jwks.json');
     const kids = (jwks.body.keys as { kid: string }[]).map((key) => key.kid);
     expect(kids).toHaveLength(2);
     expect(kids[0]).toBe(decodeProtectedHeader(String(body.accessToken)).kid);
@@ -93,25 +88,25 @@ describe('signing in with a one-time code', () => {
 
   it('signs the same user in again with the same user id', async () => {
     const email = uniqueEmail('returning');
-    const first = await http.signIn(email);
-    const second = await http.signIn(email);
+    const first = await suite.http.signIn(email);
+    const second = await suite.http.signIn(email);
     expect((second.body.user as { id: string }).id).toBe((first.body.user as { id: string }).id);
   });
 
   it('treats the case of an email address as the same user (and the same rate-limit budget)', async () => {
     const email = uniqueEmail('casefold');
     const shouting = email.toUpperCase();
-    const first = await http.signIn(shouting);
-    const second = await http.signIn(email);
+    const first = await suite.http.signIn(shouting);
+    const second = await suite.http.signIn(email);
     expect((second.body.user as { id: string }).id).toBe((first.body.user as { id: string }).id);
   });
 
   it('lets exactly one of 50 parallel correct verifies through', async () => {
     const email = uniqueEmail('race');
-    const started = await http.start(email);
-    const code = await http.latestCode(email);
+    const started = await suite.http.start(email);
+    const code = await suite.http.latestCode(email);
     const replies = await Promise.all(
-      Array.from({ length: 50 }, () => http.verify(started.body.challengeId, code)),
+      Array.from({ length: 50 }, () => suite.http.verify(started.body.challengeId, code)),
     );
     expect(replies.filter((reply) => reply.status === 200)).toHaveLength(1);
     expect(replies.filter((reply) => reply.status === 401)).toHaveLength(49);
@@ -119,12 +114,12 @@ describe('signing in with a one-time code', () => {
 
   it('answers every failed verify with the same body', async () => {
     const email = uniqueEmail('same');
-    const started = await http.start(email);
-    const code = await http.latestCode(email);
-    const wrong = await http.verify(started.body.challengeId, code === '000000' ? '000001' : '000000');
-    const unknown = await http.verify('ch_doesnotexist', '123456');
-    await http.verify(started.body.challengeId, code);
-    const used = await http.verify(started.body.challengeId, code);
+    const started = await suite.http.start(email);
+    const code = await suite.http.latestCode(email);
+    const wrong = await suite.http.verify(started.body.challengeId, code === '000000' ? '000001' : '000000');
+    const unknown = await suite.http.verify('ch_doesnotexist', '123456');
+    await suite.http.verify(started.body.challengeId, code);
+    const used = await suite.http.verify(started.body.challengeId, code);
     const strip = ({ requestId, ...rest }: Record<string, unknown>) => (requestId ? rest : rest);
     for (const reply of [wrong, unknown, used]) expect(reply.status).toBe(401);
     expect(strip(unknown.body)).toEqual(strip(wrong.body));
@@ -133,9 +128,9 @@ describe('signing in with a one-time code', () => {
 
   it('answers start the same way for known and unknown identifiers', async () => {
     const known = uniqueEmail('known');
-    await http.signIn(known);
-    const forKnown = await http.start(known);
-    const forUnknown = await http.start(uniqueEmail('unknown'));
+    await suite.http.signIn(known);
+    const forKnown = await suite.http.start(known);
+    const forUnknown = await suite.http.start(uniqueEmail('unknown'));
     expect(forKnown.status).toBe(forUnknown.status);
     expect(Object.keys(forKnown.body).sort()).toEqual(Object.keys(forUnknown.body).sort());
   });
@@ -143,30 +138,30 @@ describe('signing in with a one-time code', () => {
 
 describe('refresh tokens', () => {
   it('rotate on every use; a used refresh token is rejected', async () => {
-    const { body } = await http.signIn(uniqueEmail('refresh'));
-    const rotated = await http.refresh(body.refreshToken);
+    const { body } = await suite.http.signIn(uniqueEmail('refresh'));
+    const rotated = await suite.http.refresh(body.refreshToken);
     expect(rotated.status).toBe(200);
     expect(rotated.body.refreshToken).not.toBe(body.refreshToken);
     expect(rotated.body.user).toEqual(body.user);
 
-    const replay = await http.refresh(body.refreshToken);
+    const replay = await suite.http.refresh(body.refreshToken);
     expect(replay.status).toBe(401);
     expect(replay.body.code).toBe('invalid_grant');
-    expect((await http.refresh(rotated.body.refreshToken)).status).toBe(200);
+    expect((await suite.http.refresh(rotated.body.refreshToken)).status).toBe(200);
   });
 
   it('stop working after logout', async () => {
-    const { body } = await http.signIn(uniqueEmail('logout'));
-    const logout = await http.post('/v1/auth/logout', { refreshToken: body.refreshToken });
+    const { body } = await suite.http.signIn(uniqueEmail('logout'));
+    const logout = await suite.http.post('/v1/auth/logout', { refreshToken: body.refreshToken });
     expect(logout.status).toBe(204);
-    expect((await http.refresh(body.refreshToken)).status).toBe(401);
+    expect((await suite.http.refresh(body.refreshToken)).status).toBe(401);
   });
 });
 
 describe('resend and rate limits', () => {
   it('refuses a resend inside the 30 s cool-down with 429 and Retry-After', async () => {
-    const started = await http.start(uniqueEmail('resend'));
-    const resend = await http.post('/v1/auth/resend', { challengeId: started.body.challengeId });
+    const started = await suite.http.start(uniqueEmail('resend'));
+    const resend = await suite.http.post('/v1/auth/resend', { challengeId: started.body.challengeId });
     expect(resend.status).toBe(429);
     expect(resend.body.code).toBe('rate_limited');
     expect(Number(resend.headers.get('retry-after'))).toBeGreaterThan(25);
@@ -174,8 +169,8 @@ describe('resend and rate limits', () => {
 
   it('answers 429 rate_limited with Retry-After once an identifier has started 10 sign-ins this hour', async () => {
     const email = uniqueEmail('limit');
-    for (let i = 0; i < 10; i++) expect((await http.start(email)).status).toBe(202);
-    const limited = await http.start(email);
+    for (let i = 0; i < 10; i++) expect((await suite.http.start(email)).status).toBe(202);
+    const limited = await suite.http.start(email);
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ code: 'rate_limited', status: 429 });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -183,7 +178,7 @@ describe('resend and rate limits', () => {
   });
 
   it('answers 422 identifier_rejected for disposable addresses', async () => {
-    const rejected = await http.start('someone@mailinator.com');
+    const rejected = await suite.http.start('someone@mailinator.com');
     expect(rejected.status).toBe(422);
     expect(rejected.body.code).toBe('identifier_rejected');
   });
@@ -191,15 +186,15 @@ describe('resend and rate limits', () => {
 
 describe('operations', () => {
   it.each(['/health', '/health/live', '/health/ready'])('reports %s as healthy', async (path) => {
-    const reply = await http.get(path);
+    const reply = await suite.http.get(path);
     expect(reply.status).toBe(200);
     expect(reply.body.status).toBe('ok');
   });
 
   it('shows sent messages in the local inbox page, escaped', async () => {
     const email = uniqueEmail('inbox');
-    await http.start(email);
-    const page = await fetch(`${runtime.url}/_local/?to=${encodeURIComponent(email)}`);
+    await suite.http.start(email);
+    const page = await fetch(`${suite.runtime.url}/_local/?to=${encodeURIComponent(email)}`);
     const html = await page.text();
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(html).toContain(email);
