@@ -245,28 +245,28 @@ describe('what the deploy itself refuses', () => {
       expect({ value, allowed: allows('EmailFrom', value) }).toEqual({ value, allowed: false });
   });
 
-  it("a captcha secret given by ARN: the function's permission is built from the name", () => {
-    expect(allows('CaptchaSecretName', 'authkit/turnstile')).toBe(true);
-    expect(allows('CaptchaSecretName', '')).toBe(true);
-    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:authkit/turnstile-AbCdEf';
-    expect(allows('CaptchaSecretName', arn)).toBe(false);
+  it.each([
+    ['CaptchaSecretName', 'authkit/turnstile'],
+    ['ProxySecretName', 'authkit/proxy'],
+  ])("a %s given by ARN: the functions' permission is built from the name", (parameter, name) => {
+    expect(allows(parameter, name)).toBe(true);
+    expect(allows(parameter, '')).toBe(true);
+    expect(allows(parameter, `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`)).toBe(
+      false,
+    );
   });
 
-  it("a proxy secret given by ARN: the functions' permission is built from the name", () => {
-    expect(allows('ProxySecretName', 'authkit/proxy')).toBe(true);
-    expect(allows('ProxySecretName', '')).toBe(true);
-    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:authkit/proxy-AbCdEf';
-    expect(allows('ProxySecretName', arn)).toBe(false);
-  });
-
-  it('a captcha provider without the name of its secret', () => {
+  it.each([
+    ['CaptchaNeedsItsSecret', 'CaptchaProvider', 'none', 'CaptchaSecretName'],
+    ['TrustedAsnHeaderNeedsProxySecret', 'TrustedAsnHeader', '', 'ProxySecretName'],
+  ])('%s: a %s set without the name of its secret', (rule, setting, unset, secret) => {
     const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
-    expect(rules.CaptchaNeedsItsSecret).toEqual({
-      RuleCondition: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CaptchaProvider' }, 'none'] }] },
+    expect(rules[rule]).toEqual({
+      RuleCondition: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: setting }, unset] }] },
       Assertions: [
         {
-          Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CaptchaSecretName' }, ''] }] },
-          AssertDescription: expect.stringContaining('CaptchaSecretName'),
+          Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: secret }, ''] }] },
+          AssertDescription: expect.stringContaining(secret),
         },
       ],
     });
@@ -279,19 +279,6 @@ describe('what the deploy itself refuses', () => {
         {
           Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TokenAudience' }, { Ref: 'IdTokenAudience' }] }] },
           AssertDescription: expect.stringContaining('IdTokenAudience must differ from TokenAudience'),
-        },
-      ],
-    });
-  });
-
-  it("a trusted ASN header without the name of the proxy's secret", () => {
-    const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
-    expect(rules.TrustedAsnHeaderNeedsProxySecret).toEqual({
-      RuleCondition: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'TrustedAsnHeader' }, ''] }] },
-      Assertions: [
-        {
-          Assert: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'ProxySecretName' }, ''] }] },
-          AssertDescription: expect.stringContaining('ProxySecretName'),
         },
       ],
     });
