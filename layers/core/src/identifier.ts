@@ -30,8 +30,9 @@ const MAX_DOMAIN_LENGTH = 253;
 // RFC 5321 path limit (256) minus the angle brackets.
 const MAX_ADDRESS_LENGTH = 254;
 
-// RFC 5322 atext: an unquoted local part. ASCII only because SES does not support SMTPUTF8.
-const LOCAL_PART_CHARACTERS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$/;
+// RFC 5322 atext but for "!" and "%" (refused with their own reasons): an unquoted local part. ASCII
+// only because SES does not support SMTPUTF8.
+const LOCAL_PART_CHARACTERS = /^[A-Za-z0-9#$&'*+/=?^_`{|}~.-]+$/;
 const DOMAIN_ASCII_OUTSIDE_HOSTNAME = /[^A-Za-z0-9.\-\u0080-\uffff]/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const IPV4_PART = /^(?:[0-9]+|0x[0-9a-f]*)$/;
