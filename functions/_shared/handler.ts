@@ -4,7 +4,7 @@
  * traces: they hold tokens.
  */
 
-import { AuthKitError } from '@authkit/core';
+import { AuthKitError, toWorkflowError } from '@authkit/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -18,48 +18,66 @@ import {
   requestIdOf,
   toResponse,
 } from './http.ts';
-import { logger, metrics, tracer } from './powertools.ts';
+import type { Observability } from './powertools.ts';
 
-export function httpHandler(route: (request: HttpRequest) => Promise<HttpResult>) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(logMetrics(metrics))
-    .handler(async (event) => {
-      const requestId = requestIdOf(event);
-      // The id the client sees in x-request-id, on every log line of the request.
-      logger.setCorrelationId(requestId);
-      try {
-        const result = await route(parseRequest(event));
-        metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, 'Count', 1);
-        return toResponse(result, requestId);
-      } catch (error) {
-        if (error instanceof AuthKitError && error.expose) {
-          logger.info('request refused', { code: error.code, status: error.status });
-        } else {
-          logger.error('request failed', error as Error);
-        }
-        const response = problemResponse(error, requestId);
-        metrics.addMetric(`Http${Math.floor(response.statusCode / 100)}xx`, 'Count', 1);
-        return response;
-      }
-    });
-}
-
-/** Counts each outcome under its error name (the workflow's contract), e.g. `RateLimited`. */
-export function stepHandler<In, Out>(step: (input: In) => Promise<Out>) {
+function chain<In, Out>({ logger, tracer, metrics }: Observability) {
   return middy<In, Out, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(logMetrics(metrics))
-    .handler(async (input) => {
-      try {
-        const output = await step(input);
-        metrics.addMetric('StepPassed', 'Count', 1);
-        return output;
-      } catch (error) {
-        metrics.addMetric(error instanceof AuthKitError ? error.name : 'StepCrashed', 'Count', 1);
+    .use(logMetrics(metrics));
+}
+
+export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export function httpHandler(
+  observability: Observability,
+  route: (request: HttpRequest) => Promise<HttpResult>,
+): HttpHandler {
+  const { logger, metrics } = observability;
+  return chain<APIGatewayProxyEvent, APIGatewayProxyResult>(observability).handler(async (event) => {
+    const requestId = requestIdOf(event);
+    // The id the client sees in x-request-id, on every log line of the request.
+    logger.setCorrelationId(requestId);
+    try {
+      const result = await route(parseRequest(event));
+      metrics.addMetric(`Http${Math.floor(result.status / 100)}xx`, 'Count', 1);
+      return toResponse(result, requestId);
+    } catch (error) {
+      if (error instanceof AuthKitError) {
+        logger.info('request refused', { code: error.code, status: error.status, ...error.data() });
+      } else {
+        logger.error('request failed', error as Error);
+      }
+      const response = problemResponse(error, requestId);
+      metrics.addMetric(`Http${Math.floor(response.statusCode / 100)}xx`, 'Count', 1);
+      return response;
+    }
+  });
+}
+
+export type StepHandler<In, Out> = (input: In, context: Context) => Promise<Out>;
+
+/**
+ * Counts each outcome under its error name (the workflow's contract), e.g. `RateLimited`, and hands
+ * the workflow a typed refusal with its data (see toWorkflowError).
+ */
+export function stepHandler<In, Out>(
+  observability: Observability,
+  step: (input: In) => Promise<Out>,
+): StepHandler<In, Out> {
+  const { metrics } = observability;
+  return chain<In, Out>(observability).handler(async (input) => {
+    try {
+      const output = await step(input);
+      metrics.addMetric('StepPassed', 'Count', 1);
+      return output;
+    } catch (error) {
+      if (!(error instanceof AuthKitError)) {
+        metrics.addMetric('StepCrashed', 'Count', 1);
         throw error;
       }
-    });
+      metrics.addMetric(error.name, 'Count', 1);
+      throw toWorkflowError(error);
+    }
+  });
 }

@@ -2,7 +2,13 @@
  * The HTTP contract shared by every API function: JSON in and out, RFC 9457 problem details for
  * every error, `x-request-id` on every response, and no 500 for anything a client sent.
  */
-import { AuthKitError, InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from '@authkit/core';
+import {
+  AuthKitError,
+  INTERNAL_ERROR,
+  InvalidRequest,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+} from '@authkit/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -46,11 +52,10 @@ function parseJsonBody(
 ): Record<string, unknown> {
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES)
-    throw new PayloadTooLarge(`The body must be at most ${MAX_BODY_BYTES} bytes.`);
+  if (bytes.length > MAX_BODY_BYTES) throw new PayloadTooLarge();
   const contentType = headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json') {
-    throw new UnsupportedMediaType('Send the body as application/json.');
+    throw new UnsupportedMediaType();
   }
   let body: unknown;
   try {
@@ -84,42 +89,24 @@ export function toResponse(result: HttpResult, requestId: string): APIGatewayPro
   };
 }
 
-const TITLES: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Content Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Content',
-  428: 'Precondition Required',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
-/** An exposed AuthKitError becomes its own problem; anything else a generic 500. */
+/** An AuthKitError becomes its own problem, with its data; anything else a generic 500. */
 export function problemResponse(error: unknown, requestId: string): APIGatewayProxyResult {
-  const exposed = error instanceof AuthKitError && error.expose;
-  const status = exposed ? error.status : 500;
-  const code = exposed ? error.code : 'internal_error';
+  const known = error instanceof AuthKitError ? error : undefined;
+  const { status, code, title, detail } = known ?? INTERNAL_ERROR;
   const problem = {
     type: `urn:authkit:problem:${code}`,
-    title: TITLES[status] ?? 'Error',
+    title,
     status,
-    detail: exposed
-      ? error.message
-      : 'Something went wrong on our side. Quote the request id if it persists.',
+    detail,
     code,
-    ...(error instanceof InvalidRequest ? { field: error.field } : {}),
+    ...known?.data(),
     requestId,
   };
   return {
     statusCode: status,
     headers: {
       ...BASE_HEADERS,
-      ...(exposed ? error.headers() : {}),
+      ...known?.headers(),
       'content-type': 'application/problem+json',
       'x-request-id': requestId,
     },

@@ -36,21 +36,11 @@ export function optionalEnum<T extends string>(
   return value as T | undefined;
 }
 
-const BCP47 = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
-
-export function optionalLocale(body: Record<string, unknown>): string | undefined {
-  const locale = optionalString(body, 'locale', 35);
-  if (locale !== undefined && !BCP47.test(locale))
-    throw new InvalidRequest('locale', 'must be a BCP 47 tag such as en-GB');
-  return locale;
-}
-
-export function optionalObject(
-  body: Record<string, unknown>,
-  field: string,
-): Record<string, unknown> | undefined {
-  const value = body[field];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequest(field, 'must be an object');
-  return value as Record<string, unknown>;
+/**
+ * Fields the contract names for features this deployment does not have yet: refused, naming the
+ * field, rather than accepted and silently dropped.
+ */
+export function refuseNotYetSupported(body: Record<string, unknown>, fields: Record<string, string>): void {
+  const field = Object.keys(fields).find((name) => body[name] !== undefined);
+  if (field !== undefined) throw new InvalidRequest(field, fields[field] as string);
 }

@@ -1,12 +1,20 @@
+import type { KeyRingSource } from '@authkit/core';
 import { httpHandler } from '../_shared/handler.ts';
-import { keyRing } from '../_shared/signing.ts';
+import { deployed } from '../_shared/lambda.ts';
+import type { Observability } from '../_shared/powertools.ts';
+
+export type JwksDeps = { observability: Observability; keyRing: KeyRingSource };
 
 /**
  * GET /.well-known/jwks.json: the keys that verify AuthKit's tokens — the signing key, the next one
  * (published before it signs) and, after a rotation, the previous one.
  */
-export const handler = httpHandler(async () => ({
-  status: 200,
-  body: { keys: (await keyRing()).published },
-  headers: { 'cache-control': 'public, max-age=300' },
-}));
+export function jwksHandler(deps: JwksDeps) {
+  return httpHandler(deps.observability, async () => ({
+    status: 200,
+    body: { keys: (await deps.keyRing()).published },
+    headers: { 'cache-control': 'public, max-age=300' },
+  }));
+}
+
+export const handler = deployed((root) => root.jwks(), jwksHandler);

@@ -1,15 +1,18 @@
-import { endSession, systemClock } from '@authkit/core';
-import { DynamoSessionStore } from '@authkit/core/adapters/dynamodb';
-import { config } from '../_shared/config.ts';
-import { db } from '../_shared/dynamodb.ts';
+import { type Clock, endSession, type SessionStore } from '@authkit/core';
 import { httpHandler } from '../_shared/handler.ts';
+import { deployed } from '../_shared/lambda.ts';
+import type { Observability } from '../_shared/powertools.ts';
 import { onlyFields, requiredString } from '../_shared/validate.ts';
 
-const sessions = new DynamoSessionStore(db, config.tables.sessions);
+export type LogoutDeps = { observability: Observability; sessions: SessionStore; clock: Clock };
 
 /** POST /v1/auth/logout: ends the refresh token's session; unknown tokens answer the same 204. */
-export const handler = httpHandler(async ({ body }) => {
-  onlyFields(body, ['refreshToken']);
-  await endSession({ sessions, clock: systemClock }, requiredString(body, 'refreshToken', 256));
-  return { status: 204 };
-});
+export function logoutHandler(deps: LogoutDeps) {
+  return httpHandler(deps.observability, async ({ body }) => {
+    onlyFields(body, ['refreshToken']);
+    await endSession(deps, requiredString(body, 'refreshToken', 256));
+    return { status: 204 };
+  });
+}
+
+export const handler = deployed((root) => root.logout(), logoutHandler);

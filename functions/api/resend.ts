@@ -1,37 +1,35 @@
-import { assessSend, resendChallenge, screenIdentifier } from '@authkit/core';
-import { DynamoCounterStore, DynamoDenylistStore, DynamoLockStore } from '@authkit/core/adapters/dynamodb';
-import { trustedAsn } from '../_shared/asn.ts';
-import { config } from '../_shared/config.ts';
-import { challengeDeps } from '../_shared/delivery.ts';
-import { db } from '../_shared/dynamodb.ts';
+import { type ChallengeStore, type ChallengeWorkflow, resendChallenge } from '@authkit/core';
+import type { TrustedAsn } from '../_shared/asn.ts';
 import { httpHandler } from '../_shared/handler.ts';
-import { metrics } from '../_shared/powertools.ts';
-import { onlyFields, optionalLocale, requiredString } from '../_shared/validate.ts';
+import { deployed } from '../_shared/lambda.ts';
+import type { Observability } from '../_shared/powertools.ts';
+import { onlyFields, optionalString, refuseNotYetSupported, requiredString } from '../_shared/validate.ts';
 
-const counters = new DynamoCounterStore(db, config.tables.counters);
-const locks = new DynamoLockStore(db, config.tables.counters);
-const denylist = new DynamoDenylistStore(db, config.tables.denylist, challengeDeps.clock);
+export type ResendDeps = {
+  observability: Observability;
+  workflow: ChallengeWorkflow;
+  store: Pick<ChallengeStore, 'find'>;
+  trustedAsn: TrustedAsn;
+};
 
 /**
- * POST /v1/auth/resend: a fresh code for an open challenge, after the cool-down and within the send
- * cap. A resend is a send: it meets the lockout, the budgets and the denylist as a start does, and
- * its claim spends the budgets, so a resend refused by the cool-down spends nothing.
+ * POST /v1/auth/resend: the challenge's next code, through the same workflow as a start — the
+ * lockout, budgets, denylist and captcha meet it as they meet a start, and the send step's claim
+ * enforces the cool-down and the send cap.
  */
-export const handler = httpHandler(async (request) => {
-  const { body } = request;
-  onlyFields(body, ['challengeId', 'locale']);
-  const source = { ip: request.sourceIp, asn: await trustedAsn(request) };
-  const view = await resendChallenge(challengeDeps, {
-    challengeId: requiredString(body, 'challengeId', 64),
-    source,
-    locale: optionalLocale(body),
-    screen: async (identifier, now) => {
-      await screenIdentifier({ denylist, smsCountries: config.sms.allowedCountries }, identifier);
-      await assessSend({ counters, locks, config }, { identifier, source, now });
-    },
+export function resendHandler(deps: ResendDeps) {
+  return httpHandler(deps.observability, async (request) => {
+    const { body } = request;
+    onlyFields(body, ['challengeId', 'captchaToken', 'locale']);
+    refuseNotYetSupported(body, { locale: 'is not supported yet: messages are in English only' });
+    const from = {
+      ip: request.sourceIp,
+      asn: await deps.trustedAsn(request),
+      captchaToken: optionalString(body, 'captchaToken', 4096),
+    };
+    const challengeId = requiredString(body, 'challengeId', 64);
+    return { status: 202, body: await resendChallenge(deps, { challengeId, from }) };
   });
-  const sent = metrics.singleMetric();
-  sent.addDimension('channel', view.channel);
-  sent.addMetric('ChallengeSent', 'Count', 1);
-  return { status: 202, body: view };
-});
+}
+
+export const handler = deployed((root) => root.resend(), resendHandler);

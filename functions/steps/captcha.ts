@@ -1,27 +1,33 @@
-import { checkCaptcha } from '@authkit/core';
-import { HttpCaptchaVerifier } from '@authkit/core/adapters/captcha';
-import { config } from '../_shared/config.ts';
+import {
+  type CaptchaMode,
+  type CaptchaVerifier,
+  type ChallengeWorkflowInput,
+  checkCaptcha,
+} from '@authkit/core';
 import { stepHandler } from '../_shared/handler.ts';
-import { secretSource } from '../_shared/secrets.ts';
-import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
+import { deployed } from '../_shared/lambda.ts';
+import type { Observability } from '../_shared/powertools.ts';
 
-const verifier =
-  config.captcha.provider === 'none'
-    ? undefined
-    : new HttpCaptchaVerifier({
-        url: config.captcha.verifyUrl,
-        secret: secretSource('captcha'),
-      });
+/** `verifier` is absent when the deployment has no captcha provider. */
+export type CaptchaDeps = {
+  observability: Observability;
+  verifier: CaptchaVerifier | undefined;
+  mode: CaptchaMode;
+};
 
 /**
- * VerifyCaptcha: with a provider configured, CaptchaRequired when a token is needed (every start in
- * `always` mode, risky starts in `escalate` mode) and missing, CaptchaInvalid when one is rejected.
+ * VerifyCaptcha: with a provider configured, CaptchaRequired when a token is needed (every send in
+ * `always` mode, risky ones in `escalate` mode) and missing, CaptchaInvalid when one is rejected.
  */
-export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
-  await checkCaptcha(verifier, {
-    captchaToken: input.captchaToken,
-    sourceIp: input.sourceIp,
-    required: config.captcha.mode === 'always' || input.risk?.elevated === true,
+export function captchaHandler(deps: CaptchaDeps) {
+  return stepHandler(deps.observability, async (input: ChallengeWorkflowInput) => {
+    await checkCaptcha(deps.verifier, {
+      captchaToken: input.captchaToken,
+      sourceIp: input.sourceIp,
+      required: deps.mode === 'always' || input.risk?.elevated === true,
+    });
+    return {};
   });
-  return {};
-});
+}
+
+export const handler = deployed((root) => root.captcha(), captchaHandler);

@@ -1,17 +1,25 @@
-import { normalizeIdentifier, screenIdentifier, systemClock } from '@authkit/core';
-import { DynamoDenylistStore } from '@authkit/core/adapters/dynamodb';
-import { config } from '../_shared/config.ts';
-import { db } from '../_shared/dynamodb.ts';
+import {
+  type ChallengeWorkflowInput,
+  type DenylistStore,
+  normalizeIdentifier,
+  screenIdentifier,
+} from '@authkit/core';
 import { stepHandler } from '../_shared/handler.ts';
-import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
+import { deployed } from '../_shared/lambda.ts';
+import type { Observability } from '../_shared/powertools.ts';
 
-const denylist = new DynamoDenylistStore(db, config.tables.denylist, systemClock);
+export type DenylistDeps = {
+  observability: Observability;
+  denylist: DenylistStore;
+  smsCountries: ReadonlySet<string>;
+};
 
 /** CheckDenylist: throws IdentifierRejected for denied identifiers, domains, disposable mail and premium numbers. */
-export const handler = stepHandler(async (input: ChallengeWorkflowInput) => {
-  await screenIdentifier(
-    { denylist, smsCountries: config.sms.allowedCountries },
-    normalizeIdentifier(input.identifier),
-  );
-  return {};
-});
+export function denylistHandler(deps: DenylistDeps) {
+  return stepHandler(deps.observability, async (input: ChallengeWorkflowInput) => {
+    await screenIdentifier(deps, normalizeIdentifier(input.identifier));
+    return {};
+  });
+}
+
+export const handler = deployed((root) => root.denylist(), denylistHandler);

@@ -1,26 +1,38 @@
-import { assessSend, normalizeIdentifier, systemClock } from '@authkit/core';
-import { DynamoCounterStore, DynamoLockStore } from '@authkit/core/adapters/dynamodb';
-import { config } from '../_shared/config.ts';
-import { db } from '../_shared/dynamodb.ts';
+import {
+  assessSend,
+  type ChallengeWorkflowInput,
+  type Clock,
+  type Config,
+  type CounterStore,
+  type LockStore,
+  normalizeIdentifier,
+} from '@authkit/core';
 import { stepHandler } from '../_shared/handler.ts';
-import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
+import { deployed } from '../_shared/lambda.ts';
+import type { Observability } from '../_shared/powertools.ts';
 
-const counters = new DynamoCounterStore(db, config.tables.counters);
-const locks = new DynamoLockStore(db, config.tables.counters);
+export type RateLimitDeps = {
+  observability: Observability;
+  counters: CounterStore;
+  locks: LockStore;
+  clock: Clock;
+  config: Pick<Config, 'rateLimit' | 'lockout' | 'captcha'>;
+};
 
 /**
  * CheckRateLimit: throws RateLimited while the lockout blocks this source or identifier, or when a
  * budget (identifier, IP, network, prefix, country, deployment) is already spent; otherwise says
- * whether the start is risky, for VerifyCaptcha. It counts nothing: SendChallenge spends the
- * budgets, together with its claim, so a start refused at any step spends none.
+ * whether the send is risky, for VerifyCaptcha. It counts nothing: SendChallenge spends the
+ * budgets, together with its claim, so a send refused at any step spends none.
  */
-export const handler = stepHandler(async (input: ChallengeWorkflowInput) =>
-  assessSend(
-    { counters, locks, config },
-    {
+export function rateLimitHandler(deps: RateLimitDeps) {
+  return stepHandler(deps.observability, async (input: ChallengeWorkflowInput) =>
+    assessSend(deps, {
       identifier: normalizeIdentifier(input.identifier),
       source: { ip: input.sourceIp, asn: input.asn },
-      now: systemClock.now(),
-    },
-  ),
-);
+      now: deps.clock.now(),
+    }),
+  );
+}
+
+export const handler = deployed((root) => root.rateLimit(), rateLimitHandler);

@@ -3,7 +3,7 @@
  * spends, so a send refused by any budget, or by the challenge itself, spends none.
  */
 import { describe, expect, it } from '@jest/globals';
-import { issueChallenge } from '../../layers/core/src/challenge.ts';
+import { sendChallenge } from '../../layers/core/src/challenge.ts';
 import { RateLimited } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import type { Source } from '../../layers/core/src/ports.ts';
@@ -20,7 +20,13 @@ function sender(rateLimit: Partial<typeof GENEROUS_BUDGETS>, clock = new ManualC
   const config = { ...GENEROUS_BUDGETS, ...rateLimit };
   return {
     send: (email: string, source: Source, challengeId = generateId(systemRandom, 'ch')) =>
-      issueChallenge(deps, { challengeId, identifier: normalizeIdentifier(email), channel: 'email', source }),
+      sendChallenge(deps, {
+        sendNumber: 1,
+        challengeId,
+        identifier: normalizeIdentifier(email),
+        channel: 'email',
+        source,
+      }),
     /** Every counter of the budgets a send of `email` from `source` spends, as they stand. */
     spent: async (email: string, source: Source) => {
       const budgets = budgetsFor(config, normalizeIdentifier(email), source);

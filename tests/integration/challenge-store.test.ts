@@ -1,12 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import {
-  type ChallengeDeps,
-  issueChallenge,
-  resendChallenge,
-  type VerifyDeps,
-  verifyCode,
-} from '../../layers/core/src/challenge.ts';
+import { type ChallengeDeps, sendChallenge } from '../../layers/core/src/challenge.ts';
 import {
   ChallengeClosed,
   IdentifierRejected,
@@ -14,16 +8,18 @@ import {
   ProviderUnavailable,
   RateLimited,
 } from '../../layers/core/src/errors.ts';
-import { type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
+import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { budgetsFor } from '../../layers/core/src/rate-limits.ts';
-import { screenIdentifier } from '../../layers/core/src/screening.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
+import { type VerifyDeps, verifyCode } from '../../layers/core/src/sign-in.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
+import { resendChallenge } from '../../layers/core/src/workflow.ts';
 import {
   challengeDeps,
   GENEROUS_BUDGETS,
   ManualClock,
   SOURCE,
+  sendStepOnly,
   stores,
   TABLES,
   verifyDeps,
@@ -38,7 +34,8 @@ describe('one-time-code challenges in DynamoDB Local', () => {
   let challengeId: string;
 
   const issue = () =>
-    issueChallenge(deps, {
+    sendChallenge(deps, {
+      sendNumber: 1,
       challengeId,
       identifier: normalizeIdentifier(email),
       channel: 'email',
@@ -46,9 +43,8 @@ describe('one-time-code challenges in DynamoDB Local', () => {
     });
   const latestCode = async () => codeIn((await emailsTo(email)).at(-1)?.body.text);
   const verify = (code: string) => verifyCode(checking, { challengeId, code, source: SOURCE });
-  const passes = async () => undefined;
-  const resend = (screen: (identifier: Identifier) => Promise<unknown> = passes) =>
-    resendChallenge(deps, { challengeId, source: SOURCE, screen });
+  const resend = (id = challengeId) =>
+    resendChallenge({ store: deps.store, workflow: sendStepOnly(deps) }, { challengeId: id, from: SOURCE });
   const stored = async () =>
     (
       await documentClient().send(
@@ -191,12 +187,49 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       expect(await emailsTo(email)).toHaveLength(5);
     });
 
-    it('lets one of 10 parallel resends through', async () => {
+    it('sends one code for 10 parallel resends of the same send, spending its budgets once', async () => {
+      const { counters } = stores();
+      const budgets = budgetsFor(GENEROUS_BUDGETS, normalizeIdentifier(email), SOURCE);
+      const spent = () => counters.peek(budgets, GENEROUS_BUDGETS.windowSeconds, clock.now());
       await issue();
       clock.advance(30);
-      const results = await Promise.allSettled(Array.from({ length: 10 }, () => resend()));
-      expect(outcomes(results)).toEqual({ succeeded: 1, failed: 9 });
+      const before = await spent();
+      const views = await Promise.all(Array.from({ length: 10 }, () => resend()));
+      expect(new Set(views.map((view) => view.resendAvailableAt)).size).toBe(1);
       expect(await emailsTo(email)).toHaveLength(2);
+      expect((await stored())?.sends).toBe(2);
+      const after = await spent();
+      for (const [i, counts] of after.entries()) {
+        for (const [name, count] of Object.entries(counts)) expect(count).toBe((before[i]?.[name] ?? 0) + 1);
+      }
+    });
+
+    it('delivers a retried resend step once, and again after the provider failed it', async () => {
+      let failures = 1;
+      const real = deps.mailer;
+      await issue();
+      clock.advance(30);
+      deps = challengeDeps({
+        clock,
+        mailer: {
+          send: (message) =>
+            failures-- > 0 ? Promise.reject(new ProviderUnavailable('SES 503')) : real.send(message),
+        },
+      });
+      const second = {
+        challengeId,
+        sendNumber: 2,
+        identifier: normalizeIdentifier(email),
+        channel: 'email' as const,
+        source: SOURCE,
+      };
+      await expect(sendChallenge(deps, second)).rejects.toBeInstanceOf(ProviderUnavailable);
+      expect((await stored())?.sends).toBe(1);
+      const delivered = await sendChallenge(deps, second);
+      const retried = await sendChallenge(deps, second);
+      expect(retried).toEqual(delivered);
+      expect(await emailsTo(email)).toHaveLength(2);
+      expect((await stored())?.sends).toBe(2);
     });
 
     it('spends the identifier budget like a send, and refuses once it is spent, keeping the old code', async () => {
@@ -215,33 +248,24 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       await expect(verify(await latestCode())).resolves.toBeDefined();
     });
 
-    it('spends no budget on the 9 of 10 parallel resends the cool-down refuses', async () => {
+    it('spends no budget on 10 parallel resends the cool-down refuses', async () => {
       const { counters } = stores();
       const budgets = budgetsFor(GENEROUS_BUDGETS, normalizeIdentifier(email), SOURCE);
       const spent = () => counters.peek(budgets, GENEROUS_BUDGETS.windowSeconds, clock.now());
       await issue();
-      clock.advance(30);
+      clock.advance(29);
       const before = await spent();
-      await Promise.allSettled(Array.from({ length: 10 }, () => resend()));
-      const after = await spent();
-      for (const [i, counts] of after.entries()) {
-        for (const [name, count] of Object.entries(counts)) expect(count).toBe((before[i]?.[name] ?? 0) + 1);
-      }
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => resend()));
+      expect(outcomes(results)).toEqual({ succeeded: 0, failed: 10 });
+      expect(await spent()).toEqual(before);
     });
 
-    it('refuses a denylisted identifier before anything is claimed or sent, and its open challenge no longer verifies', async () => {
-      const { denylist } = stores();
+    it('stops an open challenge from verifying once its identifier is denylisted', async () => {
       await issue();
       const code = await latestCode();
       await documentClient().send(
         new PutCommand({ TableName: TABLES.denylist, Item: { pk: `email#${email}` } }),
       );
-      clock.advance(30);
-      const screen = (identifier: Identifier) =>
-        screenIdentifier({ denylist: denylist(clock), smsCountries: new Set(['US']) }, identifier);
-      await expect(resend(screen)).rejects.toBeInstanceOf(IdentifierRejected);
-      expect(await emailsTo(email)).toHaveLength(1);
-      expect((await stored())?.sends).toBe(1);
       await expect(verify(code)).rejects.toBeInstanceOf(IdentifierRejected);
     });
 
@@ -264,20 +288,8 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       }
     });
 
-    it('does not screen while the cool-down refuses anyway', async () => {
-      let screened = 0;
-      await issue();
-      const screen = async () => {
-        screened++;
-      };
-      await expect(resend(screen)).rejects.toBeInstanceOf(RateLimited);
-      expect(screened).toBe(0);
-    });
-
     it('refuses used, locked and unknown challenges', async () => {
-      await expect(
-        resendChallenge(deps, { challengeId: 'ch_unknown', source: SOURCE, screen: passes }),
-      ).rejects.toBeInstanceOf(ChallengeClosed);
+      await expect(resend('ch_unknown')).rejects.toBeInstanceOf(ChallengeClosed);
       await issue();
       await verify(await latestCode());
       clock.advance(30);

@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DynamoChallengeStore, DynamoLockStore } from '../../layers/core/src/adapters/index.ts';
-import { issueChallenge, verifyCode } from '../../layers/core/src/challenge.ts';
+import { sendChallenge } from '../../layers/core/src/challenge.ts';
 import type { Config } from '../../layers/core/src/config.ts';
 import { InvalidCode, RateLimited } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
@@ -13,6 +13,7 @@ import { assessLockout, attemptLocks } from '../../layers/core/src/lockout.ts';
 import type { Source } from '../../layers/core/src/ports.ts';
 import { assessSend } from '../../layers/core/src/screening.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
+import { verifyCode } from '../../layers/core/src/sign-in.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { challengeDeps, ManualClock, stores, TABLES, verifyDeps } from '../support/core-fixtures.ts';
 import { codeIn, documentClient, emailsTo, uniqueEmail } from '../support/stack.ts';
@@ -37,7 +38,8 @@ function signIn(lockout: Partial<Config['lockout']> = {}, captcha = false) {
   const checking = verifyDeps(deps, { lockout, captcha });
   const open = async () => {
     const challengeId = generateId(systemRandom, 'ch');
-    await issueChallenge(deps, {
+    await sendChallenge(deps, {
+      sendNumber: 1,
       challengeId,
       identifier: normalizeIdentifier(email),
       channel: 'email',

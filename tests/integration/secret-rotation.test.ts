@@ -8,10 +8,11 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
 import { SecretsManagerSecrets } from '../../layers/core/src/adapters/secrets-manager.ts';
-import { issueChallenge, verifyCode } from '../../layers/core/src/challenge.ts';
+import { sendChallenge } from '../../layers/core/src/challenge.ts';
 import { InvalidCode } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
+import { verifyCode } from '../../layers/core/src/sign-in.ts';
 import { deriveSigningKey, keyRingSource } from '../../layers/core/src/signing-key.ts';
 import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
 import { startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
@@ -118,7 +119,8 @@ describe('rotating the code pepper', () => {
     const email = uniqueEmail('rotation');
     const issue = async () => {
       const challengeId = generateId(systemRandom, 'ch');
-      await issueChallenge(deps, {
+      await sendChallenge(deps, {
+        sendNumber: 1,
         challengeId,
         identifier: normalizeIdentifier(email),
         channel: 'email',

@@ -9,11 +9,14 @@ import {
   DynamoUserStore,
   SesMailer,
 } from '../../layers/core/src/adapters/index.ts';
-import type { ChallengeDeps, VerifyDeps } from '../../layers/core/src/challenge.ts';
+import { type ChallengeDeps, sendChallenge } from '../../layers/core/src/challenge.ts';
 import type { Config } from '../../layers/core/src/config.ts';
+import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import type { LockoutNotifier } from '../../layers/core/src/lockout.ts';
 import type { Clock, Mailer, SecretSource, SmsSender } from '../../layers/core/src/ports.ts';
+import type { VerifyDeps } from '../../layers/core/src/sign-in.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
+import type { ChallengeWorkflow } from '../../layers/core/src/workflow.ts';
 import { documentClient, sesEndpoint } from './stack.ts';
 
 export const TABLES = {
@@ -134,6 +137,23 @@ export function verifyDeps(
       warnings.push(what);
     },
     warnings,
+  };
+}
+
+/**
+ * The workflow reduced to its send step, for specs of the send claims themselves; the screening
+ * steps have specs of their own (tests/workflow).
+ */
+export function sendStepOnly(deps: ChallengeDeps): ChallengeWorkflow {
+  return {
+    run: (input) =>
+      sendChallenge(deps, {
+        challengeId: input.challengeId,
+        sendNumber: input.sendNumber,
+        identifier: normalizeIdentifier(input.identifier),
+        channel: input.channel,
+        source: { ip: input.sourceIp, asn: input.asn },
+      }),
   };
 }
 

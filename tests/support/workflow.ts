@@ -9,6 +9,7 @@ export type Execution = { status: string; output?: string; error?: string; cause
 export function workflowInput(identifier: string, extra: Record<string, unknown> = {}) {
   return {
     challengeId: generateId(systemRandom, 'ch'),
+    sendNumber: 1,
     identifier,
     channel: identifier.startsWith('+') ? 'sms' : 'email',
     sourceIp: '203.0.113.10',

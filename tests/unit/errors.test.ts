@@ -1,183 +1,207 @@
+/**
+ * The error table is the contract: every error a client can see, with its status, code, title and
+ * public detail, and every way a workflow execution can fail maps onto it.
+ */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
+import { problemResponse } from '../../functions/_shared/http.ts';
+import * as errors from '../../layers/core/src/errors.ts';
 import {
   AuthKitError,
-  CaptchaInvalid,
-  CaptchaRequired,
-  ChallengeClosed,
-  DeliveryFailed,
-  IdentifierRejected,
+  ERRORS,
+  type ErrorName,
+  fromWorkflowFailure,
   InvalidCode,
-  InvalidGrant,
   InvalidRequest,
-  MethodNotAllowed,
-  NotFound,
-  PayloadTooLarge,
   ProviderUnavailable,
+  RATE_LIMIT_RULES,
   RateLimited,
-  UnsupportedMediaType,
-  workflowErrors,
+  toWorkflowError,
+  WORKFLOW_REFUSALS,
 } from '../../layers/core/src/errors.ts';
 
-type AslState = { Type: string; Error?: string; States?: Record<string, AslState> } & Record<string, unknown>;
-
-/** Every Fail state in the workflow definition, including those inside Parallel/Map branches. */
-function failStates(
-  states: Record<string, AslState>,
-): Array<{ stateName: string; error: string | undefined }> {
-  return Object.entries(states).flatMap(([stateName, state]) => {
-    const nested = [
-      ...((state.Branches as Array<{ States: Record<string, AslState> }> | undefined) ?? []),
-      ...[state.Iterator, state.ItemProcessor].filter(Boolean),
-    ] as Array<{ States: Record<string, AslState> }>;
-    const own = state.Type === 'Fail' ? [{ stateName, error: state.Error }] : [];
-    return [...own, ...nested.flatMap((branch) => failStates(branch.States))];
-  });
-}
+type AslState = {
+  Type: string;
+  Error?: string;
+  CausePath?: string;
+  Catch?: { ErrorEquals: string[]; Next: string }[];
+};
 
 const definition = JSON.parse(
   readFileSync(new URL('../../statemachines/challenge.asl.json', import.meta.url), 'utf8'),
 ) as { States: Record<string, AslState> };
+const states = Object.entries(definition.States);
+const failStates = states.filter(([, state]) => state.Type === 'Fail');
 
-/** design.md section 3: what each workflow failure looks like to a client. */
-const HTTP_CONTRACT: Record<string, { status: number; code: string }> = {
-  RateLimited: { status: 429, code: 'rate_limited' },
-  IdentifierRejected: { status: 422, code: 'identifier_rejected' },
-  CaptchaRequired: { status: 428, code: 'captcha_required' },
-  CaptchaInvalid: { status: 400, code: 'captcha_invalid' },
-  DeliveryFailed: { status: 503, code: 'delivery_unavailable' },
-  ServiceUnavailable: { status: 503, code: 'service_unavailable' },
-};
+/** Every error class the core exports. */
+const classes = Object.values(errors as Record<string, unknown>).filter(
+  (value): value is new (...args: string[]) => AuthKitError =>
+    typeof value === 'function' && value.prototype instanceof AuthKitError,
+);
 
-/** How a Lambda error reaches a Fail state's CausePath. */
-function lambdaCause(error: Error): string {
-  return JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] });
-}
-
-describe('workflowErrors', () => {
-  it('covers exactly the Fail states of the challenge workflow', () => {
-    // Prepare
-    const fails = failStates(definition.States);
-
-    // Act
-    const names = Object.keys(workflowErrors).sort();
-
-    // Assess
-    expect(fails.map((fail) => fail.stateName).sort()).toEqual(names);
-    expect(fails.map((fail) => fail.error).sort()).toEqual(names);
-  });
-
-  it.each(Object.entries(HTTP_CONTRACT))('maps %s to the HTTP contract', (name, { status, code }) => {
-    // Prepare
-    const toError = workflowErrors[name];
-
-    // Act
-    const error = toError?.(lambdaCause(new RateLimited(7)));
-
-    // Assess
-    expect(error).toBeInstanceOf(AuthKitError);
-    expect(error).toMatchObject({ name, status, code, expose: true });
-  });
-
-  it('maps nothing beyond the HTTP contract', () => {
-    // Act & Assess
-    expect(Object.keys(workflowErrors).sort()).toEqual(Object.keys(HTTP_CONTRACT).sort());
-  });
-});
-
-/** The typed refusals each step throws: each must end the execution in the Fail state of its name. */
+/** The typed refusals each step throws (see functions/steps/). */
 const STEP_REFUSALS: Record<string, string[]> = {
   CheckRateLimit: ['RateLimited'],
   CheckDenylist: ['IdentifierRejected'],
   VerifyCaptcha: ['CaptchaRequired', 'CaptchaInvalid'],
-  SendChallenge: ['RateLimited', 'ServiceUnavailable', 'DeliveryFailed'],
+  SendChallenge: ['RateLimited', 'ChallengeClosed', 'ServiceUnavailable', 'DeliveryFailed'],
 };
 
-describe('the workflow steps', () => {
-  it.each(Object.entries(STEP_REFUSALS))('%s catches each refusal into its Fail state', (step, refusals) => {
-    const catches = (definition.States[step]?.Catch ?? []) as { ErrorEquals: string[]; Next: string }[];
-    for (const refusal of refusals) {
-      expect({ refusal, next: catches.find((c) => c.ErrorEquals.includes(refusal))?.Next }).toEqual({
-        refusal,
-        next: refusal,
+/** What Lambda hands Step Functions for an error a step threw: its name and its message. */
+function lambdaCause(error: Error): string {
+  return JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] });
+}
+
+describe('the error table', () => {
+  it('has a class for every entry, and an entry for every class', () => {
+    // Act
+    const names = classes.map((Class) => new Class('field', 'problem').name);
+
+    // Assess
+    expect(names.sort()).toEqual(Object.keys(ERRORS).sort());
+  });
+
+  it.each(Object.entries(ERRORS))('gives %s a 4xx or 503 status and a snake_case code', (_, entry) => {
+    // Assess
+    expect([400, 401, 403, 409, 413, 415, 422, 428, 429, 503]).toContain(entry.status);
+    expect(entry.code).toMatch(/^[a-z]+(_[a-z]+)*$/);
+    expect(entry.detail).toMatch(/\.$/);
+  });
+});
+
+describe('problem+json', () => {
+  it.each<[ErrorName, AuthKitError]>([
+    ['InvalidRequest', new InvalidRequest('identifier', 'is required')],
+    ['RateLimited', new RateLimited(12, 'cooldown')],
+    ['ProviderUnavailable', new ProviderUnavailable('SES answered 503 for message 42')],
+    ['InvalidCode', new InvalidCode()],
+  ])("answers %s with the table's status, code and title, and its data", (name, error) => {
+    // Act
+    const response = problemResponse(error, 'req-1');
+
+    // Assess
+    const body = JSON.parse(response.body);
+    expect(response.statusCode).toBe(ERRORS[name].status);
+    expect(body).toMatchObject({
+      status: ERRORS[name].status,
+      code: ERRORS[name].code,
+      title: ERRORS[name].title,
+    });
+    expect(body).toMatchObject(error.data());
+    expect(body.detail).toBe(error.detail);
+    expect(body.detail).not.toContain('SES');
+  });
+
+  it('answers anything else with a generic 500 that names nothing', () => {
+    // Act
+    const response = problemResponse(new Error('table AuthKit-Challenges not found'), 'req-1');
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('AuthKit-Challenges');
+  });
+});
+
+describe('the workflow', () => {
+  it("names each Fail state after the error it ends with, and hands on the failed step's payload", () => {
+    // Assess
+    for (const [stateName, state] of failStates) {
+      expect({ stateName, error: state.Error, cause: state.CausePath }).toEqual({
+        stateName,
+        error: stateName,
+        cause: '$.error.Cause',
       });
     }
+  });
+
+  it('ends only in refusals the HTTP mapping rebuilds, and maps every one', () => {
+    // Assess
+    expect(failStates.map(([name]) => name).sort()).toEqual([...WORKFLOW_REFUSALS].sort());
+  });
+
+  it('catches only errors of the table, into Fail states', () => {
+    // Assess
+    for (const [, state] of states) {
+      for (const rule of state.Catch ?? []) {
+        expect(definition.States[rule.Next]?.Type).toBe('Fail');
+        for (const name of rule.ErrorEquals) expect(Object.keys(ERRORS)).toContain(name);
+      }
+    }
+  });
+
+  it.each(Object.entries(STEP_REFUSALS))(
+    '%s catches each refusal it throws into the Fail state of its name',
+    (step, refusals) => {
+      // Prepare
+      const catches = definition.States[step]?.Catch ?? [];
+
+      // Assess
+      for (const refusal of refusals) {
+        expect({ refusal, next: catches.find((rule) => rule.ErrorEquals.includes(refusal))?.Next }).toEqual({
+          refusal,
+          next: refusal,
+        });
+      }
+    },
+  );
+
+  it.each(WORKFLOW_REFUSALS)('maps a %s failure to its entry of the table', (name) => {
+    // Act
+    const error = fromWorkflowFailure(name, lambdaCause(new Error('{}')));
+
+    // Assess
+    expect(error).toBeInstanceOf(AuthKitError);
+    expect(error).toMatchObject({ name, status: ERRORS[name].status, code: ERRORS[name].code });
+  });
+
+  it('maps nothing else: a crashed step is not a refusal', () => {
+    // Act & Assess
+    expect(
+      fromWorkflowFailure('States.TaskFailed', lambdaCause(new TypeError('x is undefined'))),
+    ).toBeUndefined();
+    expect(fromWorkflowFailure('toString', undefined)).toBeUndefined();
   });
 });
 
 describe('RateLimited', () => {
-  it('round-trips its retry-after through a Lambda error cause', () => {
-    // Prepare
-    const thrown = new RateLimited(42, 'A code was sent moments ago');
+  it.each(Object.keys(RATE_LIMIT_RULES) as (keyof typeof RATE_LIMIT_RULES)[])(
+    'crosses the workflow with its retry delay and rule (%s) as data',
+    (rule) => {
+      // Prepare
+      const thrown = toWorkflowError(new RateLimited(42, rule));
 
-    // Act
-    const restored = RateLimited.fromMessage(lambdaCause(thrown));
+      // Act
+      const restored = fromWorkflowFailure(thrown.name, lambdaCause(thrown)) as RateLimited;
 
-    // Assess
-    expect(restored.retryAfterSeconds).toBe(42);
-    expect(restored.headers()).toEqual({ 'Retry-After': '42' });
-  });
-
-  it('reaches clients with the same retry-after through workflowErrors', () => {
-    // Prepare
-    const cause = lambdaCause(new RateLimited(17));
-
-    // Act
-    const error = workflowErrors.RateLimited?.(cause);
-
-    // Assess
-    expect(error?.headers()).toEqual({ 'Retry-After': '17' });
-  });
+      // Assess
+      expect(restored).toMatchObject({ retryAfterSeconds: 42, rule, detail: RATE_LIMIT_RULES[rule] });
+      expect(restored.headers()).toEqual({ 'Retry-After': '42' });
+    },
+  );
 
   it('exposes Retry-After in whole seconds, at least 1', () => {
     // Act & Assess
-    expect(new RateLimited(4.2).headers()).toEqual({ 'Retry-After': '5' });
-    expect(new RateLimited(0).headers()).toEqual({ 'Retry-After': '1' });
+    expect(new RateLimited(4.2, 'budget').headers()).toEqual({ 'Retry-After': '5' });
+    expect(new RateLimited(0, 'budget').headers()).toEqual({ 'Retry-After': '1' });
   });
 
-  it('falls back to 60 s when the cause carries no retry-after', () => {
+  it('falls back to 60 s of the budget rule when the cause carries no data', () => {
     // Act
-    const error = RateLimited.fromMessage('States.Timeout');
+    const error = fromWorkflowFailure('RateLimited', 'States.Timeout') as RateLimited;
 
     // Assess
-    expect(error.retryAfterSeconds).toBe(60);
-  });
-});
-
-describe('InvalidCode', () => {
-  it('has one message for every failure', () => {
-    // Act
-    const messages = new Set(Array.from({ length: 5 }, () => new InvalidCode().message));
-
-    // Assess
-    expect([...messages]).toEqual(['The code is invalid or has expired.']);
-    expect(new InvalidCode()).toMatchObject({ status: 401, code: 'invalid_code', expose: true });
+    expect(error).toMatchObject({ retryAfterSeconds: 60, rule: 'budget' });
   });
 });
 
 describe('error names', () => {
-  it.each<[string, () => AuthKitError]>([
-    ['InvalidRequest', () => new InvalidRequest('identifier', 'must not be empty')],
-    ['PayloadTooLarge', () => new PayloadTooLarge('too large')],
-    ['UnsupportedMediaType', () => new UnsupportedMediaType('json only')],
-    ['NotFound', () => new NotFound('no such route')],
-    ['MethodNotAllowed', () => new MethodNotAllowed('GET only')],
-    ['RateLimited', () => new RateLimited(5)],
-    ['IdentifierRejected', () => new IdentifierRejected('no')],
-    ['CaptchaRequired', () => new CaptchaRequired('no')],
-    ['CaptchaInvalid', () => new CaptchaInvalid('no')],
-    ['DeliveryFailed', () => new DeliveryFailed('no')],
-    ['ProviderUnavailable', () => new ProviderUnavailable('no')],
-    ['InvalidCode', () => new InvalidCode()],
-    ['InvalidGrant', () => new InvalidGrant()],
-    ['ChallengeClosed', () => new ChallengeClosed()],
-  ])('%s carries its literal name', (name, create) => {
+  it.each(classes.map((Class) => [Class.name, Class] as const))('%s carries its literal name', (_, Class) => {
     // Act
-    const error = create();
+    const error = new Class('field', 'problem');
 
     // Assess
-    expect(error.name).toBe(name);
     expect(Object.hasOwn(error, 'name')).toBe(true);
+    expect(ERRORS[error.name]).toBeDefined();
     expect(error).toBeInstanceOf(Error);
   });
 
@@ -186,7 +210,7 @@ describe('error names', () => {
     const RateLimited2 = class extends RateLimited {};
 
     // Act
-    const error = new RateLimited2(5);
+    const error = new RateLimited2(5, 'budget');
 
     // Assess
     expect(RateLimited2.name).toBe('RateLimited2');

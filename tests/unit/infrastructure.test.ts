@@ -39,21 +39,6 @@ describe('infrastructure as code', () => {
     expect(result.code).toBe(0);
   });
 
-  it('names every Fail state after an error the start function maps to HTTP', async () => {
-    const { workflowErrors } = await import('../../layers/core/src/errors.ts');
-    const [machine] = template.stateMachines();
-    const failStates = Object.entries(
-      (machine?.definition.States ?? {}) as Record<string, { Type: string; Error?: string }>,
-    )
-      .filter(([, state]) => state.Type === 'Fail')
-      .map(([name, state]) => [name, state.Error]);
-    expect(failStates.length).toBeGreaterThan(0);
-    for (const [name, error] of failStates) {
-      expect(error).toBe(name);
-      expect(Object.keys(workflowErrors)).toContain(error);
-    }
-  });
-
   it('retries only transient errors: never a typed business error', () => {
     const [machine] = template.stateMachines();
     const transient =
@@ -82,11 +67,7 @@ describe('infrastructure as code', () => {
         )
         .map(([id]) => id)
         .sort();
-    expect(holders('CODE_PEPPER_SECRET_ID')).toEqual([
-      'ResendFunction',
-      'SendChallengeFunction',
-      'VerifyFunction',
-    ]);
+    expect(holders('CODE_PEPPER_SECRET_ID')).toEqual(['SendChallengeFunction', 'VerifyFunction']);
     expect(holders('SIGNING_KEY_SECRET_ID')).toEqual(['JwksFunction', 'TokenFunction', 'VerifyFunction']);
     expect(holders('CAPTCHA_SECRET_ID')).toEqual(['VerifyCaptchaFunction']);
     // The functions that read the ASN header (trustedAsn) check the proxy's secret.

@@ -5,7 +5,7 @@
 
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { type RateLimited, workflowErrors } from '../../layers/core/src/errors.ts';
+import { fromWorkflowFailure, type RateLimited } from '../../layers/core/src/errors.ts';
 import { TABLES } from '../support/core-fixtures.ts';
 import {
   challengeWorkflow,
@@ -60,7 +60,8 @@ describe('the challenge workflow', () => {
       expect((await execute(workflow, workflowInput(email))).status).toBe('SUCCEEDED');
     const execution = await execute(workflow, workflowInput(email));
     expect(execution).toMatchObject({ status: 'FAILED', error: 'RateLimited' });
-    const error = workflowErrors.RateLimited?.(execution.cause ?? '') as RateLimited;
+    const error = fromWorkflowFailure('RateLimited', execution.cause) as RateLimited;
+    expect(error.rule).toBe('budget');
     expect(error.retryAfterSeconds).toBeGreaterThan(0);
     expect(error.retryAfterSeconds).toBeLessThanOrEqual(3600);
     expect(invoker.count('SendChallengeFunction')).toBe(PER_IDENTIFIER);

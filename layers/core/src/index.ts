@@ -1,6 +1,7 @@
 export * from './admin.ts';
 export * from './challenge.ts';
 export * from './config.ts';
+export * from './delivery.ts';
 export * from './errors.ts';
 export * from './identifier.ts';
 export * from './lockout.ts';
@@ -10,6 +11,8 @@ export * from './rate-limits.ts';
 export * from './screening.ts';
 export * from './secret-material.ts';
 export * from './secrets.ts';
+export * from './sign-in.ts';
 export * from './signing-key.ts';
 export * from './system.ts';
 export * from './tokens.ts';
+export * from './workflow.ts';

@@ -70,7 +70,7 @@ function blockEnd(deps: LockoutDeps, key: string, state: LockState): number | un
 }
 
 function blocked(until: number, now: number): RateLimited {
-  return new RateLimited((until - now) / 1000, 'Too many wrong codes; sign-in from here is paused');
+  return new RateLimited((until - now) / 1000, 'lockout');
 }
 
 const isKnown = (marker: LockState | undefined, now: number) => (marker?.until ?? 0) > now;

@@ -2,7 +2,7 @@
  * What the user receives. Plain, short, and the same shape on every channel; the code appears once
  * per message body and never in a subject line (subjects show on lock screens and in mail logs).
  */
-type CodeMessageInput = { code: string; minutes: number; productName: string; locale?: string | undefined };
+type CodeMessageInput = { code: string; minutes: number; productName: string };
 
 const escapeHtml = (value: string): string => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

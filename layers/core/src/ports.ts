@@ -57,10 +57,9 @@ export type ClaimSendResult =
   | OverBudget;
 
 export type ResendClaim =
-  | { outcome: 'claimed'; record: ChallengeRecord }
+  | ClaimSendResult
   /** The challenge refused it (cool-down, send cap, closed); `record` is the challenge as it stood. */
-  | { outcome: 'refused'; record: ChallengeRecord | undefined }
-  | OverBudget;
+  | { outcome: 'refused'; record: ChallengeRecord | undefined };
 
 /**
  * A lockout lock (one identifier, or one identifier from one source network): the wrong codes
@@ -107,11 +106,14 @@ export interface ChallengeStore {
   /** The challenge as it stands (strongly consistent), for checks that only save work. */
   find(challengeId: string): Promise<ChallengeRecord | undefined>;
   /**
-   * Replaces the code, counts a send and spends the budgets, all or nothing, if the cool-down, send
-   * cap, attempt limit and every budget allow it.
+   * Claims send number `sendNumber` (2 and up): replaces the code, counts the send and spends the
+   * budgets, all or nothing, if the challenge is at send `sendNumber - 1` and the cool-down, send
+   * cap, attempt limit and every budget allow it. A send number claimed before is `already-claimed`;
+   * one released after a failed delivery is claimed again without spending twice.
    */
   claimResend(input: {
     challengeId: string;
+    sendNumber: number;
     codeHash: string;
     now: number;
     expiresAt: number;

@@ -81,7 +81,7 @@ export async function assessBudgets(
 
 /** The refusal of a send over budget: retry when the window turns. */
 export function overBudget(spend: BudgetSpend): RateLimited {
-  return new RateLimited((windowOf(spend.windowSeconds, spend.now).windowEnd - spend.now) / 1000);
+  return new RateLimited((windowOf(spend.windowSeconds, spend.now).windowEnd - spend.now) / 1000, 'budget');
 }
 
 /** The fixed window that contains `now`. */

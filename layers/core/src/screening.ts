@@ -77,7 +77,7 @@ function isDisposable(domain: string): boolean {
 }
 
 function rejected(): IdentifierRejected {
-  return new IdentifierRejected('This identifier cannot be used to sign in.');
+  return new IdentifierRejected();
 }
 
 /**
@@ -91,9 +91,9 @@ export async function checkCaptcha(
   if (!verifier) return;
   if (!input.captchaToken) {
     if (!input.required) return;
-    throw new CaptchaRequired('A captcha token is required for this request.');
+    throw new CaptchaRequired();
   }
   if (!(await verifier.verify(input.captchaToken, input.sourceIp))) {
-    throw new CaptchaInvalid('The captcha token was rejected.');
+    throw new CaptchaInvalid();
   }
 }

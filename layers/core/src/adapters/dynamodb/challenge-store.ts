@@ -86,25 +86,37 @@ export class DynamoChallengeStore implements ChallengeStore {
   }
 
   async claimResend(input: Parameters<ChallengeStore['claimResend']>[0]): Promise<ResendClaim> {
+    const values = {
+      ':pending': 'pending',
+      ':now': input.now,
+      ':maxAttempts': input.maxAttempts,
+      ':previous': input.sendNumber - 1,
+      ':sendNumber': input.sendNumber,
+    };
+    const open = '#status = :pending AND expiresAt > :now AND attempts < :maxAttempts AND sends = :previous';
+    const claim = {
+      TableName: this.#table,
+      Key: { pk: input.challengeId },
+      UpdateExpression:
+        'SET codeHash = :codeHash, lastSentAt = :now, expiresAt = :expiresAt, #ttl = :ttl, spent = :sendNumber ' +
+        'ADD sends :one',
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+      ExpressionAttributeValues: {
+        ...values,
+        ':codeHash': input.codeHash,
+        ':expiresAt': input.expiresAt,
+        ':ttl': ttlFor(input.expiresAt),
+        ':one': 1,
+      },
+    };
     const claimed = await transact(this.#db, [
       {
         Update: {
-          TableName: this.#table,
-          Key: { pk: input.challengeId },
-          UpdateExpression:
-            'SET codeHash = :codeHash, lastSentAt = :now, expiresAt = :expiresAt, #ttl = :ttl ADD sends :one',
-          ConditionExpression:
-            'attribute_exists(pk) AND #status = :pending AND expiresAt > :now AND attempts < :maxAttempts ' +
-            'AND sends < :maxSends AND lastSentAt <= :cooledDownBefore',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+          ...claim,
+          // `spent` is the last send number whose budgets were spent: never spend them twice.
+          ConditionExpression: `attribute_exists(pk) AND ${open} AND sends < :maxSends AND lastSentAt <= :cooledDownBefore AND (attribute_not_exists(spent) OR spent < :sendNumber)`,
           ExpressionAttributeValues: {
-            ':codeHash': input.codeHash,
-            ':now': input.now,
-            ':expiresAt': input.expiresAt,
-            ':ttl': ttlFor(input.expiresAt),
-            ':one': 1,
-            ':pending': 'pending',
-            ':maxAttempts': input.maxAttempts,
+            ...claim.ExpressionAttributeValues,
             ':maxSends': input.maxSends,
             ':cooledDownBefore': input.now - input.cooldownMs,
           },
@@ -113,17 +125,36 @@ export class DynamoChallengeStore implements ChallengeStore {
       },
       ...budgetUpdates(this.#counters, input.spend),
     ]);
-    if (claimed.ok) {
-      // The cool-down keeps any other claim off this item now, so this read is the claim.
-      const record = await this.find(input.challengeId);
-      if (!record) throw new Error('a claimed challenge was not found');
-      return { outcome: 'claimed', record };
-    }
+    if (claimed.ok) return { outcome: 'claimed', record: await this.#claimed(input.challengeId) };
     const [challenge] = claimed.reasons;
-    if (challenge?.code === 'ConditionalCheckFailed') {
-      return { outcome: 'refused', record: challenge.old ? toRecord(challenge.old) : undefined };
-    }
-    return { outcome: 'over-budget' };
+    if (challenge?.code !== 'ConditionalCheckFailed') return { outcome: 'over-budget' };
+    const old = challenge.old;
+    if (!old) return { outcome: 'refused', record: undefined };
+    if ((old.sends as number) >= input.sendNumber)
+      return { outcome: 'already-claimed', record: toRecord(old) };
+    if (((old.spent as number | undefined) ?? 0) < input.sendNumber)
+      return { outcome: 'refused', record: toRecord(old) };
+    // This send was claimed and spent, then released when its delivery failed: the step's retry
+    // takes it again without spending.
+    const retaken = await ifConditionHolds(() =>
+      this.#db.send(
+        new UpdateCommand({
+          ...claim,
+          ConditionExpression: `${open} AND spent = :sendNumber`,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (retaken.ok) return { outcome: 'claimed', record: toRecord(retaken.value.Attributes) };
+    return { outcome: 'refused', record: retaken.old ? toRecord(retaken.old) : undefined };
+  }
+
+  /** Read after a claim: the cool-down keeps any other claim off the item, so this is the claim. */
+  async #claimed(challengeId: string): Promise<ChallengeRecord> {
+    const record = await this.find(challengeId);
+    if (!record) throw new Error('a claimed challenge was not found');
+    return record;
   }
 
   async releaseSend(challengeId: string, codeHash: string): Promise<void> {

@@ -1,0 +1,119 @@
+/**
+ * Completing a sign-in: the code is checked against the lockout, the person's user is recorded and
+ * a session opened. Every limit is a conditional write: an attempt is spent from the challenge and
+ * the lockout's locks before the code is compared, and a matching code is consumed once.
+ */
+import type { Config } from './config.ts';
+import { InvalidCode, ServiceUnavailable } from './errors.ts';
+import { normalizeIdentifier } from './identifier.ts';
+import {
+  attemptLocks,
+  clearLockout,
+  type LockoutDeps,
+  type LockoutNotifier,
+  noticeIfBlocked,
+  reopenAfterBlock,
+} from './lockout.ts';
+import type {
+  ChallengeRecord,
+  ChallengeStore,
+  Clock,
+  DenylistStore,
+  Random,
+  SecretSource,
+  Source,
+  UserStore,
+} from './ports.ts';
+import { refuseDenied } from './screening.ts';
+import { generateId, hashCode, sameHash } from './secrets.ts';
+import { startSession, type TokenDeps, type TokenSet } from './tokens.ts';
+
+export type VerifyDeps = {
+  store: ChallengeStore;
+  clock: Clock;
+  /** The HMAC key of codes, read for every code checked: a rotated pepper applies at once. */
+  pepper: SecretSource;
+  config: Pick<Config, 'code' | 'lockout' | 'captcha'>;
+  locks: LockoutDeps['locks'];
+  denylist: DenylistStore;
+  notify: LockoutNotifier;
+  /** Bookkeeping after the answer is decided (notices, clearing the lockout) that failed. */
+  warn: (what: string, error: unknown) => void;
+};
+
+export type SignInDeps = VerifyDeps & { users: UserStore; random: Random; tokens: TokenDeps };
+
+/** A lock that was reopened is tried again; more rounds than this means the locks keep moving. */
+const MAX_ATTEMPT_ROUNDS = 3;
+
+/**
+ * POST /v1/auth/verify's whole decision: a correct code for an open challenge signs the person in
+ * (creating their user on first success) and opens a session; anything else answers InvalidCode,
+ * or RateLimited while a lockout block runs.
+ */
+export async function completeSignIn(
+  deps: SignInDeps,
+  input: { challengeId: string; code: string; source: Source },
+): Promise<TokenSet> {
+  const challenge = await verifyCode(deps, input);
+  const user = await deps.users.recordLogin(
+    challenge.identifierKey,
+    generateId(deps.random, 'usr'),
+    deps.clock.now(),
+  );
+  return startSession(deps.tokens, user);
+}
+
+/**
+ * Checks a code. Each call spends one attempt from the challenge and from the lockout's locks
+ * *before* the comparison, all in one transaction, so parallel guesses can never test more codes
+ * than the challenge or a lock allows; the match is then consumed by one conditional write and
+ * clears the lockout. Every failure of the code answers the same InvalidCode; a lock that blocks
+ * answers RateLimited with the time its block ends.
+ */
+export async function verifyCode(
+  deps: VerifyDeps,
+  input: { challengeId: string; code: string; source: Source },
+): Promise<ChallengeRecord> {
+  const { config, clock, store } = deps;
+  if (!/^\d{6,8}$/.test(input.code)) throw new InvalidCode();
+  // Read before an attempt is spent: a pepper that cannot be read must not cost the user a guess.
+  const pepper = await deps.pepper();
+  const now = clock.now();
+  const record = await store.find(input.challengeId);
+  // A closed challenge is refused from what was read: no attempt, no lock, no write.
+  if (record?.status !== 'pending' || record.expiresAt <= now || record.attempts >= config.code.maxAttempts) {
+    throw new InvalidCode();
+  }
+  // A denylisted identifier's (or domain's) open challenges die with it.
+  await refuseDenied(deps.denylist, normalizeIdentifier(record.destination));
+  const lockout = { locks: deps.locks, config };
+  const locking = await attemptLocks(lockout, record.identifierKey, input.source, now);
+  for (let round = 1; ; round++) {
+    const attempt = await store.countAttempt({
+      challengeId: input.challengeId,
+      now,
+      maxAttempts: config.code.maxAttempts,
+      locks: locking.locks,
+    });
+    if (attempt.outcome === 'counted') break;
+    if (attempt.outcome === 'closed') throw new InvalidCode();
+    await reopenAfterBlock(lockout, attempt.key, attempt.state, now);
+    if (round === MAX_ATTEMPT_ROUNDS) throw new ServiceUnavailable('The locks kept moving');
+  }
+  const presented = hashCode(pepper, input.challengeId, input.code);
+  if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
+    // The answer is decided; a notice that fails must not turn it into an error.
+    await noticeIfBlocked({ ...lockout, notify: deps.notify }, record, input.source, now).catch((error) =>
+      deps.warn('lockout notice', error),
+    );
+    throw new InvalidCode();
+  }
+  if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
+  // The code is spent: failing here would cost the person their sign-in. Stale counts only bring a
+  // later block sooner.
+  await clearLockout(lockout, record.identifierKey, input.source, { ...locking, now }).catch((error) =>
+    deps.warn('clearing the lockout', error),
+  );
+  return record;
+}

@@ -1,0 +1,79 @@
+/**
+ * Start and resend are the same request to the Express challenge workflow, which alone decides
+ * whether a message goes out: it screens (lockout and budgets, denylist, captcha when the risk
+ * calls for it) and then claims and delivers the send. A refusal comes back as the typed error its
+ * Fail state names.
+ */
+import type { ChallengeView } from './challenge.ts';
+import { ChallengeClosed, InvalidRequest } from './errors.ts';
+import { type Channel, chooseChannel, normalizeIdentifier } from './identifier.ts';
+import type { ChallengeStore, Random, Source } from './ports.ts';
+import type { SendRisk } from './screening.ts';
+import { generateId } from './secrets.ts';
+
+/**
+ * The workflow's input. Screening steps pass it on unchanged (`ResultPath: null`), except that
+ * CheckRateLimit adds `risk`; SendChallenge's result is the execution's output.
+ */
+export type ChallengeWorkflowInput = {
+  challengeId: string;
+  /** 1 for a start; a resend's is the challenge's next send. The send step is keyed by it. */
+  sendNumber: number;
+  /** Normalised email address or E.164 number. */
+  identifier: string;
+  channel: Channel;
+  sourceIp?: string | undefined;
+  /** The client's ASN, when a trusted proxy header carries it. */
+  asn?: string | undefined;
+  captchaToken?: string | undefined;
+  /** Set by CheckRateLimit (`ResultPath: $.risk`), read by VerifyCaptcha. */
+  risk?: SendRisk | undefined;
+};
+
+export interface ChallengeWorkflow {
+  /** Runs one execution; a refusal throws its typed error. */
+  run(input: ChallengeWorkflowInput): Promise<ChallengeView>;
+}
+
+export type SendRequestSource = Source & { captchaToken?: string | undefined };
+
+/** A new challenge for `identifier`, by the channel asked for or the one its kind implies. */
+export async function startChallenge(
+  deps: { workflow: ChallengeWorkflow; random: Random },
+  request: { identifier: string; channel?: Channel | undefined; from: SendRequestSource },
+): Promise<ChallengeView> {
+  const identifier = normalizeIdentifier(request.identifier);
+  const channel = chooseChannel(identifier, request.channel);
+  if (channel === 'whatsapp')
+    throw new InvalidRequest('channel', 'whatsapp is not enabled on this deployment');
+  return deps.workflow.run({
+    challengeId: generateId(deps.random, 'ch'),
+    sendNumber: 1,
+    identifier: identifier.value,
+    channel,
+    sourceIp: request.from.ip,
+    asn: request.from.asn,
+    captchaToken: request.from.captchaToken,
+  });
+}
+
+/**
+ * The challenge's next send. The challenge is read only to learn where it goes and which send is
+ * next; whether it may be sent (cool-down, send cap, still open) the send step's claim decides.
+ */
+export async function resendChallenge(
+  deps: { workflow: ChallengeWorkflow; store: Pick<ChallengeStore, 'find'> },
+  request: { challengeId: string; from: SendRequestSource },
+): Promise<ChallengeView> {
+  const challenge = await deps.store.find(request.challengeId);
+  if (!challenge) throw new ChallengeClosed();
+  return deps.workflow.run({
+    challengeId: challenge.challengeId,
+    sendNumber: challenge.sends + 1,
+    identifier: challenge.destination,
+    channel: challenge.channel,
+    sourceIp: request.from.ip,
+    asn: request.from.asn,
+    captchaToken: request.from.captchaToken,
+  });
+}
