@@ -39,7 +39,7 @@ const definition = JSON.parse(
   readFileSync(new URL('../../statemachines/challenge.asl.json', import.meta.url), 'utf8'),
 ) as { States: Record<string, AslState> };
 
-/** design.md section 3: what each workflow failure looks like to a client. */
+/** What each workflow failure looks like to a client: the table under "Start" in docs/architecture.md. */
 const HTTP_CONTRACT: Record<string, { status: number; code: string }> = {
   RateLimited: { status: 429, code: 'rate_limited' },
   IdentifierRejected: { status: 422, code: 'identifier_rejected' },
