@@ -18,7 +18,7 @@ type Resource = { Type: string; Properties?: Record<string, Json>; Metadata?: Re
 type Template = {
   Parameters?: Record<string, { Default?: Json }>;
   Conditions?: Record<string, Json>;
-  Globals?: { Function?: Record<string, Json> };
+  Globals?: { Function?: Record<string, Json>; Api?: Record<string, Json> };
   Resources: Record<string, Resource>;
 };
 
@@ -94,6 +94,10 @@ export class LocalTemplate {
 
   functionGlobals(): Record<string, Json> {
     return this.#template.Globals?.Function ?? {};
+  }
+
+  apiGlobals(): Record<string, Json> {
+    return this.#template.Globals?.Api ?? {};
   }
 
   functions(): LocalFunction[] {

@@ -5,7 +5,7 @@
  * `make --makefile <the original Makefile> build-<LogicalId>` runs in that copy with ARTIFACTS_DIR
  * set, here to dist/<functions|layers>/<LogicalId>/.
  *
- * Prints the size of each bundle and exits non-zero when a function bundle is over the design's
+ * Prints the size of each bundle and exits non-zero when a function bundle is over the target's
  * 1 MB (1,000,000 bytes). `buildFunctions()` is exported for the tests and the benchmark.
  */
 import { execFile } from 'node:child_process';
@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { LocalTemplate } from '../local/template.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** Design target (section 7): each minified function bundle at most 1 MB. */
+/** The performance target (docs/performance.md): each minified function bundle at most 1 MB. */
 export const MAX_FUNCTION_BYTES = 1_000_000;
 
 export type FunctionBundle = {

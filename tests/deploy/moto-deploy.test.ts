@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { requirePythonModules } from '../support/python.ts';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,6 +43,8 @@ const routesOf = (body: { paths?: Record<string, object> } | undefined) =>
         .map((method) => `${method.toUpperCase()} ${path}`),
     )
     .sort();
+
+requirePythonModules(['samtranslator', 'boto3', 'moto.server']);
 
 let workDir: string;
 let translated: Translated;

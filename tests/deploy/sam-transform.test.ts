@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { requirePythonModules } from '../support/python.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -20,6 +21,8 @@ type Resource = {
   UpdateReplacePolicy?: string;
   Properties: Record<string, Json>;
 };
+
+requirePythonModules(['samtranslator']);
 
 const translated = JSON.parse(
   execFileSync(

@@ -1,6 +1,7 @@
 /**
  * `npm start` itself, as a developer runs it: a child process with its own DynamoDB Local and SES
- * local, each function in its own module instances. Ready well within 60 s; sign-in works.
+ * local, each function in its own module instances. Ready within 60 s (the setup gives up after
+ * that); sign-in works.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,11 +14,9 @@ import { client } from '../support/http.ts';
 let child: ChildProcess;
 let output = '';
 let http: ReturnType<typeof client>;
-let readyInMs = 0;
 
 beforeAll(async () => {
   const port = await freePort();
-  const started = Date.now();
   child = spawn(join(REPO_ROOT, 'node_modules/.bin/node'), ['local/main.ts', '--port', String(port)], {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: undefined, POWERTOOLS_LOG_LEVEL: undefined },
@@ -44,7 +43,6 @@ beforeAll(async () => {
       reject(new Error(`npm start exited with ${code}:\n${output}`));
     });
   });
-  readyInMs = Date.now() - started;
   http = client(`http://localhost:${port}`);
 }, 70_000);
 
@@ -57,8 +55,7 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
-  it('serves GET /health within 60 s of starting', async () => {
-    expect(readyInMs).toBeLessThan(60_000);
+  it('serves GET /health', async () => {
     expect((await http.get('/health')).status).toBe(200);
   });
 

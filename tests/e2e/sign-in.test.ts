@@ -1,4 +1,4 @@
-/** Sign-in over HTTP against `npm start`'s runtime: the flows of design.md section 3. */
+/** Sign-in over HTTP against `npm start`'s runtime: the flows README.md's "API" section specifies. */
 import { describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { uniqueEmail } from '../support/stack.ts';
@@ -120,10 +120,15 @@ describe('signing in with a one-time code', () => {
     const unknown = await suite.http.verify('ch_doesnotexist', '123456');
     await suite.http.verify(started.body.challengeId, code);
     const used = await suite.http.verify(started.body.challengeId, code);
-    const strip = ({ requestId, ...rest }: Record<string, unknown>) => (requestId ? rest : rest);
-    for (const reply of [wrong, unknown, used]) expect(reply.status).toBe(401);
-    expect(strip(unknown.body)).toEqual(strip(wrong.body));
-    expect(strip(used.body)).toEqual(strip(wrong.body));
+    const replies = [wrong, unknown, used];
+    for (const reply of replies) expect(reply.status).toBe(401);
+    // Each names its own request; nothing else tells them apart.
+    const requestIds = replies.map((reply) => reply.body.requestId);
+    expect(new Set(requestIds).size).toBe(3);
+    for (const id of requestIds) expect(id).toEqual(expect.any(String));
+    const withoutRequestId = (body: Record<string, unknown>) => ({ ...body, requestId: undefined });
+    expect(withoutRequestId(unknown.body)).toEqual(withoutRequestId(wrong.body));
+    expect(withoutRequestId(used.body)).toEqual(withoutRequestId(wrong.body));
   });
 
   it('answers start the same way for known and unknown identifiers', async () => {
@@ -159,12 +164,27 @@ describe('refresh tokens', () => {
 });
 
 describe('resend and rate limits', () => {
-  it('refuses a resend inside the 30 s cool-down with 429 and Retry-After', async () => {
+  it('refuses a resend inside the 30 s cool-down with 429 and Retry-After up to resendAvailableAt', async () => {
+    // Prepare: the bounds come from when each request left and its answer arrived, so however
+    // slow the machine, a Retry-After that points anywhere but resendAvailableAt fails.
+    const startSent = Date.now();
     const started = await suite.http.start(uniqueEmail('resend'));
+    const startAnswered = Date.now();
+    const availableAt = Date.parse(String(started.body.resendAvailableAt));
+
+    // Act
+    const resendSent = Date.now();
     const resend = await suite.http.post('/v1/auth/resend', { challengeId: started.body.challengeId });
+    const resendAnswered = Date.now();
+
+    // Assess
+    expect(availableAt).toBeGreaterThanOrEqual(startSent + 30_000);
+    expect(availableAt).toBeLessThanOrEqual(startAnswered + 30_000);
     expect(resend.status).toBe(429);
     expect(resend.body.code).toBe('rate_limited');
-    expect(Number(resend.headers.get('retry-after'))).toBeGreaterThan(25);
+    const retryAfterMs = Number(resend.headers.get('retry-after')) * 1000;
+    expect(retryAfterMs).toBeGreaterThanOrEqual(availableAt - resendAnswered);
+    expect(retryAfterMs).toBeLessThan(availableAt - resendSent + 1000);
   });
 
   it('answers 429 rate_limited with Retry-After once an identifier has started 10 sign-ins this hour', async () => {

@@ -30,7 +30,7 @@ function isDeeplyFrozen(value: unknown): boolean {
 
 describe('loadConfig', () => {
   describe('with a minimal valid environment', () => {
-    it("applies design.md's security defaults", () => {
+    it('applies the security defaults of docs/decisions.md ("Security defaults")', () => {
       // Act
       const config = loadConfig(MINIMAL_ENV);
 

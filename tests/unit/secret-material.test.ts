@@ -7,7 +7,7 @@ import {
 import { thrownBy } from '../support/thrown.ts';
 
 const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:CodePepperSecret-AbCdEf';
-const MIN_KEY_MATERIAL_LENGTH = 32;
+const PEPPER_MIN = MIN_SECRET_LENGTH.codePepper;
 
 describe('MIN_SECRET_LENGTH', () => {
   it("asks 32 characters of the pepper, the seed and the proxy's secret, and a non-empty captcha secret", () => {
@@ -17,20 +17,24 @@ describe('MIN_SECRET_LENGTH', () => {
 });
 
 describe('checkSecretMaterial', () => {
-  it('takes a pepper or seed of 32 characters', () => {
-    // Prepare
-    const value = 'k'.repeat(MIN_KEY_MATERIAL_LENGTH);
+  it.each(Object.entries(MIN_SECRET_LENGTH))(
+    'takes a %s of its least length, and refuses one character fewer',
+    (_, least) => {
+      // Prepare
+      const value = 'k'.repeat(least);
 
-    // Act & Assess
-    expect(checkSecretMaterial(value, SECRET_ID, MIN_KEY_MATERIAL_LENGTH)).toBe(value);
-  });
+      // Act & Assess
+      expect(checkSecretMaterial(value, SECRET_ID, least)).toBe(value);
+      expect(() => checkSecretMaterial(value.slice(1), SECRET_ID, least)).toThrow(SecretMaterialError);
+    },
+  );
 
-  it('refuses one of 31, naming the secret but never showing the value', () => {
+  it('refuses a pepper one character short, naming the secret but never showing the value', () => {
     // Prepare
-    const value = 'short-pepper-'.padEnd(MIN_KEY_MATERIAL_LENGTH - 1, 'x');
+    const value = 'short-pepper-'.padEnd(PEPPER_MIN - 1, 'x');
 
     // Act
-    const error = thrownBy(() => checkSecretMaterial(value, SECRET_ID, MIN_KEY_MATERIAL_LENGTH));
+    const error = thrownBy(() => checkSecretMaterial(value, SECRET_ID, PEPPER_MIN));
 
     // Assess
     expect(error).toBeInstanceOf(SecretMaterialError);
@@ -41,11 +45,11 @@ describe('checkSecretMaterial', () => {
 
   it('does not count surrounding whitespace, and drops it as the environment values did', () => {
     // Prepare
-    const value = ` ${'k'.repeat(MIN_KEY_MATERIAL_LENGTH)}\n`;
+    const value = ` ${'k'.repeat(PEPPER_MIN)}\n`;
 
     // Act & Assess
-    expect(checkSecretMaterial(value, SECRET_ID, MIN_KEY_MATERIAL_LENGTH)).toBe(value.trim());
-    expect(() => checkSecretMaterial(`${' '.repeat(40)}x`, SECRET_ID, MIN_KEY_MATERIAL_LENGTH)).toThrow(
+    expect(checkSecretMaterial(value, SECRET_ID, PEPPER_MIN)).toBe(value.trim());
+    expect(() => checkSecretMaterial(`${' '.repeat(40)}x`, SECRET_ID, PEPPER_MIN)).toThrow(
       SecretMaterialError,
     );
   });

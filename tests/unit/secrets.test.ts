@@ -1,4 +1,3 @@
-import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { generateId, generateToken, hashCode, hashToken, sameHash } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
@@ -11,16 +10,14 @@ const CODE = '042137';
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 describe('hashCode', () => {
-  it('is HMAC-SHA256 keyed by the pepper over "challengeId:code", base64url', () => {
-    // Prepare
-    const expected = createHmac('sha256', PEPPER).update(`${CHALLENGE_ID}:${CODE}`).digest('base64url');
-
+  it('keeps the stored form of a code: HMAC-SHA256 of "challengeId:code" keyed by the pepper, base64url', () => {
+    // A deploy that changed this would leave every pending code unverifiable. The expected value
+    // is a known answer (computed once), not the same computation repeated here.
     // Act
     const hash = hashCode(PEPPER, CHALLENGE_ID, CODE);
 
     // Assess
-    expect(hash).toBe(expected);
-    expect(hash).toHaveLength(43);
+    expect(hash).toBe('BbeHL6m_aexQr6sI1iDK0kMA_fIcetWV6hc-rLq-PQg');
   });
 
   it('is deterministic', () => {
@@ -99,17 +96,17 @@ describe('generateToken', () => {
 });
 
 describe('hashToken', () => {
-  it('is SHA-256 of the token, base64url', () => {
-    // Prepare
-    const token = generateToken(systemRandom);
-
+  it('keeps the stored form of a refresh token: SHA-256, base64url', () => {
+    // A deploy that changed this would end every session. FIPS 180-2's known answer for "abc".
     // Act
-    const hash = hashToken(token);
+    const hash = hashToken('abc');
 
     // Assess
-    expect(hash).toBe(createHash('sha256').update(token).digest('base64url'));
-    expect(hash).toHaveLength(43);
-    expect(hash).not.toBe(token);
+    expect(hash).toBe(
+      Buffer.from('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad', 'hex').toString(
+        'base64url',
+      ),
+    );
   });
 });
 

@@ -1,12 +1,18 @@
-import { createHash, createHmac } from 'node:crypto';
+/**
+ * The tokens AuthKit issues: their headers, claims and lifetimes, and refresh-token rotation. How a
+ * verifier treats forged tokens (alg none, algorithm confusion, another key) is the verifier's
+ * behaviour, not AuthKit's, and is not specified here.
+ */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import {
   calculateJwkThumbprint,
+  compactVerify,
   createLocalJWKSet,
-  type JWK,
+  decodeJwt,
+  decodeProtectedHeader,
   type JWTPayload,
-  jwtVerify,
-  SignJWT,
+  type ProtectedHeaderParameters,
 } from 'jose';
 import type { Config } from '../../layers/core/src/config.ts';
 import { InvalidGrant } from '../../layers/core/src/errors.ts';
@@ -141,37 +147,16 @@ function tokenDeps(overrides: Partial<TokenDeps> = {}): TokenDeps & { clock: Fix
   } as TokenDeps & { clock: FixedClock };
 }
 
-/** The pinned verification a resource server performs; like many, it does not check `typ`. */
-function verify(token: string, at = NOW, keys: JWK[] = [signingKey.publicJwk]) {
-  return jwtVerify(token, createLocalJWKSet({ keys }), {
-    algorithms: ['ES256'],
-    issuer: TOKEN_CONFIG.issuer,
-    audience: TOKEN_CONFIG.audience,
-    currentDate: new Date(at),
-  });
+const { published } = await deriveKeyRing(SEED, TOKEN_CONFIG.signingKeyGeneration);
+
+/** A token as AuthKit issued it: its header and claims, once its signature checks against the keys JWKS publishes. */
+async function issued(token: string): Promise<{ header: ProtectedHeaderParameters; claims: JWTPayload }> {
+  await compactVerify(token, createLocalJWKSet({ keys: published }));
+  return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
 }
 
-/** The verification the app performs on its ID token. */
-function verifyIdToken(token: string, at = NOW) {
-  return jwtVerify(token, createLocalJWKSet({ keys: [signingKey.publicJwk] }), {
-    algorithms: ['ES256'],
-    issuer: TOKEN_CONFIG.issuer,
-    audience: TOKEN_CONFIG.idTokenAudience,
-    currentDate: new Date(at),
-  });
-}
-
-async function claimsOf(token: string, at = NOW): Promise<JWTPayload> {
-  return (await verify(token, at)).payload;
-}
-
-async function idClaimsOf(token: string, at = NOW): Promise<JWTPayload> {
-  return (await verifyIdToken(token, at)).payload;
-}
-
-function unsignedToken(header: Record<string, unknown>, payload: Record<string, unknown>): string {
-  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
-  return `${encode(header)}.${encode(payload)}`;
+async function claimsOf(token: string): Promise<JWTPayload> {
+  return (await issued(token)).claims;
 }
 
 describe('deriveSigningKey', () => {
@@ -236,7 +221,7 @@ describe('deriveKeyRing', () => {
 });
 
 describe('startSession', () => {
-  it('issues an access token that verifies with the pinned algorithm, issuer, audience and key set', async () => {
+  it('issues an ES256 access token (typ at+jwt) under the kid of a published key, for 15 minutes', async () => {
     // Prepare
     const deps = tokenDeps();
 
@@ -244,20 +229,21 @@ describe('startSession', () => {
     const tokens = await startSession(deps, ADA);
 
     // Assess
-    const { payload, protectedHeader } = await verify(tokens.accessToken);
-    expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: signingKey.kid, typ: 'at+jwt' });
-    expect(payload).toMatchObject({
+    const { header, claims } = await issued(tokens.accessToken);
+    expect(header).toEqual({ alg: 'ES256', kid: signingKey.kid, typ: 'at+jwt' });
+    expect(published.map((jwk) => jwk.kid)).toContain(header.kid);
+    expect(claims).toMatchObject({
       iss: TOKEN_CONFIG.issuer,
       aud: TOKEN_CONFIG.audience,
       sub: ADA.userId,
       iat: NOW / 1000,
       exp: NOW / 1000 + 900,
     });
-    expect(payload.jti).toEqual(expect.any(String));
-    expect(payload.sid).toMatch(/^ses_/);
+    expect(claims.jti).toEqual(expect.any(String));
+    expect(claims.sid).toMatch(/^ses_/);
   });
 
-  it('issues an ID token for the same user and session, addressed to the app', async () => {
+  it('issues an ID token for the same user and session, addressed to the app, never to the API', async () => {
     // Prepare
     const deps = tokenDeps();
 
@@ -266,16 +252,17 @@ describe('startSession', () => {
 
     // Assess
     const access = await claimsOf(tokens.accessToken);
-    const { payload, protectedHeader } = await verifyIdToken(tokens.idToken);
-    expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: signingKey.kid });
-    expect(payload).toMatchObject({
+    const { header, claims } = await issued(tokens.idToken);
+    expect(header).toEqual({ alg: 'ES256', kid: signingKey.kid, typ: 'JWT' });
+    expect(claims).toMatchObject({
       iss: TOKEN_CONFIG.issuer,
       aud: TOKEN_CONFIG.idTokenAudience,
       sub: ADA.userId,
       sid: access.sid,
-      exp: (payload.iat ?? 0) + 900,
+      exp: (claims.iat ?? 0) + 900,
     });
-    expect(payload.jti).not.toBe(access.jti);
+    expect(claims.aud).not.toEqual(access.aud);
+    expect(claims.jti).not.toBe(access.jti);
   });
 
   it.each<[string, User, Record<string, unknown>]>([
@@ -289,7 +276,7 @@ describe('startSession', () => {
     const tokens = await startSession(deps, user);
 
     // Assess
-    expect(await idClaimsOf(tokens.idToken)).toMatchObject(identityClaims);
+    expect(await claimsOf(tokens.idToken)).toMatchObject(identityClaims);
     expect(tokens.user).toEqual({ id: user.userId, identifier: user.identifierKey.split('#')[1] });
   });
 
@@ -305,7 +292,7 @@ describe('startSession', () => {
     const tokens = await startSession(tokenDeps(), legacy);
 
     // Assess
-    expect(await idClaimsOf(tokens.idToken)).toMatchObject({ email: 'ada%relay@example.com' });
+    expect(await claimsOf(tokens.idToken)).toMatchObject({ email: 'ada%relay@example.com' });
   });
 
   it('answers a Bearer token set with a 256-bit refresh token that is stored only as its hash', async () => {
@@ -333,92 +320,6 @@ describe('startSession', () => {
     // Assess
     expect(sessions.tokens.get(hashToken(tokens.refreshToken))?.expiresAt).toBe(NOW + 7 * DAY * 1000);
     expect([...sessions.sessions.values()][0]?.absoluteExpiresAt).toBe(NOW + 30 * DAY * 1000);
-  });
-});
-
-describe('verification of issued tokens', () => {
-  it('never takes an ID token for an access token, even where typ goes unchecked', async () => {
-    // Prepare
-    const tokens = await startSession(tokenDeps(), ADA);
-
-    // Act
-    const asAccessToken = verify(tokens.idToken);
-
-    // Assess
-    await expect(asAccessToken).rejects.toMatchObject({
-      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
-      claim: 'aud',
-    });
-    await expect(verify(tokens.accessToken)).resolves.toMatchObject({
-      payload: { aud: TOKEN_CONFIG.audience },
-    });
-  });
-
-  it('never takes an access token for an ID token', async () => {
-    // Prepare
-    const tokens = await startSession(tokenDeps(), ADA);
-
-    // Act
-    const asIdToken = verifyIdToken(tokens.accessToken);
-
-    // Assess
-    await expect(asIdToken).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'aud' });
-  });
-
-  it('rejects a token signed with a key derived from another seed', async () => {
-    // Prepare
-    const forged = await startSession(tokenDeps({ signingKey: async () => otherSigningKey }), ADA);
-
-    // Act & Assess
-    await expect(verify(forged.accessToken)).rejects.toMatchObject({ code: 'ERR_JWKS_NO_MATCHING_KEY' });
-  });
-
-  it("rejects another key's signature even under the genuine kid", async () => {
-    // Prepare
-    const forged = await new SignJWT({ sid: 'ses_forged' })
-      .setProtectedHeader({ alg: 'ES256', kid: signingKey.kid })
-      .setIssuer(TOKEN_CONFIG.issuer)
-      .setAudience(TOKEN_CONFIG.audience)
-      .setSubject(ADA.userId)
-      .setIssuedAt(NOW / 1000)
-      .setExpirationTime(NOW / 1000 + 900)
-      .sign(otherSigningKey.privateKey);
-
-    // Act & Assess
-    await expect(verify(forged)).rejects.toMatchObject({ code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' });
-  });
-
-  it('rejects an unsigned alg "none" token', async () => {
-    // Prepare
-    const { payload } = await verify((await startSession(tokenDeps(), ADA)).accessToken);
-    const forged = `${unsignedToken({ alg: 'none', kid: signingKey.kid }, payload)}.`;
-
-    // Act & Assess
-    await expect(verify(forged)).rejects.toMatchObject({ code: 'ERR_JOSE_ALG_NOT_ALLOWED' });
-  });
-
-  it('rejects an HS256 token keyed with the public key (algorithm confusion)', async () => {
-    // Prepare
-    const { payload } = await verify((await startSession(tokenDeps(), ADA)).accessToken);
-    const signingInput = unsignedToken({ alg: 'HS256', kid: signingKey.kid, typ: 'JWT' }, payload);
-    const mac = createHmac('sha256', JSON.stringify(signingKey.publicJwk))
-      .update(signingInput)
-      .digest('base64url');
-
-    // Act & Assess
-    await expect(verify(`${signingInput}.${mac}`)).rejects.toMatchObject({
-      code: 'ERR_JOSE_ALG_NOT_ALLOWED',
-    });
-  });
-
-  it('rejects the access token once it is past its 15 minutes', async () => {
-    // Prepare
-    const tokens = await startSession(tokenDeps(), ADA);
-
-    // Act & Assess
-    await expect(verify(tokens.accessToken, NOW + 901_000)).rejects.toMatchObject({
-      code: 'ERR_JWT_EXPIRED',
-    });
   });
 });
 
@@ -469,11 +370,11 @@ describe('refreshSession', () => {
 
     // Assess
     const before = await claimsOf(started.accessToken);
-    const after = await claimsOf(refreshed.accessToken, NOW + 600_000);
+    const after = await claimsOf(refreshed.accessToken);
     expect(after).toMatchObject({ sub: GRACE.userId, sid: before.sid, iat: NOW / 1000 + 600 });
     expect(after.exp).toBe((after.iat ?? 0) + 900);
     expect(after.jti).not.toBe(before.jti);
-    expect(await idClaimsOf(refreshed.idToken, NOW + 600_000)).toMatchObject({
+    expect(await claimsOf(refreshed.idToken)).toMatchObject({
       phone_number: '+14155550123',
     });
   });
@@ -488,8 +389,8 @@ describe('refreshSession', () => {
     const refreshed = await refreshSession(deps, started.refreshToken);
 
     // Assess
-    const original = await idClaimsOf(started.idToken);
-    const renewed = await idClaimsOf(refreshed.idToken, NOW + 3_600_000);
+    const original = await claimsOf(started.idToken);
+    const renewed = await claimsOf(refreshed.idToken);
     expect(original.auth_time).toBe(NOW / 1000);
     expect(renewed.auth_time).toBe(original.auth_time);
   });
