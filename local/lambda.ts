@@ -9,6 +9,16 @@ import { isolatedEntryUrl } from './isolation.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalFunction } from './template.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
+type FromEnvironment = (env: Record<string, string | undefined>) => Promise<Handler>;
+
+/**
+ * What the runtime gives every function besides template.yaml's variables: the AWS SDK's region,
+ * credentials and endpoints, and the captcha siteverify endpoint, which the tests point at a fake.
+ */
+const endpointVariables = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(
+    Object.entries(env).filter(([name]) => name.startsWith('AWS_') || name === 'CAPTCHA_VERIFY_URL'),
+  );
 
 export class LocalLambda {
   readonly #functions: Map<string, LocalFunction>;
@@ -40,9 +50,12 @@ export class LocalLambda {
       const url = pathToFileURL(fn.entryPoint).href;
       handler = import(this.#isolate ? isolatedEntryUrl(url, fn.id) : url).then(
         (module: Record<string, unknown>) => {
-          const exported = module[fn.exportName];
+          const exported = module[fn.exportName] as Handler & { fromEnvironment?: FromEnvironment };
           if (typeof exported !== 'function') throw new Error(`${fn.entryPoint} exports no ${fn.exportName}`);
-          return exported as Handler;
+          if (!exported.fromEnvironment)
+            throw new Error(`${fn.entryPoint}: ${fn.exportName} is not deployed()`);
+          // As on AWS, a function sees only the variables template.yaml gives it.
+          return exported.fromEnvironment({ ...endpointVariables(process.env), ...fn.environment });
         },
       );
       this.#handlers.set(fn.id, handler);

@@ -31,6 +31,8 @@ export type LocalFunction = {
   exportName: string;
   timeoutSeconds: number;
   memoryMb: number;
+  /** The variables template.yaml gives this function (Globals and its own), resolved. */
+  environment: Record<string, string>;
 };
 export type LocalStateMachine = {
   id: string;
@@ -115,6 +117,7 @@ export class LocalTemplate {
         exportName: handler.slice(handler.lastIndexOf('.') + 1),
         timeoutSeconds: Number(props.Timeout ?? globals.Timeout ?? 3),
         memoryMb: Number(props.MemorySize ?? globals.MemorySize ?? 128),
+        environment: this.#environmentOf(resource),
       };
     });
   }
@@ -142,11 +145,8 @@ export class LocalTemplate {
    */
   environment(): Record<string, string> {
     const merged: Record<string, string> = {};
-    const globals = this.#variables(this.#template.Globals?.Function);
     for (const [id, resource] of this.resourcesOfType('AWS::Serverless::Function')) {
-      const variables = { ...globals, ...this.#variables(resource.Properties) };
-      for (const [name, value] of Object.entries(variables)) {
-        const resolved = String(this.resolve(value));
+      for (const [name, resolved] of Object.entries(this.#environmentOf(resource))) {
         if (name in merged && merged[name] !== resolved) {
           throw new Error(
             `${id} sets ${name} differently from another function; the local runtime needs one value`,
@@ -181,6 +181,16 @@ export class LocalTemplate {
       }
       return { id, arn: String(this.resolve({ Ref: id })), definition: JSON.parse(text), taskFunctions };
     });
+  }
+
+  #environmentOf(resource: Resource): Record<string, string> {
+    const variables = {
+      ...this.#variables(this.#template.Globals?.Function),
+      ...this.#variables(resource.Properties),
+    };
+    return Object.fromEntries(
+      Object.entries(variables).map(([name, value]) => [name, String(this.resolve(value))]),
+    );
   }
 
   #variables(props: Record<string, Json> | undefined): Record<string, Json> {

@@ -9,17 +9,27 @@ import { type AwsRoot, awsRoot } from './root.ts';
  */
 export function deployed<Deps, Event, Result>(
   select: (root: AwsRoot) => Promise<Deps> | Deps,
-  factory: (deps: Deps) => (event: Event, context: Context) => Promise<Result>,
-): (event: Event, context: Context) => Promise<Result> {
-  let built: Promise<(event: Event, context: Context) => Promise<Result>> | undefined;
-  return async (event, context) => {
-    built ??= Promise.resolve(awsRoot(process.env))
-      .then(select)
-      .then(factory)
-      .catch((error: unknown) => {
-        built = undefined;
-        throw error;
-      });
+  factory: (deps: Deps) => Handler<Event, Result>,
+): Deployed<Event, Result> {
+  const fromEnvironment = async (env: Env) => factory(await select(awsRoot(env)));
+  let built: Promise<Handler<Event, Result>> | undefined;
+  const handler = async (event: Event, context: Context) => {
+    built ??= fromEnvironment(process.env).catch((error: unknown) => {
+      built = undefined;
+      throw error;
+    });
     return (await built)(event, context);
   };
+  return Object.assign(handler, { fromEnvironment });
 }
+
+type Env = Record<string, string | undefined>;
+export type Handler<Event, Result> = (event: Event, context: Context) => Promise<Result>;
+
+/**
+ * What Lambda calls, built from `process.env`; `fromEnvironment` builds the same handler from the
+ * environment given, as the local runtime does for each function and tests do.
+ */
+export type Deployed<Event, Result> = Handler<Event, Result> & {
+  fromEnvironment: (env: Env) => Promise<Handler<Event, Result>>;
+};

@@ -187,15 +187,20 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       expect(await emailsTo(email)).toHaveLength(5);
     });
 
-    it('sends one code for 10 parallel resends of the same send, spending its budgets once', async () => {
+    it('sends one code for 10 parallel resends, spending its budgets once', async () => {
       const { counters } = stores();
       const budgets = budgetsFor(GENEROUS_BUDGETS, normalizeIdentifier(email), SOURCE);
       const spent = () => counters.peek(budgets, GENEROUS_BUDGETS.windowSeconds, clock.now());
       await issue();
       clock.advance(30);
       const before = await spent();
-      const views = await Promise.all(Array.from({ length: 10 }, () => resend()));
-      expect(new Set(views.map((view) => view.resendAvailableAt)).size).toBe(1);
+      const results = await Promise.allSettled(Array.from({ length: 10 }, () => resend()));
+      // Each either asked for send 2 (and answers with it) or came after it (and meets its cool-down).
+      const answered = results.map((result) =>
+        result.status === 'fulfilled' ? result.value.resendAvailableAt : (result.reason as RateLimited).rule,
+      );
+      expect(new Set(answered).size).toBeLessThanOrEqual(2);
+      expect(answered.filter((answer) => answer !== 'cooldown').length).toBeGreaterThan(0);
       expect(await emailsTo(email)).toHaveLength(2);
       expect((await stored())?.sends).toBe(2);
       const after = await spent();
@@ -273,7 +278,10 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       // A domain of its own: no other spec's address is at it.
       email = uniqueEmail('domain').replace(
         '@example.com',
-        `@denied-${challengeId.slice(3, 11).toLowerCase()}.example.org`,
+        `@denied-${challengeId
+          .slice(3, 11)
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, 'x')}.example.org`,
       );
       await issue();
       await documentClient().send(
