@@ -1,0 +1,96 @@
+/**
+ * Every sample in events/ fed to its function's handler, as `sam local invoke <LogicalId> -e
+ * events/<file>` would: the handler built from the function's own template.yaml environment and
+ * nothing else, against DynamoDB Local, SES local and the local workflow.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { REPO_ROOT } from '../../local/runtime.ts';
+import { runtimeForSuite } from '../support/suite.ts';
+
+type Expectation = { functionId: string; status?: number; body: unknown };
+
+const view = (channel: string) => ({
+  challengeId: expect.stringMatching(/^ch_/),
+  channel,
+  method: 'otp',
+  destination: expect.stringContaining('*'),
+  expiresAt: expect.any(String),
+  resendAvailableAt: expect.any(String),
+  codeLength: 6,
+});
+const problem = (status: number, code: string) => ({
+  type: `urn:authkit:problem:${code}`,
+  status,
+  code,
+  requestId: expect.any(String),
+});
+
+/**
+ * In this order: the send step creates the samples' challenge (ch_exampleexampleexample1), which
+ * the verify and resend samples then meet.
+ */
+const SAMPLES: Record<string, Expectation> = {
+  'steps/rate-limit.json': { functionId: 'CheckRateLimitFunction', body: { elevated: false } },
+  'steps/denylist.json': { functionId: 'CheckDenylistFunction', body: {} },
+  'steps/captcha.json': { functionId: 'VerifyCaptchaFunction', body: {} },
+  'steps/send.json': { functionId: 'SendChallengeFunction', body: view('email') },
+  'steps/send-sms.json': { functionId: 'SendChallengeFunction', body: view('sms') },
+  'api/start.json': { functionId: 'StartFunction', status: 202, body: view('email') },
+  'api/start-sms.json': { functionId: 'StartFunction', status: 202, body: view('sms') },
+  'api/verify.json': { functionId: 'VerifyFunction', status: 401, body: problem(401, 'invalid_code') },
+  'api/resend.json': {
+    functionId: 'ResendFunction',
+    status: 429,
+    body: { ...problem(429, 'rate_limited'), rule: 'cooldown', retryAfterSeconds: expect.any(Number) },
+  },
+  'api/token.json': { functionId: 'TokenFunction', status: 401, body: problem(401, 'invalid_grant') },
+  'api/logout.json': { functionId: 'LogoutFunction', status: 204, body: undefined },
+  'api/jwks.json': {
+    functionId: 'JwksFunction',
+    status: 200,
+    body: { keys: [expect.any(Object), expect.any(Object)] },
+  },
+  'api/health.json': {
+    functionId: 'HealthFunction',
+    status: 200,
+    body: { status: 'ok', checks: { dynamodb: { status: 'ok' } } },
+  },
+  'api/health-live.json': { functionId: 'HealthFunction', status: 200, body: { status: 'ok' } },
+  'api/health-ready.json': {
+    functionId: 'HealthFunction',
+    status: 200,
+    body: { status: 'ok', checks: { dynamodb: { status: 'ok' } } },
+  },
+};
+
+const files = readdirSync(join(REPO_ROOT, 'events'), { recursive: true, encoding: 'utf8' }).filter((file) =>
+  file.endsWith('.json'),
+);
+const sample = (file: string) => JSON.parse(readFileSync(join(REPO_ROOT, 'events', file), 'utf8')) as unknown;
+
+describe('the samples in events/', () => {
+  const suite = runtimeForSuite();
+
+  it('each have an expectation here', () => {
+    // Assess
+    expect(files.sort()).toEqual(Object.keys(SAMPLES).sort());
+  });
+
+  it.each(Object.entries(SAMPLES))('%s runs through its handler', async (file, expected) => {
+    // Act
+    const result = await suite.runtime.lambda.invoke(expected.functionId, sample(file));
+
+    // Assess
+    if (expected.status === undefined) {
+      expect(result).toEqual(expected.body);
+      return;
+    }
+    const response = result as { statusCode: number; headers: Record<string, string>; body: string };
+    expect(response.statusCode).toBe(expected.status);
+    if (expected.body === undefined) expect(response.body).toBe('');
+    else expect(JSON.parse(response.body)).toMatchObject(expected.body);
+    expect(response.headers['x-request-id']).toEqual(expect.any(String));
+  });
+});
