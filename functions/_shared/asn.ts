@@ -9,7 +9,7 @@ import { secretSource } from './secrets.ts';
 export const PROXY_SECRET_HEADER = 'x-authkit-proxy-secret';
 
 /** Only when the deployment names an ASN header: then the proxy's secret id is required at cold start. */
-const proxySecret = config.rateLimit.asnHeader ? secretSource('proxy') : undefined;
+const proxySecret = config.proxy.asnHeader ? secretSource('proxy') : undefined;
 
 /**
  * The client's autonomous system number, from the header a trusted proxy sets (e.g. CloudFront's
@@ -28,11 +28,11 @@ export async function trustedAsn(request: HttpRequest): Promise<string | undefin
     // Never the values: neither the secret sent nor the ASN claimed.
     logger.warn('request refused: it did not come through the proxy', {
       reason,
-      asnHeaderSent: request.headers[config.rateLimit.asnHeader] !== undefined,
+      asnHeaderSent: request.headers[config.proxy.asnHeader] !== undefined,
     });
     throw new ProxyRequired();
   }
-  const value = request.headers[config.rateLimit.asnHeader]?.trim();
+  const value = request.headers[config.proxy.asnHeader]?.trim();
   return value && /^\d{1,10}$/.test(value) ? value : undefined;
 }
 

@@ -8,14 +8,14 @@ import {
 } from '@authkit/core';
 import { DynamoChallengeStore } from '@authkit/core/adapters/dynamodb';
 import { SESv2Client, SesMailer, SNSClient, SnsSmsSender } from '@authkit/core/adapters/messaging';
-import { config } from './config.ts';
+import { config, tables } from './config.ts';
 import { db } from './dynamodb.ts';
 import { logger, metrics, tracer } from './powertools.ts';
 import { secretSource } from './secrets.ts';
 
 /** Everything that issues and delivers codes: the send step and the resend route. */
 export const challengeDeps: ChallengeDeps = {
-  store: new DynamoChallengeStore(db, config.tables.challenges, config.tables.counters),
+  store: new DynamoChallengeStore(db, tables.challenges, tables.counters),
   mailer: new SesMailer(tracer.captureAWSv3Client(new SESv2Client({})), config.email),
   sms: new SnsSmsSender(tracer.captureAWSv3Client(new SNSClient({})), config.sms),
   clock: systemClock,
@@ -29,7 +29,7 @@ export const challengeDeps: ChallengeDeps = {
  * be delivered must not change the answer to the wrong code that started the block.
  */
 export const lockoutNotifier: LockoutNotifier = async ({ channel, destination, scope, minutes }) => {
-  const input = { productName: config.productName, scope, minutes };
+  const input = { productName: config.product.name, scope, minutes };
   try {
     if (channel === 'email') {
       await challengeDeps.mailer.send({

@@ -1,6 +1,11 @@
-import { MIN_SECRET_LENGTH, requireSecretId, type SecretName, type SecretSource } from '@authkit/core';
+import {
+  MIN_SECRET_LENGTH,
+  requireVariable,
+  type SecretName,
+  type SecretSource,
+  secretIdVariable,
+} from '@authkit/core';
 import { SecretsManagerClient, SecretsManagerSecrets } from '@authkit/core/adapters/secrets-manager';
-import { config } from './config.ts';
 import { tracer } from './powertools.ts';
 
 /** One cache per function: each secret is read from Secrets Manager at most once per max age. */
@@ -13,5 +18,7 @@ const secrets = new SecretsManagerSecrets({
  * given the secret's id stops there, naming the variable; nothing is read until a request needs it.
  */
 export function secretSource(secret: SecretName): SecretSource {
-  return secrets.source(requireSecretId(config, secret), { minLength: MIN_SECRET_LENGTH[secret] });
+  return secrets.source(requireVariable(process.env, secretIdVariable(secret)), {
+    minLength: MIN_SECRET_LENGTH[secret],
+  });
 }

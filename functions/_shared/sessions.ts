@@ -1,12 +1,12 @@
 import { systemClock, systemRandom, type TokenDeps } from '@authkit/core';
 import { DynamoSessionStore } from '@authkit/core/adapters/dynamodb';
-import { config } from './config.ts';
+import { config, tables } from './config.ts';
 import { db } from './dynamodb.ts';
 import { keyRing } from './signing.ts';
 
 /** Token issuing and rotation: verify, token and logout. */
 export const tokenDeps: TokenDeps = {
-  sessions: new DynamoSessionStore(db, config.tables.sessions),
+  sessions: new DynamoSessionStore(db, tables.sessions),
   clock: systemClock,
   random: systemRandom,
   signingKey: async () => (await keyRing()).current,

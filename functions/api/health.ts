@@ -1,5 +1,5 @@
 import { probeTable } from '@authkit/core/adapters/dynamodb';
-import { config } from '../_shared/config.ts';
+import { tables } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
 
@@ -10,7 +10,7 @@ import { httpHandler } from '../_shared/handler.ts';
 export const handler = httpHandler(async ({ resource }) => {
   if (resource === '/health/live') return { status: 200, body: { status: 'ok' } };
   const started = Date.now();
-  const dynamodb = await probeTable(db, config.tables.challenges)
+  const dynamodb = await probeTable(db, tables.challenges)
     .then(() => ({ status: 'ok', latencyMs: Date.now() - started }))
     .catch((error: Error) => ({ status: 'down', error: error.name }));
   const ok = dynamodb.status === 'ok';

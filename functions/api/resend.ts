@@ -1,16 +1,16 @@
 import { assessSend, resendChallenge, screenIdentifier } from '@authkit/core';
 import { DynamoCounterStore, DynamoDenylistStore, DynamoLockStore } from '@authkit/core/adapters/dynamodb';
 import { trustedAsn } from '../_shared/asn.ts';
-import { config } from '../_shared/config.ts';
+import { config, tables } from '../_shared/config.ts';
 import { challengeDeps } from '../_shared/delivery.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import { metrics } from '../_shared/powertools.ts';
 import { onlyFields, optionalLocale, requiredString } from '../_shared/validate.ts';
 
-const counters = new DynamoCounterStore(db, config.tables.counters);
-const locks = new DynamoLockStore(db, config.tables.counters);
-const denylist = new DynamoDenylistStore(db, config.tables.denylist, challengeDeps.clock);
+const counters = new DynamoCounterStore(db, tables.counters);
+const locks = new DynamoLockStore(db, tables.counters);
+const denylist = new DynamoDenylistStore(db, tables.denylist, challengeDeps.clock);
 
 /**
  * POST /v1/auth/resend: a fresh code for an open challenge, after the cool-down and within the send

@@ -4,6 +4,7 @@ import {
   generateId,
   InvalidRequest,
   normalizeIdentifier,
+  requireVariable,
   ServiceUnavailable,
   systemRandom,
   workflowErrors,
@@ -13,7 +14,6 @@ import {
   type StartSyncExecutionCommandOutput,
 } from '@authkit/core/adapters/step-functions';
 import { trustedAsn } from '../_shared/asn.ts';
-import { config } from '../_shared/config.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import type { HttpResult } from '../_shared/http.ts';
 import { logger, metrics } from '../_shared/powertools.ts';
@@ -27,6 +27,9 @@ import {
   requiredString,
 } from '../_shared/validate.ts';
 import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
+
+/** Wiring, given to start alone: the workflow it runs. */
+const stateMachineArn = requireVariable(process.env, 'STATE_MACHINE_ARN');
 
 const FIELDS = [
   'identifier',
@@ -64,7 +67,7 @@ export const handler = httpHandler(async (request) => {
   };
   const execution = await sfn.send(
     new StartSyncExecutionCommand({
-      stateMachineArn: config.stateMachineArn,
+      stateMachineArn,
       name: input.challengeId,
       input: JSON.stringify(input),
     }),

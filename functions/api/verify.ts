@@ -1,6 +1,6 @@
 import { generateId, startSession, systemClock, systemRandom, verifyCode } from '@authkit/core';
 import { DynamoDenylistStore, DynamoLockStore, DynamoUserStore } from '@authkit/core/adapters/dynamodb';
-import { config } from '../_shared/config.ts';
+import { config, tables } from '../_shared/config.ts';
 import { challengeDeps, lockoutNotifier } from '../_shared/delivery.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { httpHandler } from '../_shared/handler.ts';
@@ -8,14 +8,14 @@ import { logger, metrics } from '../_shared/powertools.ts';
 import { tokenDeps } from '../_shared/sessions.ts';
 import { onlyFields, requiredString } from '../_shared/validate.ts';
 
-const users = new DynamoUserStore(db, config.tables.users);
+const users = new DynamoUserStore(db, tables.users);
 const verifyDeps = {
   store: challengeDeps.store,
   clock: systemClock,
   pepper: challengeDeps.pepper,
   config,
-  locks: new DynamoLockStore(db, config.tables.counters),
-  denylist: new DynamoDenylistStore(db, config.tables.denylist, systemClock),
+  locks: new DynamoLockStore(db, tables.counters),
+  denylist: new DynamoDenylistStore(db, tables.denylist, systemClock),
   notify: lockoutNotifier,
   warn: (what: string, error: unknown) => {
     logger.warn(`${what} failed after the answer was decided`, { error: (error as Error).name });

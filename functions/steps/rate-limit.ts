@@ -1,12 +1,12 @@
 import { assessSend, normalizeIdentifier, systemClock } from '@authkit/core';
 import { DynamoCounterStore, DynamoLockStore } from '@authkit/core/adapters/dynamodb';
-import { config } from '../_shared/config.ts';
+import { config, tables } from '../_shared/config.ts';
 import { db } from '../_shared/dynamodb.ts';
 import { stepHandler } from '../_shared/handler.ts';
 import type { ChallengeWorkflowInput } from '../_shared/workflow.ts';
 
-const counters = new DynamoCounterStore(db, config.tables.counters);
-const locks = new DynamoLockStore(db, config.tables.counters);
+const counters = new DynamoCounterStore(db, tables.counters);
+const locks = new DynamoLockStore(db, tables.counters);
 
 /**
  * CheckRateLimit: throws RateLimited while the lockout blocks this source or identifier, or when a

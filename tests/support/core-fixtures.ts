@@ -42,7 +42,6 @@ export const GENEROUS_BUDGETS: Config['rateLimit'] = {
   perCountry: 1e6,
   global: 1e9,
   perAsn: 1e6,
-  asnHeader: '',
 };
 
 export const LOCKOUT: Config['lockout'] = {
@@ -101,7 +100,7 @@ export function challengeDeps(
     pepper: overrides.pepper ?? (async () => TEST_PEPPER),
     config: {
       code: CODE_CONFIG,
-      productName: 'AuthKit',
+      product: { name: 'AuthKit' },
       rateLimit: { ...GENEROUS_BUDGETS, ...overrides.rateLimit },
     },
   };

@@ -51,7 +51,7 @@ export type ChallengeDeps = {
   random: Random;
   /** The HMAC key of codes, read for every code issued or checked: a rotated pepper applies at once. */
   pepper: SecretSource;
-  config: Pick<Config, 'code' | 'productName' | 'rateLimit'>;
+  config: Pick<Config, 'code' | 'product' | 'rateLimit'>;
 };
 
 /** What start and resend answer: never the code, never the full destination. */
@@ -201,13 +201,13 @@ async function deliver(
     if (record.channel === 'email') {
       await deps.mailer.send({
         to: record.destination,
-        ...renderCodeEmail({ code, minutes, productName: deps.config.productName, locale }),
+        ...renderCodeEmail({ code, minutes, productName: deps.config.product.name, locale }),
         tags: context,
       });
     } else {
       await deps.sms.send({
         to: record.destination,
-        text: renderCodeSms({ code, minutes, productName: deps.config.productName, locale }),
+        text: renderCodeSms({ code, minutes, productName: deps.config.product.name, locale }),
         context,
       });
     }

@@ -10,6 +10,7 @@ export * from './rate-limits.ts';
 export * from './screening.ts';
 export * from './secret-material.ts';
 export * from './secrets.ts';
+export * from './settings.ts';
 export * from './signing-key.ts';
 export * from './system.ts';
 export * from './tokens.ts';
