@@ -32,7 +32,7 @@ export class LocalSecretsManager {
 
   /**
    * Fails at startup, as a deploy would, when a function is given the id of a secret that does not
-   * exist here (`*_SECRET_ID` variables, see loadConfig), instead of at the first request.
+   * exist here (`*_SECRET_ID` variables, see secretIdVariable), instead of at the first request.
    */
   requireEvery(environment: Record<string, string>): void {
     for (const [variable, id] of Object.entries(environment)) {

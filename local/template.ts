@@ -16,7 +16,7 @@ export const secretArn = (name: string): string =>
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Resource = { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> };
 type Template = {
-  Parameters?: Record<string, { Default?: Json }>;
+  Parameters?: Record<string, Record<string, Json>>;
   Conditions?: Record<string, Json>;
   Globals?: { Function?: Record<string, Json>; Api?: Record<string, Json> };
   Resources: Record<string, Resource>;
@@ -88,6 +88,11 @@ export class LocalTemplate {
     for (const name of Object.keys(options.parameters ?? {})) {
       if (!(name in this.#parameters)) throw new Error(`template.yaml has no parameter named ${name}`);
     }
+  }
+
+  /** The Parameters as template.yaml declares them: Type, Default, bounds, Description. */
+  declaredParameters(): Record<string, Record<string, Json>> {
+    return this.#template.Parameters ?? {};
   }
 
   resourcesOfType(type: string): [string, Resource][] {

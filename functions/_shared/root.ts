@@ -1,28 +1,38 @@
 /**
  * The composition root of the AWS deployment: the one place that reads the environment and builds
- * clients, stores and config, once per cold start, each function taking only what it uses. Adapter
- * modules are imported when first needed, so a function loads only its own AWS SDK clients from
- * the layer. Tests build handlers from here with an environment of their choosing.
+ * clients, stores and config, once per cold start. Each function reads only its own settings and
+ * wiring (template.yaml gives it exactly those; tests/unit/function-environment.test.ts checks), and
+ * adapter modules are imported when first needed, so a function loads only its own AWS SDK clients
+ * from the layer. Tests build handlers from here with an environment of their choosing.
  */
 import {
   type CaptchaProvider,
+  type ConfigSection,
+  type Environment,
   keyRingSource,
   loadConfig,
   lockoutNotices,
   MIN_SECRET_LENGTH,
-  requireSecretId,
+  requireVariable,
   type SecretName,
+  secretIdVariable,
   systemClock,
   systemRandom,
   type TokenDeps,
 } from '@authkit/core';
+import type { HealthDeps } from '../api/health.ts';
+import type { JwksDeps } from '../api/jwks.ts';
+import type { LogoutDeps } from '../api/logout.ts';
 import type { ResendDeps } from '../api/resend.ts';
 import type { StartDeps } from '../api/start.ts';
+import type { TokenHandlerDeps } from '../api/token.ts';
 import type { VerifyDeps } from '../api/verify.ts';
+import type { CaptchaDeps } from '../steps/captcha.ts';
+import type { DenylistDeps } from '../steps/denylist.ts';
+import type { RateLimitDeps } from '../steps/rate-limit.ts';
+import type { SendDeps } from '../steps/send.ts';
 import { trustedAsn } from './asn.ts';
-import { type Observability, observability } from './powertools.ts';
-
-type Env = Record<string, string | undefined>;
+import { observability } from './powertools.ts';
 
 /** The siteverify endpoint of each provider; CAPTCHA_VERIFY_URL overrides it as AWS_ENDPOINT_URL_* do. */
 const SITEVERIFY_URLS: Record<Exclude<CaptchaProvider, 'none'>, string> = {
@@ -40,18 +50,21 @@ function once<T>(build: () => T): () => T {
 
 export type AwsRoot = ReturnType<typeof awsRoot>;
 
-export function awsRoot(env: Env) {
-  const config = once(() => loadConfig(env));
+export function awsRoot(env: Environment) {
+  const config = <S extends ConfigSection>(...sections: S[]) => loadConfig(env, sections);
+  const table = (name: 'CHALLENGES' | 'COUNTERS' | 'DENYLIST' | 'USERS' | 'SESSIONS') =>
+    requireVariable(env, `${name}_TABLE`);
   const obs = once(observability);
   const captured = <C>(client: C): C => obs().tracer.captureAWSv3Client(client);
 
-  const db = once(async () => {
-    const { DynamoDBClient, DynamoDBDocumentClient } = await import('@authkit/core/adapters/dynamodb');
-    return DynamoDBDocumentClient.from(captured(new DynamoDBClient({})), {
+  const dynamodb = once(async () => {
+    const adapters = await import('@authkit/core/adapters/dynamodb');
+    const { DynamoDBClient, DynamoDBDocumentClient } = adapters;
+    const db = DynamoDBDocumentClient.from(captured(new DynamoDBClient({})), {
       marshallOptions: { removeUndefinedValues: true },
     });
+    return { ...adapters, db };
   });
-  const stores = once(async () => ({ ...(await import('@authkit/core/adapters/dynamodb')), db: await db() }));
   const secretsCache = once(async () => {
     const { SecretsManagerClient, SecretsManagerSecrets } = await import(
       '@authkit/core/adapters/secrets-manager'
@@ -60,40 +73,43 @@ export function awsRoot(env: Env) {
   });
   /** The secret's value, read per use through the cache; a function not given its id stops here. */
   const secret = async (name: SecretName) => {
-    const id = requireSecretId(config(), name);
+    const id = requireVariable(env, secretIdVariable(name));
     return (await secretsCache()).source(id, { minLength: MIN_SECRET_LENGTH[name] });
   };
-  const messengers = once(async () => {
+  const messengers = async () => {
     const { SESv2Client, SesMailer, SNSClient, SnsSmsSender } = await import(
       '@authkit/core/adapters/messaging'
     );
+    const { email, sms } = config('email', 'sms');
     return {
-      mailer: new SesMailer(captured(new SESv2Client({})), config().email),
-      sms: new SnsSmsSender(captured(new SNSClient({})), config().sms),
+      mailer: new SesMailer(captured(new SESv2Client({})), email),
+      sms: new SnsSmsSender(captured(new SNSClient({})), sms),
     };
-  });
+  };
   const workflow = async () => {
     const { ExpressChallengeWorkflow, SFNClient } = await import('@authkit/core/adapters/step-functions');
     // StartSyncExecution goes to the `sync-states.<region>` host. An endpoint override (the local
     // runtime's Step Functions endpoint) is a plain host, so the prefix must not be prepended to it.
     const sfn = captured(new SFNClient({ disableHostPrefix: Boolean(env.AWS_ENDPOINT_URL_SFN) }));
-    return new ExpressChallengeWorkflow(sfn, config().stateMachineArn, (status) =>
+    return new ExpressChallengeWorkflow(sfn, requireVariable(env, 'STATE_MACHINE_ARN'), (status) =>
       obs().metrics.addMetric(`Workflow${status}`, 'Count', 1),
     );
   };
   const proxied = async () => {
-    const { asnHeader } = config().rateLimit;
+    const { asnHeader } = config('proxy').proxy;
     return trustedAsn({ ...obs(), asnHeader, proxySecret: asnHeader ? await secret('proxy') : undefined });
   };
+  const keyRing = async () =>
+    keyRingSource(await secret('signingKeySeed'), config('tokens').tokens.signingKeyGeneration);
   const tokens = async (): Promise<TokenDeps> => {
-    const { DynamoSessionStore, db } = await stores();
-    const keyRing = keyRingSource(await secret('signingKeySeed'), config().tokens.signingKeyGeneration);
+    const { DynamoSessionStore, db } = await dynamodb();
+    const ring = await keyRing();
     return {
-      sessions: new DynamoSessionStore(db, config().tables.sessions),
+      sessions: new DynamoSessionStore(db, table('SESSIONS')),
       clock: systemClock,
       random: systemRandom,
-      signingKey: async () => (await keyRing()).current,
-      config: config().tokens,
+      signingKey: async () => (await ring()).current,
+      config: config('tokens').tokens,
     };
   };
 
@@ -107,32 +123,30 @@ export function awsRoot(env: Env) {
       };
     },
     async resend(): Promise<ResendDeps> {
-      const { DynamoChallengeStore, db } = await stores();
-      const { challenges, counters } = config().tables;
+      const { DynamoChallengeStore, db } = await dynamodb();
       return {
         observability: obs(),
         workflow: await workflow(),
-        store: new DynamoChallengeStore(db, challenges, counters),
+        store: new DynamoChallengeStore(db, table('CHALLENGES')),
         trustedAsn: await proxied(),
       };
     },
     async verify(): Promise<VerifyDeps> {
       const { DynamoChallengeStore, DynamoDenylistStore, DynamoLockStore, DynamoUserStore, db } =
-        await stores();
-      const { tables } = config();
+        await dynamodb();
       const { logger, metrics } = obs();
-      const notices = lockoutNotices({ ...(await messengers()), config: config() });
+      const notices = lockoutNotices({ ...(await messengers()), config: config('product') });
       return {
         observability: obs(),
         signIn: {
-          store: new DynamoChallengeStore(db, tables.challenges, tables.counters),
+          store: new DynamoChallengeStore(db, table('CHALLENGES'), table('COUNTERS')),
           clock: systemClock,
           random: systemRandom,
           pepper: await secret('codePepper'),
-          config: config(),
-          locks: new DynamoLockStore(db, tables.counters),
-          denylist: new DynamoDenylistStore(db, tables.denylist, systemClock),
-          users: new DynamoUserStore(db, tables.users),
+          config: config('code', 'lockout', 'captcha'),
+          locks: new DynamoLockStore(db, table('COUNTERS')),
+          denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
+          users: new DynamoUserStore(db, table('USERS')),
           tokens: await tokens(),
           notify: async (notice) => {
             await notices(notice);
@@ -140,82 +154,70 @@ export function awsRoot(env: Env) {
           },
           warn: (what, error) => {
             logger.warn(`${what} failed after the answer was decided`, { error: (error as Error).name });
-            metrics.addMetric(
-              what === 'lockout notice' ? 'LockoutNoticeFailed' : 'VerifyBookkeepingFailed',
-              'Count',
-              1,
-            );
+            const metric = what === 'lockout notice' ? 'LockoutNoticeFailed' : 'VerifyBookkeepingFailed';
+            metrics.addMetric(metric, 'Count', 1);
           },
         },
       };
     },
-    async token() {
+    async token(): Promise<TokenHandlerDeps> {
       return { observability: obs(), tokens: await tokens() };
     },
-    async logout() {
-      const { DynamoSessionStore, db } = await stores();
+    async logout(): Promise<LogoutDeps> {
+      const { DynamoSessionStore, db } = await dynamodb();
       return {
         observability: obs(),
-        sessions: new DynamoSessionStore(db, config().tables.sessions),
+        sessions: new DynamoSessionStore(db, table('SESSIONS')),
         clock: systemClock,
       };
     },
-    async jwks() {
+    async jwks(): Promise<JwksDeps> {
+      return { observability: obs(), keyRing: await keyRing() };
+    },
+    async health(): Promise<HealthDeps> {
+      const { probeTable, db } = await dynamodb();
+      const challenges = table('CHALLENGES');
+      return { observability: obs(), probe: () => probeTable(db, challenges) };
+    },
+    async rateLimit(): Promise<RateLimitDeps> {
+      const { DynamoCounterStore, DynamoLockStore, db } = await dynamodb();
       return {
         observability: obs(),
-        keyRing: keyRingSource(await secret('signingKeySeed'), config().tokens.signingKeyGeneration),
-      };
-    },
-    async health() {
-      const { probeTable, db } = await stores();
-      return { observability: obs(), probe: () => probeTable(db, config().tables.challenges) };
-    },
-    async rateLimit() {
-      const { DynamoCounterStore, DynamoLockStore, db } = await stores();
-      const { counters } = config().tables;
-      return {
-        observability: obs(),
-        counters: new DynamoCounterStore(db, counters),
-        locks: new DynamoLockStore(db, counters),
+        counters: new DynamoCounterStore(db, table('COUNTERS')),
+        locks: new DynamoLockStore(db, table('COUNTERS')),
         clock: systemClock,
-        config: config(),
+        config: config('rateLimit', 'lockout', 'captcha'),
       };
     },
-    async denylist() {
-      const { DynamoDenylistStore, db } = await stores();
+    async denylist(): Promise<DenylistDeps> {
+      const { DynamoDenylistStore, db } = await dynamodb();
       return {
         observability: obs(),
-        denylist: new DynamoDenylistStore(db, config().tables.denylist, systemClock),
-        smsCountries: config().sms.allowedCountries,
+        denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
+        smsCountries: config('sms').sms.allowedCountries,
       };
     },
-    async captcha() {
-      const { provider, mode } = config().captcha;
+    async captcha(): Promise<CaptchaDeps> {
+      const { provider, mode } = config('captcha').captcha;
       if (provider === 'none') return { observability: obs(), verifier: undefined, mode };
       const { HttpCaptchaVerifier } = await import('@authkit/core/adapters/captcha');
       const url = env.CAPTCHA_VERIFY_URL?.trim() || SITEVERIFY_URLS[provider];
-      return {
-        observability: obs(),
-        verifier: new HttpCaptchaVerifier({ url, secret: await secret('captcha') }),
-        mode,
-      };
+      const verifier = new HttpCaptchaVerifier({ url, secret: await secret('captcha') });
+      return { observability: obs(), verifier, mode };
     },
-    async send() {
-      const { DynamoChallengeStore, db } = await stores();
-      const { challenges, counters } = config().tables;
+    async send(): Promise<SendDeps> {
+      const { DynamoChallengeStore, db } = await dynamodb();
       return {
         observability: obs(),
         challenges: {
           ...(await messengers()),
-          store: new DynamoChallengeStore(db, challenges, counters),
+          store: new DynamoChallengeStore(db, table('CHALLENGES'), table('COUNTERS')),
           clock: systemClock,
           random: systemRandom,
           pepper: await secret('codePepper'),
-          config: config(),
+          config: config('code', 'rateLimit', 'product'),
         },
       };
     },
   };
 }
-
-export type { Observability };

@@ -11,7 +11,7 @@ import type { Observability } from '../_shared/powertools.ts';
 export type DenylistDeps = {
   observability: Observability;
   denylist: DenylistStore;
-  smsCountries: ReadonlySet<string>;
+  smsCountries: readonly string[];
 };
 
 /** CheckDenylist: throws IdentifierRejected for denied identifiers, domains, disposable mail and premium numbers. */

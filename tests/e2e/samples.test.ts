@@ -9,7 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { REPO_ROOT } from '../../local/runtime.ts';
 import { runtimeForSuite } from '../support/suite.ts';
 
-type Expectation = { functionId: string; status?: number; body: unknown };
+type Expectation = { functionId: string; status?: number; body: object | undefined };
 
 const view = (channel: string) => ({
   challengeId: expect.stringMatching(/^ch_/),

@@ -45,7 +45,6 @@ export const GENEROUS_BUDGETS: Config['rateLimit'] = {
   perCountry: 1e6,
   global: 1e9,
   perAsn: 1e6,
-  asnHeader: '',
 };
 
 export const LOCKOUT: Config['lockout'] = {
@@ -104,7 +103,7 @@ export function challengeDeps(
     pepper: overrides.pepper ?? (async () => TEST_PEPPER),
     config: {
       code: CODE_CONFIG,
-      productName: 'AuthKit',
+      product: { name: 'AuthKit' },
       rateLimit: { ...GENEROUS_BUDGETS, ...overrides.rateLimit },
     },
   };
@@ -125,7 +124,7 @@ export function verifyDeps(
     config: {
       code: CODE_CONFIG,
       lockout: { ...LOCKOUT, ...overrides.lockout },
-      captcha: { provider: overrides.captcha ? 'turnstile' : 'none', mode: 'escalate', verifyUrl: '' },
+      captcha: { provider: overrides.captcha ? 'turnstile' : 'none', mode: 'escalate' },
     },
     locks: new DynamoLockStore(db, TABLES.counters),
     denylist: new DynamoDenylistStore(db, TABLES.denylist, deps.clock),

@@ -1,21 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig, requireSecretId } from '../../layers/core/src/config.ts';
+import { ConfigError, loadConfig, requireVariable, secretIdVariable } from '../../layers/core/src/config.ts';
 import { thrownBy } from '../support/thrown.ts';
 
-/** The smallest environment a function can start with: everything else has a default. */
+/** The smallest environment the whole config loads from: everything else has a default. */
 const MINIMAL_ENV: Readonly<Record<string, string>> = Object.freeze({
-  CHALLENGES_TABLE: 'ChallengesTable',
-  COUNTERS_TABLE: 'CountersTable',
-  DENYLIST_TABLE: 'DenylistTable',
-  USERS_TABLE: 'UsersTable',
-  SESSIONS_TABLE: 'SessionsTable',
   EMAIL_FROM: 'login@example.com',
   TOKEN_ISSUER: 'https://auth.example.com',
   TOKEN_AUDIENCE: 'example-app',
 });
 
 const PEPPER_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:CodePepperSecret-AbCdEf';
-const SEED_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SigningKeySecret-GhIjKl';
 
 const DAY = 86_400;
 
@@ -23,9 +17,11 @@ function envWith(changes: Record<string, string | undefined>): Record<string, st
   return { ...MINIMAL_ENV, ...changes };
 }
 
-function isDeeplyFrozen(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return true;
-  return Object.isFrozen(value) && Object.values(value).every(isDeeplyFrozen);
+/** Every object and array in the value, itself included, by its path. */
+function containers(value: unknown, path = 'config'): [string, object][] {
+  if (value === null || typeof value !== 'object') return [];
+  const children = Object.entries(value).flatMap(([key, child]) => containers(child, `${path}.${key}`));
+  return [[path, value], ...children];
 }
 
 describe('loadConfig', () => {
@@ -52,9 +48,9 @@ describe('loadConfig', () => {
         perCountry: 1000,
         global: 20_000,
         perAsn: 5000,
-        asnHeader: '',
       });
-      expect([...config.sms.allowedCountries]).toEqual([]);
+      expect(config.proxy).toEqual({ asnHeader: '' });
+      expect(config.sms.allowedCountries).toEqual([]);
       expect(config.tokens).toMatchObject({
         idTokenAudience: 'authkit-app',
         accessTtlSeconds: 900,
@@ -63,24 +59,17 @@ describe('loadConfig', () => {
       });
     });
 
-    it('reads the tables, token identity and sender from the environment', () => {
+    it('reads the token identity and sender from the environment', () => {
       // Act
       const config = loadConfig(MINIMAL_ENV);
 
       // Assess
-      expect(config.tables).toEqual({
-        challenges: 'ChallengesTable',
-        counters: 'CountersTable',
-        denylist: 'DenylistTable',
-        users: 'UsersTable',
-        sessions: 'SessionsTable',
-      });
       expect(config.tokens).toMatchObject({
         issuer: 'https://auth.example.com',
         audience: 'example-app',
       });
       expect(config.email.from).toBe('login@example.com');
-      expect(config.productName).toBe('AuthKit');
+      expect(config.product).toEqual({ name: 'AuthKit' });
     });
 
     it('leaves captcha off', () => {
@@ -88,26 +77,71 @@ describe('loadConfig', () => {
       const config = loadConfig(MINIMAL_ENV);
 
       // Assess
-      expect(config.captcha).toEqual({ provider: 'none', mode: 'escalate', verifyUrl: '' });
+      expect(config.captcha).toEqual({ provider: 'none', mode: 'escalate' });
     });
+  });
 
-    it('holds no secret id: a function that is given none has none', () => {
+  describe('returns a config no one can change', () => {
+    // Every collection holds something, so a change to any of them would show.
+    const config = loadConfig(envWith({ SMS_ALLOWED_COUNTRIES: 'US,CA' }));
+
+    it.each(containers(config))('refuses to add to or change %s', (_, value) => {
       // Act
-      const config = loadConfig(MINIMAL_ENV);
+      const add = () => Object.assign(value, { added: 1 });
+      const change = () =>
+        Object.assign(value, Object.fromEntries(Object.keys(value).map((key) => [key, 0])));
 
       // Assess
-      expect(config.secretIds).toEqual({ codePepper: '', signingKeySeed: '', captcha: '', proxy: '' });
+      expect(add).toThrow(TypeError);
+      expect(change).toThrow(TypeError);
+      if (Array.isArray(value)) expect(() => value.push('XX')).toThrow(TypeError);
     });
 
-    it('returns a deeply frozen object', () => {
+    it('holds lists as arrays, never a Set or Map, which freezing leaves open to `add` and `set`', () => {
+      // Assess
+      const sets = containers(config).filter(([, value]) => value instanceof Set || value instanceof Map);
+      expect(sets).toEqual([]);
+      expect(config.sms.allowedCountries).toEqual(['US', 'CA']);
+    });
+  });
+
+  describe('given sections', () => {
+    it('returns those sections alone', () => {
       // Act
-      const config = loadConfig(MINIMAL_ENV);
+      const config = loadConfig(MINIMAL_ENV, ['code', 'proxy']);
 
       // Assess
-      expect(isDeeplyFrozen(config)).toBe(true);
-      expect(() => {
-        (config.code as { length: number }).length = 4;
-      }).toThrow(TypeError);
+      expect(Object.keys(config).sort()).toEqual(['code', 'proxy']);
+      expect(Object.isFrozen(config)).toBe(true);
+    });
+
+    it("reads no other section's variables, so a function is not stopped by one it does not use", () => {
+      // Prepare: the tokens' issuer is required and the code's length out of bounds.
+      const env = { CODE_LENGTH: '4', RATE_LIMIT_PER_IP: '7' };
+
+      // Act
+      const config = loadConfig(env, ['rateLimit']);
+
+      // Assess
+      expect(config.rateLimit.perIp).toBe(7);
+    });
+
+    it("still checks each of the given sections' variables", () => {
+      // Act
+      const error = thrownBy(() => loadConfig({ CODE_LENGTH: '4' }, ['rateLimit', 'code']));
+
+      // Assess
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain('CODE_LENGTH');
+    });
+
+    it('refuses a section the config does not have', () => {
+      // Act
+      const error = thrownBy(() => loadConfig(MINIMAL_ENV, ['tables' as 'code']));
+
+      // Assess
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain('tables');
     });
   });
 
@@ -120,6 +154,9 @@ describe('loadConfig', () => {
         RESEND_COOLDOWN_SECONDS: ' 45 ',
         MAX_SENDS_PER_CHALLENGE: '3',
         CAPTCHA_PROVIDER: 'turnstile',
+        LOCKOUT_BLOCK_MINUTES: '2',
+        TRUSTED_ASN_HEADER: ' CloudFront-Viewer-ASN ',
+        SMS_ALLOWED_COUNTRIES: ' us, ca ',
       });
 
       // Act
@@ -132,11 +169,12 @@ describe('loadConfig', () => {
         resendCooldownSeconds: 45,
         maxSends: 3,
       });
-      expect(config.captcha).toEqual({
-        provider: 'turnstile',
-        mode: 'escalate',
-        verifyUrl: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
-      });
+      expect(config.captcha).toEqual({ provider: 'turnstile', mode: 'escalate' });
+      // In minutes in the template, in seconds in the config.
+      expect(config.lockout.blockSeconds).toBe(120);
+      // Node lower-cases the names of the headers it receives.
+      expect(config.proxy.asnHeader).toBe('cloudfront-viewer-asn');
+      expect(config.sms.allowedCountries).toEqual(['US', 'CA']);
     });
 
     it("takes the ID token's audience", () => {
@@ -170,8 +208,9 @@ describe('loadConfig', () => {
       ['CODE_TTL_SECONDS above 10 minutes', { CODE_TTL_SECONDS: '601' }, 'CODE_TTL_SECONDS'],
       ['RESEND_COOLDOWN_SECONDS below 30', { RESEND_COOLDOWN_SECONDS: '29' }, 'RESEND_COOLDOWN_SECONDS'],
       ['MAX_SENDS_PER_CHALLENGE above 5', { MAX_SENDS_PER_CHALLENGE: '6' }, 'MAX_SENDS_PER_CHALLENGE'],
-      ['CHALLENGES_TABLE missing', { CHALLENGES_TABLE: undefined }, 'CHALLENGES_TABLE'],
-      ['CHALLENGES_TABLE blank', { CHALLENGES_TABLE: '   ' }, 'CHALLENGES_TABLE'],
+      ['TOKEN_ISSUER missing', { TOKEN_ISSUER: undefined }, 'TOKEN_ISSUER'],
+      ['TOKEN_AUDIENCE blank', { TOKEN_AUDIENCE: '   ' }, 'TOKEN_AUDIENCE'],
+      ['EMAIL_FROM missing', { EMAIL_FROM: undefined }, 'EMAIL_FROM'],
       ['CAPTCHA_PROVIDER unknown', { CAPTCHA_PROVIDER: 'bogus' }, 'CAPTCHA_PROVIDER'],
       ['CAPTCHA_MODE unknown', { CAPTCHA_MODE: 'sometimes' }, 'CAPTCHA_MODE'],
       [
@@ -234,53 +273,51 @@ describe('the audiences of access and ID tokens', () => {
   });
 });
 
+describe('wiring that is no tunable', () => {
+  it('is read trimmed', () => {
+    // Act
+    const table = requireVariable({ CHALLENGES_TABLE: ' ChallengesTable ' }, 'CHALLENGES_TABLE');
+
+    // Assess
+    expect(table).toBe('ChallengesTable');
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['blank', '   '],
+  ])('stops a function when %s, naming the variable', (_, value) => {
+    // Act
+    const error = thrownBy(() => requireVariable({ STATE_MACHINE_ARN: value }, 'STATE_MACHINE_ARN'));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe('STATE_MACHINE_ARN is required by this function');
+  });
+});
+
 describe('secret ids', () => {
-  it('are read from the environment, never the values they name', () => {
-    // Prepare
-    const env = envWith({
-      CODE_PEPPER_SECRET_ID: PEPPER_ARN,
-      SIGNING_KEY_SECRET_ID: ` ${SEED_ARN} `,
-      CAPTCHA_SECRET_ID: 'authkit/turnstile',
-      PROXY_SECRET_ID: 'authkit/proxy',
-    });
-
-    // Act
-    const config = loadConfig(env);
-
-    // Assess
-    expect(config.secretIds).toEqual({
-      codePepper: PEPPER_ARN,
-      signingKeySeed: SEED_ARN,
-      captcha: 'authkit/turnstile',
-      proxy: 'authkit/proxy',
-    });
-  });
-
-  it('are answered to a function that needs one', () => {
-    // Prepare
-    const config = loadConfig(envWith({ CODE_PEPPER_SECRET_ID: PEPPER_ARN }));
-
-    // Act
-    const id = requireSecretId(config, 'codePepper');
-
-    // Assess
-    expect(id).toBe(PEPPER_ARN);
-  });
-
   it.each([
     ['codePepper', 'CODE_PEPPER_SECRET_ID'],
     ['signingKeySeed', 'SIGNING_KEY_SECRET_ID'],
     ['captcha', 'CAPTCHA_SECRET_ID'],
     ['proxy', 'PROXY_SECRET_ID'],
-  ] as const)('stop a function that needs %s and is not given it, naming %s', (secret, variable) => {
+  ] as const)('of %s are read from %s, never the values they name', (secret, variable) => {
     // Prepare
-    const config = loadConfig(envWith({ [variable]: '  ' }));
+    const env = envWith({ [variable]: ` ${PEPPER_ARN} ` });
 
     // Act
-    const error = thrownBy(() => requireSecretId(config, secret));
+    const id = requireVariable(env, secretIdVariable(secret));
+
+    // Assess
+    expect(id).toBe(PEPPER_ARN);
+  });
+
+  it('stop a function that needs one and is not given it, naming the variable', () => {
+    // Act
+    const error = thrownBy(() => requireVariable(MINIMAL_ENV, secretIdVariable('signingKeySeed')));
 
     // Assess
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error.message).toBe(`${variable} is required by this function`);
+    expect(error.message).toBe('SIGNING_KEY_SECRET_ID is required by this function');
   });
 });

@@ -20,7 +20,6 @@ const LIMITS: RateLimits = {
   perCountry: 6,
   global: 100,
   perAsn: 7,
-  asnHeader: 'cloudfront-viewer-asn',
 };
 
 /** Budget counters as they stand, keyed like the budgets. */

@@ -32,7 +32,7 @@ export type ChallengeDeps = Messengers & {
   random: Random;
   /** The HMAC key of codes, read for every code issued or checked: a rotated pepper applies at once. */
   pepper: SecretSource;
-  config: Pick<Config, 'code' | 'productName' | 'rateLimit'>;
+  config: Pick<Config, 'code' | 'product' | 'rateLimit'>;
 };
 
 /** What start and resend answer: never the code, never the full destination. */

@@ -1,20 +1,17 @@
 /**
- * Configuration is read once, validated against the product's safe bounds, and frozen. A bad value
- * fails at cold start with a message naming the variable, never later in a request.
+ * Configuration is read once, validated against the product's safe bounds (settings.ts), and
+ * frozen. A bad value fails at cold start with a message naming the variable, never later in a
+ * request. Wiring that is no tunable (table names, the state machine, secret ids) is read with
+ * requireVariable.
  */
+import { type IntegerSetting, SETTINGS, type Setting, type TextSetting } from './settings.ts';
+
 export type CaptchaProvider = 'none' | 'turnstile' | 'hcaptcha';
 /** `escalate`: ask for a captcha only when a start is risky (a budget past half); `always`: on every start. */
 export type CaptchaMode = 'escalate' | 'always';
 
+/** The tunables, by section; a function loads only the sections it uses. */
 export type Config = Readonly<{
-  tables: Readonly<{
-    challenges: string;
-    counters: string;
-    denylist: string;
-    users: string;
-    sessions: string;
-  }>;
-  stateMachineArn: string;
   code: Readonly<{
     length: number;
     ttlSeconds: number;
@@ -40,12 +37,15 @@ export type Config = Readonly<{
     perCountry: number;
     global: number;
     perAsn: number;
+  }>;
+  proxy: Readonly<{
     /** Lower-cased name of a header a trusted proxy sets to the client's ASN; empty: none is trusted. */
     asnHeader: string;
   }>;
-  captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode; verifyUrl: string }>;
+  captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode }>;
   email: Readonly<{ from: string; configurationSet: string }>;
-  sms: Readonly<{ senderId: string; allowedCountries: ReadonlySet<string> }>;
+  /** An array, not a Set: freezing a Set leaves `add` working. */
+  sms: Readonly<{ senderId: string; allowedCountries: readonly string[] }>;
   tokens: Readonly<{
     issuer: string;
     /** `aud` of access tokens: the resource servers (APIs) that accept them. */
@@ -58,15 +58,115 @@ export type Config = Readonly<{
     /** Which generation of keys derived from the seed signs; bump by one to rotate. */
     signingKeyGeneration: number;
   }>;
-  /**
-   * Where each secret is kept (a Secrets Manager ARN or name), never its value: functions read the
-   * value at run time. Empty where the function is not given the secret.
-   */
-  secretIds: Readonly<Record<SecretName, string>>;
-  productName: string;
+  product: Readonly<{ name: string }>;
 }>;
 
-/** The variable that names each secret's id; only the functions that use a secret are given it. */
+export type ConfigSection = keyof Config;
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * The given sections of the config (every section without `sections`), deeply frozen. Only their
+ * variables are read, so a function is not stopped by a variable it has no use for.
+ */
+export function loadConfig<S extends ConfigSection = ConfigSection>(
+  env: Environment,
+  sections?: readonly S[],
+): Pick<Config, S> {
+  const config: Record<string, Record<string, unknown>> = {};
+  // By variable: rows that depend on another (atMost, differsFrom) find its value here.
+  const read = new Map<string, unknown>();
+  for (const setting of SETTINGS) {
+    if (!setting.at || !setting.variable) continue;
+    if (sections && !sections.includes(setting.at.section as S)) continue;
+    const value = readSetting(env, setting.variable, setting, read);
+    read.set(setting.variable, value);
+    config[setting.at.section] = { ...config[setting.at.section], [setting.at.key]: value };
+  }
+  for (const section of sections ?? []) {
+    if (!(section in config)) throw new ConfigError(`The config has no section named ${section}`);
+  }
+  return deepFreeze(config) as Pick<Config, S>;
+}
+
+function readSetting(env: Environment, name: string, setting: Setting, read: Map<string, unknown>): unknown {
+  const raw = env[name]?.trim() ?? '';
+  switch (setting.kind) {
+    case 'integer':
+      return integer(name, raw, setting, read);
+    case 'text':
+      return text(name, raw, setting, read);
+    case 'oneOf': {
+      const value = raw || String(setting.default);
+      const allowed = setting.values.map(String);
+      if (!allowed.includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}`);
+      return value;
+    }
+    case 'countries':
+      return countries(name, raw || (setting.whenUnset === 'empty' ? '' : setting.default));
+  }
+}
+
+function integer(name: string, raw: string, setting: IntegerSetting, read: Map<string, unknown>): number {
+  const cap = setting.atMost ? (dependency(read, setting.atMost) as number) : Number.POSITIVE_INFINITY;
+  const max = Math.min(setting.max, cap);
+  const value = raw ? (/^\d+$/.test(raw) ? Number(raw) : Number.NaN) : Math.min(setting.default, cap);
+  if (!Number.isInteger(value) || value < setting.min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${setting.min} to ${max} (got "${raw}")`);
+  }
+  return value * (setting.scale ?? 1);
+}
+
+function text(name: string, raw: string, setting: TextSetting, read: Map<string, unknown>): string {
+  const value = raw || (setting.whenUnset === 'required' ? undefined : setting.default);
+  if (value === undefined) throw new ConfigError(`${name} is required`);
+  if (setting.differsFrom && value === dependency(read, setting.differsFrom)) {
+    throw new ConfigError(`${name} must differ from ${setting.differsFrom} (both are "${value}")`);
+  }
+  return setting.lowerCase ? value.toLowerCase() : value;
+}
+
+/** ISO 3166-1 alpha-2 codes, comma-separated; empty or unset: SMS goes nowhere. */
+function countries(name: string, raw: string): string[] {
+  const list = raw
+    .split(',')
+    .map((code) => code.trim().toUpperCase())
+    .filter(Boolean);
+  const bad = list.find((code) => !/^[A-Z]{2}$/.test(code));
+  if (bad) {
+    throw new ConfigError(`${name} must list ISO 3166 alpha-2 country codes such as US,CA (got "${bad}")`);
+  }
+  return list;
+}
+
+function dependency(read: Map<string, unknown>, variable: string): unknown {
+  // settings.ts lists a row after the one it depends on, in the same section: a bug there, not a bad value.
+  if (!read.has(variable)) throw new Error(`settings.ts must list ${variable} before the rows that use it`);
+  return read.get(variable);
+}
+
+function deepFreeze<T>(value: T): T {
+  for (const child of Object.values(value as object)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}
+
+/**
+ * A variable the template wires to a resource (a table's name, the state machine's ARN, a secret's
+ * id), trimmed. Only the functions that use one are given it, so each reads its own at cold start.
+ */
+export function requireVariable(env: Environment, name: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`${name} is required by this function`);
+  return value;
+}
+
+/** The variable that names each secret's id (an ARN or name, never the value). */
 const SECRET_ID_VARIABLES = {
   codePepper: 'CODE_PEPPER_SECRET_ID',
   signingKeySeed: 'SIGNING_KEY_SECRET_ID',
@@ -76,152 +176,7 @@ const SECRET_ID_VARIABLES = {
 
 export type SecretName = keyof typeof SECRET_ID_VARIABLES;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
-function text(env: Env, name: string, fallback?: string): string {
-  const value = env[name]?.trim() || fallback;
-  if (value === undefined || value === '') throw new ConfigError(`${name} is required`);
-  return value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  const value = raw ? (/^\d+$/.test(raw) ? Number(raw) : Number.NaN) : fallback;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
-  }
-  return value;
-}
-
-/**
- * Secret ids reach only the functions that use them (see template.yaml), so they are optional in
- * the config; a function that needs one calls this at cold start.
- */
-export function requireSecretId(config: Pick<Config, 'secretIds'>, secret: SecretName): string {
-  const id = config.secretIds[secret];
-  if (!id) throw new ConfigError(`${SECRET_ID_VARIABLES[secret]} is required by this function`);
-  return id;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const value = (env[name]?.trim() || fallback) as T;
-  if (!allowed.includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}`);
-  return value;
-}
-
-/** ISO 3166-1 alpha-2 codes, comma-separated; empty means SMS goes nowhere. */
-function countries(env: Env, name: string): ReadonlySet<string> {
-  const list = (env[name] ?? '')
-    .split(',')
-    .map((code) => code.trim().toUpperCase())
-    .filter(Boolean);
-  const bad = list.find((code) => !/^[A-Z]{2}$/.test(code));
-  if (bad)
-    throw new ConfigError(`${name} must list ISO 3166 alpha-2 country codes such as US,CA (got "${bad}")`);
-  return new Set(list);
-}
-
-const CAPTCHA_VERIFY_URLS: Record<CaptchaProvider, string> = {
-  none: '',
-  turnstile: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
-  hcaptcha: 'https://api.hcaptcha.com/siteverify',
-};
-
-const DAY = 86_400;
-
-export function loadConfig(env: Env): Config {
-  const captchaProvider = oneOf(env, 'CAPTCHA_PROVIDER', ['none', 'turnstile', 'hcaptcha'], 'none');
-  const audience = text(env, 'TOKEN_AUDIENCE');
-  const idTokenAudience = text(env, 'ID_TOKEN_AUDIENCE', 'authkit-app');
-  // A shared audience would let a resource server that checks `aud` but not `typ` accept an ID token,
-  // which apps hand around far more freely, as an access token.
-  if (idTokenAudience === audience) {
-    throw new ConfigError(`ID_TOKEN_AUDIENCE must differ from TOKEN_AUDIENCE (both are "${audience}")`);
-  }
-  const refreshAbsoluteSeconds = integer(env, 'REFRESH_TOKEN_ABSOLUTE_SECONDS', 30 * DAY, 3600, 90 * DAY);
-  const config: Config = {
-    tables: {
-      challenges: text(env, 'CHALLENGES_TABLE'),
-      counters: text(env, 'COUNTERS_TABLE'),
-      denylist: text(env, 'DENYLIST_TABLE'),
-      users: text(env, 'USERS_TABLE'),
-      sessions: text(env, 'SESSIONS_TABLE'),
-    },
-    stateMachineArn: env.STATE_MACHINE_ARN?.trim() ?? '',
-    code: {
-      length: integer(env, 'CODE_LENGTH', 6, 6, 8),
-      ttlSeconds: integer(env, 'CODE_TTL_SECONDS', 300, 60, 600),
-      maxAttempts: integer(env, 'CODE_MAX_ATTEMPTS', 5, 1, 10),
-      resendCooldownSeconds: integer(env, 'RESEND_COOLDOWN_SECONDS', 30, 30, 600),
-      maxSends: integer(env, 'MAX_SENDS_PER_CHALLENGE', 5, 1, 5),
-    },
-    lockout: lockoutSettings(env),
-    rateLimit: {
-      windowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 3600, 60, DAY),
-      perIdentifier: integer(env, 'RATE_LIMIT_PER_IDENTIFIER', 10, 1, 1000),
-      perIp: integer(env, 'RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
-      perNetwork: integer(env, 'RATE_LIMIT_PER_NETWORK', 300, 1, 1_000_000),
-      perPhonePrefix: integer(env, 'RATE_LIMIT_PER_PHONE_PREFIX', 30, 1, 100_000),
-      perCountry: integer(env, 'RATE_LIMIT_PER_COUNTRY', 1000, 1, 10_000_000),
-      global: integer(env, 'RATE_LIMIT_GLOBAL', 20_000, 1, 100_000_000),
-      perAsn: integer(env, 'RATE_LIMIT_PER_ASN', 5000, 1, 10_000_000),
-      asnHeader: env.TRUSTED_ASN_HEADER?.trim().toLowerCase() ?? '',
-    },
-    captcha: {
-      provider: captchaProvider,
-      mode: oneOf(env, 'CAPTCHA_MODE', ['escalate', 'always'], 'escalate'),
-      verifyUrl: env.CAPTCHA_VERIFY_URL?.trim() || CAPTCHA_VERIFY_URLS[captchaProvider],
-    },
-    email: {
-      from: text(env, 'EMAIL_FROM'),
-      configurationSet: env.SES_CONFIGURATION_SET?.trim() ?? '',
-    },
-    sms: {
-      senderId: env.SMS_SENDER_ID?.trim() ?? '',
-      allowedCountries: countries(env, 'SMS_ALLOWED_COUNTRIES'),
-    },
-    tokens: {
-      issuer: text(env, 'TOKEN_ISSUER'),
-      audience,
-      idTokenAudience,
-      accessTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 60, 3600),
-      refreshIdleSeconds: integer(
-        env,
-        'REFRESH_TOKEN_IDLE_SECONDS',
-        Math.min(7 * DAY, refreshAbsoluteSeconds),
-        3600,
-        refreshAbsoluteSeconds,
-      ),
-      refreshAbsoluteSeconds,
-      signingKeyGeneration: integer(env, 'SIGNING_KEY_GENERATION', 1, 1, 1_000_000),
-    },
-    secretIds: {
-      codePepper: env[SECRET_ID_VARIABLES.codePepper]?.trim() ?? '',
-      signingKeySeed: env[SECRET_ID_VARIABLES.signingKeySeed]?.trim() ?? '',
-      captcha: env[SECRET_ID_VARIABLES.captcha]?.trim() ?? '',
-      proxy: env[SECRET_ID_VARIABLES.proxy]?.trim() ?? '',
-    },
-    productName: text(env, 'PRODUCT_NAME', 'AuthKit'),
-  };
-  return deepFreeze(config);
-}
-
-function lockoutSettings(env: Env): Config['lockout'] {
-  return {
-    sourceFailures: integer(env, 'LOCKOUT_SOURCE_FAILURES', 10, 3, 20),
-    // From 40, twice the largest per-network limit: escalation (two networks' worth) comes first.
-    identifierFailureLimit: integer(env, 'IDENTIFIER_FAILURE_LIMIT', 100, 40, 100),
-    blockSeconds: integer(env, 'LOCKOUT_BLOCK_MINUTES', 15, 1, 1440) * 60,
-  };
-}
-
-function deepFreeze<T>(value: T): T {
-  for (const child of Object.values(value as object)) {
-    if (child && typeof child === 'object') deepFreeze(child);
-  }
-  return Object.freeze(value);
+/** Read a secret's id with `requireVariable(env, secretIdVariable(secret))`. */
+export function secretIdVariable(secret: SecretName): string {
+  return SECRET_ID_VARIABLES[secret];
 }

@@ -39,14 +39,14 @@ async function deliver(messengers: Messengers, delivery: Delivery): Promise<void
 
 /** The code of a challenge; `locale` is not read: messages are in English until they are localised. */
 export async function deliverCode(
-  deps: Messengers & { config: Pick<Config, 'code' | 'productName'> },
+  deps: Messengers & { config: Pick<Config, 'code' | 'product'> },
   challenge: { challengeId: string; channel: Channel; destination: string },
   code: string,
 ): Promise<void> {
   const input = {
     code,
     minutes: Math.round(deps.config.code.ttlSeconds / 60),
-    productName: deps.config.productName,
+    productName: deps.config.product.name,
   };
   await deliver(deps, {
     channel: challenge.channel,
@@ -58,9 +58,9 @@ export async function deliverCode(
 }
 
 /** Sends lockout notices through the messengers. */
-export function lockoutNotices(deps: Messengers & { config: Pick<Config, 'productName'> }): LockoutNotifier {
+export function lockoutNotices(deps: Messengers & { config: Pick<Config, 'product'> }): LockoutNotifier {
   return async ({ channel, destination, scope, minutes }) => {
-    const input = { productName: deps.config.productName, scope, minutes };
+    const input = { productName: deps.config.product.name, scope, minutes };
     await deliver(deps, {
       channel,
       destination,

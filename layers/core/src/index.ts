@@ -11,6 +11,7 @@ export * from './rate-limits.ts';
 export * from './screening.ts';
 export * from './secret-material.ts';
 export * from './secrets.ts';
+export * from './settings.ts';
 export * from './sign-in.ts';
 export * from './signing-key.ts';
 export * from './system.ts';

@@ -42,14 +42,14 @@ const BLOCKED_CALLING_CODES = new Set(['870', '881', '882', '883', '888', '979']
  * premium-rate and shared-cost numbers and satellite ranges; then anything on the denylist.
  */
 export async function screenIdentifier(
-  deps: { denylist: DenylistStore; smsCountries: ReadonlySet<string> },
+  deps: { denylist: DenylistStore; smsCountries: readonly string[] },
   identifier: Identifier,
 ): Promise<void> {
   if (identifier.kind === 'email') {
     if (isDisposable(identifier.domain)) throw rejected();
   } else if (
     !identifier.country ||
-    !deps.smsCountries.has(identifier.country) ||
+    !deps.smsCountries.includes(identifier.country) ||
     BLOCKED_CALLING_CODES.has(identifier.callingCode) ||
     (identifier.numberType !== undefined && BLOCKED_NUMBER_TYPES.has(identifier.numberType))
   ) {

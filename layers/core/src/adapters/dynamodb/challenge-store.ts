@@ -21,12 +21,18 @@ const RELEASED = '-';
 export class DynamoChallengeStore implements ChallengeStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
-  readonly #counters: string;
+  readonly #countersTable: string | undefined;
 
-  constructor(db: DynamoDBDocumentClient, table: string, countersTable: string) {
+  /** `countersTable` only where sends are claimed or attempts counted; reading needs none. */
+  constructor(db: DynamoDBDocumentClient, table: string, countersTable?: string) {
     this.#db = db;
     this.#table = table;
-    this.#counters = countersTable;
+    this.#countersTable = countersTable;
+  }
+
+  get #counters(): string {
+    if (!this.#countersTable) throw new Error('this challenge store was built without the counters table');
+    return this.#countersTable;
   }
 
   async claimFirstSend(record: ChallengeRecord, spend: BudgetSpend): Promise<ClaimSendResult> {
