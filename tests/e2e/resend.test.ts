@@ -1,0 +1,123 @@
+/**
+ * A resend is a send: it runs the same challenge workflow as a start — the lockout and budgets,
+ * the denylist, captcha when the risk calls for it — and only then meets the cool-down and send cap
+ * in the send step's claim. Against `npm start`'s runtime, with Turnstile faked on loopback.
+ */
+
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TABLES } from '../support/core-fixtures.ts';
+import { documentClient, emailsTo, uniqueEmail } from '../support/stack.ts';
+import { runtimeForSuite } from '../support/suite.ts';
+import {
+  type FakeTurnstile,
+  startFakeTurnstile,
+  TURNSTILE_SECRET,
+  TURNSTILE_SECRET_NAME,
+  VALID_TOKEN,
+} from '../support/turnstile.ts';
+
+const PER_IDENTIFIER = 4;
+let turnstile: FakeTurnstile;
+// Registered before the runtime's own hook, so the fake answers from the runtime's first request.
+beforeAll(async () => {
+  turnstile = await startFakeTurnstile();
+  process.env.CAPTCHA_VERIFY_URL = turnstile.url;
+});
+afterAll(async () => {
+  delete process.env.CAPTCHA_VERIFY_URL;
+  await turnstile.close();
+});
+const suite = runtimeForSuite(
+  {
+    CaptchaProvider: 'turnstile',
+    CaptchaSecretName: TURNSTILE_SECRET_NAME,
+    RateLimitPerIdentifier: String(PER_IDENTIFIER),
+  },
+  { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
+);
+
+const resend = (challengeId: unknown, extra: Record<string, unknown> = {}) =>
+  suite.http.post('/v1/auth/resend', { challengeId, ...extra });
+
+describe('POST /v1/auth/resend', () => {
+  it('answers 428 captcha_required where a start for the same identifier and IP would', async () => {
+    // Prepare: half the identifier's budget spent makes its sends risky
+    const email = uniqueEmail('risky');
+    const first = await suite.http.start(email);
+    await suite.http.start(email);
+
+    // Act
+    const started = await suite.http.start(email);
+    const resent = await resend(first.body.challengeId);
+
+    // Assess
+    expect(started).toMatchObject({ status: 428, body: { code: 'captcha_required' } });
+    expect(resent).toMatchObject({ status: 428, body: { code: 'captcha_required' } });
+    expect(await emailsTo(email)).toHaveLength(2);
+  });
+
+  it('with the captcha solved, goes on to meet the cool-down in the send step', async () => {
+    // Prepare
+    const email = uniqueEmail('solved');
+    const first = await suite.http.start(email);
+    await suite.http.start(email);
+
+    // Act
+    const resent = await resend(first.body.challengeId, { captchaToken: VALID_TOKEN });
+
+    // Assess
+    expect(resent).toMatchObject({ status: 429, body: { code: 'rate_limited', rule: 'cooldown' } });
+    expect(await emailsTo(email)).toHaveLength(2);
+  });
+
+  it("refuses an identifier whose budget is spent, naming the budget, not the challenge's cool-down", async () => {
+    // Prepare
+    const email = uniqueEmail('spent');
+    const first = await suite.http.start(email);
+    for (let i = 1; i < PER_IDENTIFIER; i++) await suite.http.start(email, { captchaToken: VALID_TOKEN });
+
+    // Act
+    const resent = await resend(first.body.challengeId, { captchaToken: VALID_TOKEN });
+
+    // Assess
+    expect(resent).toMatchObject({ status: 429, body: { code: 'rate_limited', rule: 'budget' } });
+    expect(await emailsTo(email)).toHaveLength(PER_IDENTIFIER);
+  });
+
+  it('refuses a denylisted identifier with 422 and sends nothing', async () => {
+    // Prepare
+    const email = uniqueEmail('denied');
+    const started = await suite.http.start(email);
+    await documentClient().send(
+      new PutCommand({ TableName: TABLES.denylist, Item: { pk: `email#${email}` } }),
+    );
+
+    // Act
+    const resent = await resend(started.body.challengeId);
+
+    // Assess
+    expect(resent).toMatchObject({ status: 422, body: { code: 'identifier_rejected' } });
+    expect(await emailsTo(email)).toHaveLength(1);
+  });
+
+  it('answers 409 challenge_closed for a challenge that does not exist', async () => {
+    // Act
+    const resent = await resend('ch_doesnotexist');
+
+    // Assess
+    expect(resent).toMatchObject({ status: 409, body: { code: 'challenge_closed' } });
+  });
+
+  it.each([
+    ['locale', 'en-GB'],
+    ['redirectUri', 'https://app.example.com/'],
+    ['device', { name: 'laptop' }],
+  ])('refuses %s on start with 400 naming it, until the feature that uses it lands', async (field, value) => {
+    // Act
+    const started = await suite.http.start(uniqueEmail('fields'), { [field]: value });
+
+    // Assess
+    expect(started).toMatchObject({ status: 400, body: { code: 'invalid_request', field } });
+  });
+});
