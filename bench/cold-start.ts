@@ -3,10 +3,11 @@
  * (scripts/lambda-sandbox.ts: the function at var/task, the layer with `@authkit/core` and the AWS
  * SDK it bundles at opt/nodejs, NODE_PATH searched as Lambda's runtime searches it). A fresh `node`
  * process per measurement imports the bundle — running its module scope, as Lambda's init phase
- * does — with the function's own environment from template.yaml (secret ids only: secrets are read
- * per invocation, never at import) plus the variables Lambda sets. An empty handler module is
- * measured in the same run, interleaved, as the baseline; the component rows import parts on their
- * own (the AWS SDK clients unbundled from node_modules, as a runtime's own SDK would load).
+ * does, and the dependencies its handler builds on the first invocation — with the function's own
+ * environment from template.yaml (secrets are read per invocation, never at init) plus the
+ * variables Lambda sets. An empty handler module is measured in the same run, interleaved, as the
+ * baseline; the component rows import parts on their own (the AWS SDK clients unbundled from
+ * node_modules, as a runtime's own SDK would load).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,14 +22,18 @@ import { median, round } from './lib/stats.ts';
 
 const run = promisify(execFile);
 
+// A deployed handler builds its dependencies (clients, stores, config) on the first invocation of
+// a cold start, not at import: \`fromEnvironment\` does that build, so it is timed as init.
 const PROBE = `
 const t0 = performance.now();
 const m = await import(process.argv[1]);
-const t1 = performance.now();
-if (typeof m[process.argv[2]] !== 'function' && process.argv[2] !== '-') {
+const handler = m[process.argv[2]];
+if (typeof handler !== 'function' && process.argv[2] !== '-') {
   console.error('module exports no ' + process.argv[2]);
   process.exit(2);
 }
+if (handler?.fromEnvironment) await handler.fromEnvironment(process.env);
+const t1 = performance.now();
 console.log(JSON.stringify({ importMs: t1 - t0, readyMs: t1 }));
 `;
 
@@ -72,19 +77,7 @@ function environmentOf(
   memoryMb: number,
   dir: string,
 ): Record<string, string> {
-  const merged = template.environment();
-  const own = new Map<string, Set<string>>();
-  for (const [fnId, resource] of template.resourcesOfType('AWS::Serverless::Function')) {
-    const variables = (
-      resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
-    )?.Variables;
-    own.set(fnId, new Set(Object.keys(variables ?? {})));
-  }
-  const anyOwn = new Set([...own.values()].flatMap((set) => [...set]));
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(merged)) {
-    if (!anyOwn.has(name) || own.get(id)?.has(name)) env[name] = value;
-  }
+  const env = template.functions().find((fn) => fn.id === id)?.environment ?? {};
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     LANG: 'en_US.UTF-8',

@@ -12,9 +12,7 @@ export type TaskInvoker = Pick<LocalLambda, 'invoke'>;
 
 import type { LocalStateMachine } from './template.ts';
 
-const OPTIMISED_LAMBDA = 'arn:aws:states:::lambda:invoke';
-
-type TaskState = { Type: string; Resource?: string; Parameters?: { FunctionName?: string } };
+type TaskState = { Type: string; Resource?: string };
 type TaskHandler = (input: unknown) => Promise<unknown>;
 
 /** An error as the Step Functions Lambda integration surfaces it: name = errorType, cause = the JSON payload. */
@@ -78,34 +76,20 @@ export class LocalStepFunctions {
   }
 }
 
-/** Each Lambda Task state gets a local handler that reproduces what the integration hands on. */
+/**
+ * Each Task state gets a local handler calling its function, with what a plain function ARN as
+ * `Resource` hands on: the function's result itself. (The optimised `lambda:invoke` integration,
+ * which wraps it, and Parallel or Map branches are not used by any state machine here; a Task this
+ * does not know fails loudly.)
+ */
 function taskHandlers(sm: LocalStateMachine, lambda: TaskInvoker): Record<string, TaskHandler> {
   const handlers: Record<string, TaskHandler> = {};
-  const visit = (
-    states: Record<string, TaskState & { Branches?: { States: Record<string, TaskState> }[] }>,
-  ) => {
-    for (const [name, state] of Object.entries(states)) {
-      for (const branch of state.Branches ?? []) visit(branch.States);
-      if (state.Type !== 'Task' || !state.Resource) continue;
-      if (state.Resource === OPTIMISED_LAMBDA) {
-        const functionId = sm.taskFunctions[String(state.Parameters?.FunctionName)];
-        if (!functionId) throw new Error(`${sm.id}.${name}: FunctionName is not a function of template.yaml`);
-        handlers[name] = async (input) => {
-          const payload = await invokeTask(
-            lambda,
-            functionId,
-            (input as { Payload?: unknown }).Payload ?? input,
-          );
-          return { Payload: payload, StatusCode: 200, ExecutedVersion: '$LATEST' };
-        };
-      } else {
-        const functionId = sm.taskFunctions[state.Resource];
-        if (!functionId) throw new Error(`${sm.id}.${name}: Resource is not a function of template.yaml`);
-        handlers[name] = (input) => invokeTask(lambda, functionId, input);
-      }
-    }
-  };
-  visit(sm.definition.States as never);
+  for (const [name, state] of Object.entries(sm.definition.States as Record<string, TaskState>)) {
+    if (state.Type !== 'Task') continue;
+    const functionId = state.Resource ? sm.taskFunctions[state.Resource] : undefined;
+    if (!functionId) throw new Error(`${sm.id}.${name}: Resource is not a function of template.yaml`);
+    handlers[name] = (input) => invokeTask(lambda, functionId, input);
+  }
   return handlers;
 }
 

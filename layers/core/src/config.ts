@@ -7,7 +7,7 @@
 import { type IntegerSetting, SETTINGS, type Setting, type TextSetting } from './settings.ts';
 
 export type CaptchaProvider = 'none' | 'turnstile' | 'hcaptcha';
-/** `escalate`: ask for a captcha only when a start is risky (a budget past half); `always`: on every start. */
+/** `escalate`: ask for a captcha only when a send is risky (a budget past half, an identifier under attack); `always`: on every start and resend. */
 export type CaptchaMode = 'escalate' | 'always';
 
 /** The tunables, by section; a function loads only the sections it uses. */

@@ -240,7 +240,8 @@ export const SETTINGS: readonly Setting[] = [
     default: 30,
     min: 1,
     max: 100_000,
-    description: 'SMS starts per number prefix (E.164 minus the last 4 digits) per window.',
+    description:
+      'SMS sends (starts and resends) per number prefix (E.164 minus the last 4 digits) per window.',
   },
   {
     parameter: 'RateLimitPerCountry',
@@ -250,7 +251,7 @@ export const SETTINGS: readonly Setting[] = [
     default: 1000,
     min: 1,
     max: 10_000_000,
-    description: 'SMS starts per destination country per window.',
+    description: 'SMS sends (starts and resends) per destination country per window.',
   },
   {
     parameter: 'RateLimitGlobal',
@@ -308,7 +309,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'oneOf',
     values: ['none', 'turnstile', 'hcaptcha'],
     default: 'none',
-    description: 'Captcha provider; `none` passes every start.',
+    description: 'Captcha provider; `none` passes every send.',
   },
   {
     parameter: 'CaptchaMode',
@@ -317,7 +318,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'oneOf',
     values: ['escalate', 'always'],
     default: 'escalate',
-    description: 'With a provider: a captcha on risky starts only (`escalate`) or on every start.',
+    description: 'With a provider: a captcha on risky sends only (`escalate`) or on every start and resend.',
   },
   {
     parameter: 'CaptchaSecretName',
