@@ -153,6 +153,26 @@ describe('one-time-code challenges in DynamoDB Local', () => {
     await expect(verify(await latestCode())).resolves.toBeDefined();
   });
 
+  it('never takes back a released first send once the challenge has expired', async () => {
+    // Prepare: the first delivery failed and was released
+    const real = deps.mailer;
+    deps = challengeDeps({
+      clock,
+      mailer: { send: () => Promise.reject(new ProviderUnavailable('SES 503')) },
+    });
+    await expect(issue()).rejects.toBeInstanceOf(ProviderUnavailable);
+    deps = challengeDeps({ clock, mailer: real });
+    clock.advance(301);
+
+    // Act
+    const late = await resend().catch((error: unknown) => error);
+
+    // Assess
+    expect(late).toBeInstanceOf(ChallengeClosed);
+    expect(await emailsTo(email)).toHaveLength(0);
+    expect((await stored())?.sends).toBe(0);
+  });
+
   describe('resend', () => {
     it('waits out the 30 s cool-down, then replaces the code', async () => {
       await issue();

@@ -19,8 +19,8 @@ import type {
   ChallengeStore,
   Clock,
   Random,
-  ResendClaim,
   SecretSource,
+  SendClaim,
   Source,
 } from './ports.ts';
 import { overBudget, sendSpend } from './rate-limits.ts';
@@ -80,7 +80,7 @@ export async function sendChallenge(deps: ChallengeDeps, request: SendRequest): 
   const codeHash = hashCode(pepper, request.challengeId, code);
   const expiresAt = now + config.code.ttlSeconds * 1000;
   const spend = sendSpend(config.rateLimit, request.identifier, request.source, now);
-  const claim: ResendClaim =
+  const claim: SendClaim =
     request.sendNumber === 1
       ? await deps.store.claimFirstSend(
           {
@@ -98,6 +98,7 @@ export async function sendChallenge(deps: ChallengeDeps, request: SendRequest): 
             expiresAt,
           },
           spend,
+          config.code.maxAttempts,
         )
       : await deps.store.claimResend({
           challengeId: request.challengeId,

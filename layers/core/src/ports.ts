@@ -50,16 +50,13 @@ export type BudgetSpend = { budgets: Budget[]; windowSeconds: number; now: numbe
 /** A budget refused the send; nothing was counted and nothing claimed. */
 export type OverBudget = { outcome: 'over-budget' };
 
-export type ClaimSendResult =
+export type SendClaim =
   | { outcome: 'claimed'; record: ChallengeRecord }
   /** This send number was claimed before: a retried step. Nothing may be sent again. */
   | { outcome: 'already-claimed'; record: ChallengeRecord }
-  | OverBudget;
-
-export type ResendClaim =
-  | ClaimSendResult
   /** The challenge refused it (cool-down, send cap, closed); `record` is the challenge as it stood. */
-  | { outcome: 'refused'; record: ChallengeRecord | undefined };
+  | { outcome: 'refused'; record: ChallengeRecord | undefined }
+  | OverBudget;
 
 /**
  * A lockout lock (one identifier, or one identifier from one source network): the wrong codes
@@ -100,9 +97,9 @@ export interface ChallengeStore {
   /**
    * Creates the challenge with send number 1 and spends its budgets, all or nothing. A challenge
    * that exists is not created again and spends nothing; one whose send was released is claimed
-   * again without spending twice.
+   * again without spending twice, while it is still open (pending, unexpired, below `maxAttempts`).
    */
-  claimFirstSend(record: ChallengeRecord, spend: BudgetSpend): Promise<ClaimSendResult>;
+  claimFirstSend(record: ChallengeRecord, spend: BudgetSpend, maxAttempts: number): Promise<SendClaim>;
   /** The challenge as it stands (strongly consistent), for checks that only save work. */
   find(challengeId: string): Promise<ChallengeRecord | undefined>;
   /**
@@ -121,7 +118,7 @@ export interface ChallengeStore {
     maxSends: number;
     maxAttempts: number;
     spend: BudgetSpend;
-  }): Promise<ResendClaim>;
+  }): Promise<SendClaim>;
   /**
    * Gives a send back after the provider failed, if the challenge still holds `codeHash`: the send
    * stops counting and the undelivered code stops working.

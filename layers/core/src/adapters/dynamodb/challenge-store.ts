@@ -4,9 +4,8 @@ import type {
   BudgetSpend,
   ChallengeRecord,
   ChallengeStore,
-  ClaimSendResult,
   LockSpend,
-  ResendClaim,
+  SendClaim,
 } from '../../ports.ts';
 import { ifConditionHolds, transact, ttlFor } from './conditional.ts';
 import { budgetUpdates } from './counter-store.ts';
@@ -35,7 +34,7 @@ export class DynamoChallengeStore implements ChallengeStore {
     return this.#countersTable;
   }
 
-  async claimFirstSend(record: ChallengeRecord, spend: BudgetSpend): Promise<ClaimSendResult> {
+  async claimFirstSend(record: ChallengeRecord, spend: BudgetSpend, maxAttempts: number): Promise<SendClaim> {
     const created = await transact(this.#db, [
       { Update: { ...this.#firstSend(record), ConditionExpression: 'attribute_not_exists(pk)' } },
       ...budgetUpdates(this.#counters, spend),
@@ -43,19 +42,24 @@ export class DynamoChallengeStore implements ChallengeStore {
     if (created.ok) return { outcome: 'claimed', record };
     const [challenge] = created.reasons;
     if (challenge?.code !== 'ConditionalCheckFailed') return { outcome: 'over-budget' };
-    // A released claim (sends = 0) is taken again by the step's retry without spending the budgets
-    // twice; attempts already counted against the challenge id survive it.
+    // A released claim (sends = 0) is taken again by the step's retry, or a resend, without
+    // spending the budgets twice, while the challenge is open; attempts already counted survive it.
+    const retake = this.#firstSend(record);
     const retaken = await ifConditionHolds(() =>
       this.#db.send(
         new UpdateCommand({
-          ...this.#firstSend(record),
-          ConditionExpression: 'sends = :zero',
+          ...retake,
+          ConditionExpression:
+            'sends = :zero AND #status = :pending AND expiresAt > :now AND attempts < :maxAttempts',
+          ExpressionAttributeValues: { ...retake.ExpressionAttributeValues, ':maxAttempts': maxAttempts },
           ReturnValues: 'ALL_NEW',
         }),
       ),
     );
     if (retaken.ok) return { outcome: 'claimed', record: toRecord(retaken.value.Attributes) };
-    return { outcome: 'already-claimed', record: toRecord(retaken.old ?? challenge.old) };
+    const old = retaken.old ?? challenge.old;
+    if (old && (old.sends as number) >= 1) return { outcome: 'already-claimed', record: toRecord(old) };
+    return { outcome: 'refused', record: old ? toRecord(old) : undefined };
   }
 
   #firstSend(record: ChallengeRecord) {
@@ -91,7 +95,7 @@ export class DynamoChallengeStore implements ChallengeStore {
     return Item ? toRecord(Item) : undefined;
   }
 
-  async claimResend(input: Parameters<ChallengeStore['claimResend']>[0]): Promise<ResendClaim> {
+  async claimResend(input: Parameters<ChallengeStore['claimResend']>[0]): Promise<SendClaim> {
     const values = {
       ':pending': 'pending',
       ':now': input.now,
