@@ -25,11 +25,22 @@ export class LocalLambda {
   readonly #handlers = new Map<string, Promise<Handler>>();
 
   readonly #isolate: boolean;
+  readonly #environment: (functionId: string) => Record<string, string>;
 
-  /** `isolate` gives each function its own module instances, as separate Lambda sandboxes have. */
-  constructor(functions: LocalFunction[], options: { isolate?: boolean } = {}) {
+  /**
+   * `isolate` gives each function its own module instances, as separate Lambda sandboxes have;
+   * `environment` adds variables to one function's own.
+   */
+  constructor(
+    functions: LocalFunction[],
+    options: {
+      isolate?: boolean;
+      environment?: ((functionId: string) => Record<string, string>) | undefined;
+    } = {},
+  ) {
     this.#functions = new Map(functions.map((fn) => [fn.id, fn]));
     this.#isolate = options.isolate ?? false;
+    this.#environment = options.environment ?? (() => ({}));
   }
 
   async invoke(functionId: string, event: unknown): Promise<unknown> {
@@ -55,7 +66,11 @@ export class LocalLambda {
           if (!exported.fromEnvironment)
             throw new Error(`${fn.entryPoint}: ${fn.exportName} is not deployed()`);
           // As on AWS, a function sees only the variables template.yaml gives it.
-          return exported.fromEnvironment({ ...endpointVariables(process.env), ...fn.environment });
+          return exported.fromEnvironment({
+            ...endpointVariables(process.env),
+            ...fn.environment,
+            ...this.#environment(fn.id),
+          });
         },
       );
       this.#handlers.set(fn.id, handler);

@@ -40,6 +40,8 @@ export type LocalRuntimeOptions = {
    * `npm start` turns it on; under jest, whose module system replaces Node's, it stays off.
    */
   isolateFunctions?: boolean;
+  /** Variables added to one function's environment, e.g. an endpoint that records its AWS calls. */
+  functionEnvironment?: (functionId: string) => Record<string, string>;
 };
 
 export type LocalRuntime = {
@@ -102,7 +104,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
 
   await createTables(dynamodbEndpoint, template);
-  const lambda = new LocalLambda(template.functions(), { isolate: options.isolateFunctions ?? false });
+  const lambda = new LocalLambda(template.functions(), {
+    isolate: options.isolateFunctions ?? false,
+    environment: options.functionEnvironment,
+  });
   await lambda.warm();
   const stepFunctions = new LocalStepFunctions(template.stateMachines(), lambda);
   const api = new LocalApiGateway(template.routes(), lambda, String(template.resolve({ Ref: 'StageName' })));

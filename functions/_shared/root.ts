@@ -56,11 +56,16 @@ export function awsRoot(env: Environment) {
     requireVariable(env, `${name}_TABLE`);
   const obs = once(observability);
   const captured = <C>(client: C): C => obs().tracer.captureAWSv3Client(client);
+  // Unset on AWS; the local runtime and tests point a function's clients elsewhere through its own
+  // environment. (The SDK would read process.env itself, which one local process shares.)
+  const endpoint = (service: 'DYNAMODB' | 'SESV2' | 'SNS' | 'SFN' | 'SECRETS_MANAGER') => ({
+    endpoint: env[`AWS_ENDPOINT_URL_${service}`] || undefined,
+  });
 
   const dynamodb = once(async () => {
     const adapters = await import('@authkit/core/adapters/dynamodb');
     const { DynamoDBClient, DynamoDBDocumentClient } = adapters;
-    const db = DynamoDBDocumentClient.from(captured(new DynamoDBClient({})), {
+    const db = DynamoDBDocumentClient.from(captured(new DynamoDBClient(endpoint('DYNAMODB'))), {
       marshallOptions: { removeUndefinedValues: true },
     });
     return { ...adapters, db };
@@ -69,7 +74,9 @@ export function awsRoot(env: Environment) {
     const { SecretsManagerClient, SecretsManagerSecrets } = await import(
       '@authkit/core/adapters/secrets-manager'
     );
-    return new SecretsManagerSecrets({ client: captured(new SecretsManagerClient({})) });
+    return new SecretsManagerSecrets({
+      client: captured(new SecretsManagerClient(endpoint('SECRETS_MANAGER'))),
+    });
   });
   /** The secret's value, read per use through the cache; a function not given its id stops here. */
   const secret = async (name: SecretName) => {
@@ -82,15 +89,17 @@ export function awsRoot(env: Environment) {
     );
     const { email, sms } = config('email', 'sms');
     return {
-      mailer: new SesMailer(captured(new SESv2Client({})), email),
-      sms: new SnsSmsSender(captured(new SNSClient({})), sms),
+      mailer: new SesMailer(captured(new SESv2Client(endpoint('SESV2'))), email),
+      sms: new SnsSmsSender(captured(new SNSClient(endpoint('SNS'))), sms),
     };
   };
   const workflow = async () => {
     const { ExpressChallengeWorkflow, SFNClient } = await import('@authkit/core/adapters/step-functions');
     // StartSyncExecution goes to the `sync-states.<region>` host. An endpoint override (the local
     // runtime's Step Functions endpoint) is a plain host, so the prefix must not be prepended to it.
-    const sfn = captured(new SFNClient({ disableHostPrefix: Boolean(env.AWS_ENDPOINT_URL_SFN) }));
+    const sfn = captured(
+      new SFNClient({ ...endpoint('SFN'), disableHostPrefix: Boolean(env.AWS_ENDPOINT_URL_SFN) }),
+    );
     return new ExpressChallengeWorkflow(sfn, requireVariable(env, 'STATE_MACHINE_ARN'), (status) =>
       obs().metrics.addMetric(`Workflow${status}`, 'Count', 1),
     );

@@ -92,6 +92,7 @@ export function documentClient(): DynamoDBDocumentClient {
 export function startTestRuntime(
   parameters: Record<string, string> = {},
   secrets: Record<string, string> = {},
+  functionEnvironment?: (functionId: string) => Record<string, string>,
 ): Promise<LocalRuntime> {
   return startLocalRuntime({
     port: 0,
@@ -99,6 +100,7 @@ export function startTestRuntime(
     sesEndpoint: sesEndpoint(),
     parameters: { ...TEST_PARAMETERS, ...parameters },
     secrets,
+    functionEnvironment,
   });
 }
 

@@ -1,0 +1,137 @@
+/**
+ * Each function's role allows every DynamoDB call its code makes. The sign-in flows run through
+ * `npm start`'s runtime with each function's DynamoDB endpoint pointed at a recorder, and what each
+ * function did is held to the policies of its role in template.yaml as CloudFormation receives it
+ * (the SAM transform, run offline). A call the role does not allow would fail on AWS with
+ * AccessDenied, in a path no local test would otherwise notice.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { REPO_ROOT } from '../../local/runtime.ts';
+import { LocalTemplate } from '../../local/template.ts';
+import { TABLES } from '../support/core-fixtures.ts';
+import { startDynamoDbRecorder } from '../support/dynamodb-recorder.ts';
+import { client } from '../support/http.ts';
+import { requirePythonModules } from '../support/python.ts';
+import { documentClient, dynamodbEndpoint, startTestRuntime, uniqueEmail } from '../support/stack.ts';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Statement = { Effect: string; Action: string | string[]; Resource: Json };
+type Resource = { Type: string; Properties: Record<string, Json> };
+
+requirePythonModules(['samtranslator']);
+
+const translated = JSON.parse(
+  execFileSync(
+    'python3',
+    [join(REPO_ROOT, 'tests/deploy/sam_translate.py'), join(REPO_ROOT, 'template.yaml')],
+    {
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+    },
+  ),
+) as { Resources: Record<string, Resource> };
+
+/** `dynamodb:<Action> <Table>` for every DynamoDB action a function's role allows on a table of the stack. */
+function allowed(functionId: string): Set<string> {
+  const role = translated.Resources[functionId]?.Properties.Role as { 'Fn::GetAtt': string[] } | undefined;
+  const roleId = role?.['Fn::GetAtt'][0] ?? '';
+  // A policy under a condition (`Fn::If`) counts as granted: the flows run with every condition off,
+  // and such policies here grant secrets, not tables.
+  const policies = ((translated.Resources[roleId]?.Properties.Policies ?? []) as Json[])
+    .flatMap((policy) => (policy as { 'Fn::If'?: Json[] })['Fn::If']?.slice(1) ?? [policy])
+    .filter((policy): policy is { PolicyDocument: { Statement: Statement[] } } =>
+      Boolean((policy as { PolicyDocument?: Json } | null)?.PolicyDocument),
+    );
+  const grants = new Set<string>();
+  for (const statement of policies.flatMap((policy) => policy.PolicyDocument.Statement ?? [])) {
+    if (statement.Effect !== 'Allow') continue;
+    const tables = [statement.Resource]
+      .flat()
+      .map((resource) => (resource as { 'Fn::GetAtt'?: string[] } | null)?.['Fn::GetAtt'])
+      .filter((attribute): attribute is string[] => attribute?.[1] === 'Arn')
+      .map(([table]) => table);
+    for (const action of [statement.Action].flat()) {
+      for (const table of tables) grants.add(`${action} ${table}`);
+    }
+  }
+  return grants;
+}
+
+let runtime: LocalRuntime;
+let recorder: Awaited<ReturnType<typeof startDynamoDbRecorder>>;
+let calls: Record<string, string[]>;
+
+/** Every path that writes or reads DynamoDB: sign-in with a lockout block, refresh, reuse, logout, resend, health. */
+async function signInFlows(): Promise<void> {
+  const here = client(runtime.url);
+  const elsewhere = client(runtime.url, '127.1.0.2');
+  const email = uniqueEmail('iam');
+  const started = await here.start(email);
+  const code = await here.latestCode(email);
+  const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+  for (let i = 0; i < 4; i++) await here.verify(started.body.challengeId, wrong);
+  const signedIn = await elsewhere.verify(started.body.challengeId, code);
+  expect(signedIn.status).toBe(200);
+  const refreshed = await here.refresh(signedIn.body.refreshToken);
+  expect(refreshed.status).toBe(200);
+  expect((await here.refresh(signedIn.body.refreshToken)).status).toBe(401);
+  await here.post('/v1/auth/logout', { refreshToken: refreshed.body.refreshToken });
+
+  // The first network is blocked for this identifier now; the second signed in and is not.
+  const again = await elsewhere.start(email);
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: TABLES.challenges,
+      Key: { pk: again.body.challengeId },
+      UpdateExpression: 'SET lastSentAt = :long',
+      ExpressionAttributeValues: { ':long': Date.now() - 3_600_000 },
+    }),
+  );
+  expect((await elsewhere.post('/v1/auth/resend', { challengeId: again.body.challengeId })).status).toBe(202);
+  expect((await here.get('/health')).status).toBe(200);
+}
+
+beforeAll(async () => {
+  recorder = await startDynamoDbRecorder(dynamodbEndpoint());
+  runtime = await startTestRuntime({ LockoutSourceFailures: '3' }, {}, (functionId) => ({
+    AWS_ENDPOINT_URL_DYNAMODB: `${recorder.url}/${functionId}`,
+  }));
+  await signInFlows();
+  calls = recorder.calls();
+}, 60_000);
+
+afterAll(async () => {
+  await runtime.close();
+  await recorder.close();
+});
+
+describe("each function's role", () => {
+  const functions = new LocalTemplate(REPO_ROOT, {
+    parameters: { TokenIssuer: 'https://auth.test' },
+  }).functions();
+
+  it('was seen calling DynamoDB on the flows (the recorder works)', () => {
+    // Assess
+    expect(Object.keys(calls).sort()).toEqual(
+      expect.arrayContaining([
+        'CheckDenylistFunction',
+        'CheckRateLimitFunction',
+        'SendChallengeFunction',
+        'VerifyFunction',
+      ]),
+    );
+    expect(calls.VerifyFunction?.length).toBeGreaterThan(5);
+  });
+
+  it.each(functions.map((fn) => [fn.id] as const))('%s allows every DynamoDB call it made', (id) => {
+    // Act
+    const grants = allowed(id);
+
+    // Assess
+    expect((calls[id] ?? []).filter((call) => !grants.has(call))).toEqual([]);
+  });
+});
