@@ -137,6 +137,8 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         workflow: await workflow(),
         store: new DynamoChallengeStore(db, table('CHALLENGES')),
+        clock: systemClock,
+        config: config('code'),
         trustedAsn: await proxied(),
       };
     },

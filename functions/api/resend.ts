@@ -1,14 +1,28 @@
-import { type ChallengeStore, type ChallengeWorkflow, resendChallenge } from '@authkit/core';
+import {
+  type ChallengeStore,
+  type ChallengeWorkflow,
+  type Clock,
+  type Config,
+  resendChallenge,
+} from '@authkit/core';
 import type { TrustedAsn } from '../_shared/asn.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import { deployed } from '../_shared/lambda.ts';
 import type { Observability } from '../_shared/powertools.ts';
-import { onlyFields, optionalString, refuseNotYetSupported, requiredString } from '../_shared/validate.ts';
+import {
+  NOT_YET_SUPPORTED,
+  onlyFields,
+  optionalString,
+  refuseNotYetSupported,
+  requiredString,
+} from '../_shared/validate.ts';
 
 export type ResendDeps = {
   observability: Observability;
   workflow: ChallengeWorkflow;
   store: Pick<ChallengeStore, 'find'>;
+  clock: Clock;
+  config: Pick<Config, 'code'>;
   trustedAsn: TrustedAsn;
 };
 
@@ -21,7 +35,7 @@ export function resendHandler(deps: ResendDeps) {
   return httpHandler(deps.observability, async (request) => {
     const { body } = request;
     onlyFields(body, ['challengeId', 'captchaToken', 'locale']);
-    refuseNotYetSupported(body, { locale: 'is not supported yet: messages are in English only' });
+    refuseNotYetSupported(body, { locale: NOT_YET_SUPPORTED.locale });
     const from = {
       ip: request.sourceIp,
       asn: await deps.trustedAsn(request),

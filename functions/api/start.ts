@@ -4,6 +4,7 @@ import { httpHandler } from '../_shared/handler.ts';
 import { deployed } from '../_shared/lambda.ts';
 import type { Observability } from '../_shared/powertools.ts';
 import {
+  NOT_YET_SUPPORTED,
   onlyFields,
   optionalEnum,
   optionalString,
@@ -16,13 +17,6 @@ export type StartDeps = {
   workflow: ChallengeWorkflow;
   random: Random;
   trustedAsn: TrustedAsn;
-};
-
-/** Named by the HTTP contract for features that are not built yet. */
-export const NOT_YET_SUPPORTED = {
-  locale: 'is not supported yet: messages are in English only',
-  redirectUri: 'is not supported yet: magic links are not enabled on this deployment',
-  device: 'is not supported yet: devices are not enabled on this deployment',
 };
 
 /** POST /v1/auth/start: validates, then runs one Express workflow execution for the new challenge. */

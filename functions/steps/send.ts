@@ -19,17 +19,19 @@ export type SendDeps = { observability: Observability; challenges: ChallengeDeps
 export function sendHandler(deps: SendDeps) {
   const { metrics } = deps.observability;
   return stepHandler(deps.observability, async (input: ChallengeWorkflowInput) => {
-    const view = await sendChallenge(deps.challenges, {
+    const { view, delivered } = await sendChallenge(deps.challenges, {
       challengeId: input.challengeId,
       sendNumber: input.sendNumber,
       identifier: normalizeIdentifier(input.identifier),
       channel: input.channel,
       source: { ip: input.sourceIp, asn: input.asn },
     });
-    // A single metric, so the channel dimension does not spill onto the invocation's other metrics.
-    const sent = metrics.singleMetric();
-    sent.addDimension('channel', view.channel);
-    sent.addMetric('ChallengeSent', 'Count', 1);
+    if (delivered) {
+      // A single metric, so the channel dimension does not spill onto the invocation's other metrics.
+      const sent = metrics.singleMetric();
+      sent.addDimension('channel', view.channel);
+      sent.addMetric('ChallengeSent', 'Count', 1);
+    }
     return view;
   });
 }

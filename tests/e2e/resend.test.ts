@@ -4,7 +4,7 @@
  * in the send step's claim. Against `npm start`'s runtime, with Turnstile faked on loopback.
  */
 
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TABLES } from '../support/core-fixtures.ts';
 import { documentClient, emailsTo, uniqueEmail } from '../support/stack.ts';
@@ -40,12 +40,24 @@ const suite = runtimeForSuite(
 const resend = (challengeId: unknown, extra: Record<string, unknown> = {}) =>
   suite.http.post('/v1/auth/resend', { challengeId, ...extra });
 
+/** The challenge's last code as if sent an hour ago: its cool-down is over (no spec waits 30 s). */
+const cooledDown = (challengeId: unknown) =>
+  documentClient().send(
+    new UpdateCommand({
+      TableName: TABLES.challenges,
+      Key: { pk: challengeId },
+      UpdateExpression: 'SET lastSentAt = :hourAgo',
+      ExpressionAttributeValues: { ':hourAgo': Date.now() - 3_600_000 },
+    }),
+  );
+
 describe('POST /v1/auth/resend', () => {
   it('answers 428 captcha_required where a start for the same identifier and IP would', async () => {
     // Prepare: half the identifier's budget spent makes its sends risky
     const email = uniqueEmail('risky');
     const first = await suite.http.start(email);
     await suite.http.start(email);
+    await cooledDown(first.body.challengeId);
 
     // Act
     const started = await suite.http.start(email);
@@ -57,18 +69,31 @@ describe('POST /v1/auth/resend', () => {
     expect(await emailsTo(email)).toHaveLength(2);
   });
 
-  it('with the captcha solved, goes on to meet the cool-down in the send step', async () => {
+  it('with the captcha solved, sends the next code', async () => {
     // Prepare
     const email = uniqueEmail('solved');
     const first = await suite.http.start(email);
     await suite.http.start(email);
+    await cooledDown(first.body.challengeId);
 
     // Act
     const resent = await resend(first.body.challengeId, { captchaToken: VALID_TOKEN });
 
     // Assess
+    expect(resent).toMatchObject({ status: 202, body: { challengeId: first.body.challengeId } });
+    expect(await emailsTo(email)).toHaveLength(3);
+  });
+
+  it('inside the cool-down, answers 429 with the time left', async () => {
+    // Prepare
+    const started = await suite.http.start(uniqueEmail('cooling'));
+
+    // Act
+    const resent = await resend(started.body.challengeId);
+
+    // Assess
     expect(resent).toMatchObject({ status: 429, body: { code: 'rate_limited', rule: 'cooldown' } });
-    expect(await emailsTo(email)).toHaveLength(2);
+    expect(Number(resent.headers.get('retry-after'))).toBeLessThanOrEqual(30);
   });
 
   it("refuses an identifier whose budget is spent, naming the budget, not the challenge's cool-down", async () => {
@@ -76,6 +101,7 @@ describe('POST /v1/auth/resend', () => {
     const email = uniqueEmail('spent');
     const first = await suite.http.start(email);
     for (let i = 1; i < PER_IDENTIFIER; i++) await suite.http.start(email, { captchaToken: VALID_TOKEN });
+    await cooledDown(first.body.challengeId);
 
     // Act
     const resent = await resend(first.body.challengeId, { captchaToken: VALID_TOKEN });
@@ -89,6 +115,7 @@ describe('POST /v1/auth/resend', () => {
     // Prepare
     const email = uniqueEmail('denied');
     const started = await suite.http.start(email);
+    await cooledDown(started.body.challengeId);
     await documentClient().send(
       new PutCommand({ TableName: TABLES.denylist, Item: { pk: `email#${email}` } }),
     );

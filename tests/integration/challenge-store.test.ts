@@ -15,6 +15,7 @@ import { type VerifyDeps, verifyCode } from '../../layers/core/src/sign-in.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { resendChallenge } from '../../layers/core/src/workflow.ts';
 import {
+  CODE_CONFIG,
   challengeDeps,
   GENEROUS_BUDGETS,
   ManualClock,
@@ -44,7 +45,19 @@ describe('one-time-code challenges in DynamoDB Local', () => {
   const latestCode = async () => codeIn((await emailsTo(email)).at(-1)?.body.text);
   const verify = (code: string) => verifyCode(checking, { challengeId, code, source: SOURCE });
   const resend = (id = challengeId) =>
-    resendChallenge({ store: deps.store, workflow: sendStepOnly(deps) }, { challengeId: id, from: SOURCE });
+    resendChallenge(
+      { store: deps.store, workflow: sendStepOnly(deps), clock, config: { code: CODE_CONFIG } },
+      { challengeId: id, from: SOURCE },
+    );
+  /** The send step for send `sendNumber`, as a workflow started for it runs it: past any early check. */
+  const claimSend = (sendNumber: number) =>
+    sendChallenge(deps, {
+      challengeId,
+      sendNumber,
+      identifier: normalizeIdentifier(email),
+      channel: 'email',
+      source: SOURCE,
+    });
   const stored = async () =>
     (
       await documentClient().send(
@@ -131,7 +144,8 @@ describe('one-time-code challenges in DynamoDB Local', () => {
   it('sends once when the send step is retried with the same challenge id', async () => {
     const first = await issue();
     const retried = await issue();
-    expect(retried).toEqual(first);
+    expect(retried).toEqual({ view: first.view, delivered: false });
+    expect(first.delivered).toBe(true);
     expect(await emailsTo(email)).toHaveLength(1);
   });
 
@@ -196,6 +210,25 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       expect((await stored())?.attempts).toBe(3);
     });
 
+    it('is refused by the claim itself inside the cool-down and past the cap, not only by the early check', async () => {
+      // Prepare
+      await issue();
+
+      // Act
+      const cooling = await claimSend(2).catch((error: unknown) => error);
+      for (let send = 2; send <= 5; send++) {
+        clock.advance(30);
+        await claimSend(send);
+      }
+      clock.advance(30);
+      const capped = await claimSend(6).catch((error: unknown) => error);
+
+      // Assess
+      expect(cooling).toMatchObject({ name: 'RateLimited', rule: 'cooldown' });
+      expect(capped).toMatchObject({ name: 'RateLimited', rule: 'send-cap' });
+      expect(await emailsTo(email)).toHaveLength(5);
+    });
+
     it('stops at 5 sends per challenge', async () => {
       await issue();
       for (let send = 2; send <= 5; send++) {
@@ -229,6 +262,35 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       }
     });
 
+    it('answers every parallel claim of a released send as that send, and delivers it once', async () => {
+      // Prepare: send 2 claimed, spent, then released by a failed delivery
+      const real = deps.mailer;
+      await issue();
+      clock.advance(30);
+      const second = {
+        challengeId,
+        sendNumber: 2,
+        identifier: normalizeIdentifier(email),
+        channel: 'email' as const,
+        source: SOURCE,
+      };
+      const failing = challengeDeps({
+        clock,
+        mailer: { send: () => Promise.reject(new ProviderUnavailable('SES 503')) },
+      });
+      await expect(sendChallenge(failing, second)).rejects.toBeInstanceOf(ProviderUnavailable);
+      deps = challengeDeps({ clock, mailer: real });
+
+      // Act
+      const results = await Promise.all(Array.from({ length: 5 }, () => sendChallenge(deps, second)));
+
+      // Assess
+      expect(results.filter((result) => result.delivered)).toHaveLength(1);
+      expect(new Set(results.map((result) => result.view.resendAvailableAt)).size).toBe(1);
+      expect(await emailsTo(email)).toHaveLength(2);
+      expect((await stored())?.sends).toBe(2);
+    });
+
     it('delivers a retried resend step once, and again after the provider failed it', async () => {
       let failures = 1;
       const real = deps.mailer;
@@ -252,7 +314,7 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       expect((await stored())?.sends).toBe(1);
       const delivered = await sendChallenge(deps, second);
       const retried = await sendChallenge(deps, second);
-      expect(retried).toEqual(delivered);
+      expect(retried).toEqual({ view: delivered.view, delivered: false });
       expect(await emailsTo(email)).toHaveLength(2);
       expect((await stored())?.sends).toBe(2);
     });

@@ -145,14 +145,16 @@ export function verifyDeps(
  */
 export function sendStepOnly(deps: ChallengeDeps): ChallengeWorkflow {
   return {
-    run: (input) =>
-      sendChallenge(deps, {
-        challengeId: input.challengeId,
-        sendNumber: input.sendNumber,
-        identifier: normalizeIdentifier(input.identifier),
-        channel: input.channel,
-        source: { ip: input.sourceIp, asn: input.asn },
-      }),
+    run: async (input) =>
+      (
+        await sendChallenge(deps, {
+          challengeId: input.challengeId,
+          sendNumber: input.sendNumber,
+          identifier: normalizeIdentifier(input.identifier),
+          channel: input.channel,
+          source: { ip: input.sourceIp, asn: input.asn },
+        })
+      ).view,
   };
 }
 

@@ -14,15 +14,7 @@ import {
   maskIdentifier,
   normalizeIdentifier,
 } from './identifier.ts';
-import type {
-  ChallengeRecord,
-  ChallengeStore,
-  Clock,
-  Random,
-  SecretSource,
-  SendClaim,
-  Source,
-} from './ports.ts';
+import type { ChallengeRecord, ChallengeStore, Clock, Random, SecretSource, Source } from './ports.ts';
 import { overBudget, sendSpend } from './rate-limits.ts';
 import { generateCode, hashCode } from './secrets.ts';
 
@@ -46,15 +38,21 @@ export type ChallengeView = {
   codeLength: number;
 };
 
-export function viewOf(record: ChallengeRecord, cooldownSeconds: number): ChallengeView {
+/** The fields of a challenge its view shows. */
+type Shown = Pick<
+  ChallengeRecord,
+  'challengeId' | 'channel' | 'destination' | 'expiresAt' | 'lastSentAt' | 'codeLength'
+>;
+
+export function viewOf(challenge: Shown, cooldownSeconds: number): ChallengeView {
   return {
-    challengeId: record.challengeId,
-    channel: record.channel,
+    challengeId: challenge.challengeId,
+    channel: challenge.channel,
     method: 'otp',
-    destination: maskIdentifier(normalizeIdentifier(record.destination)),
-    expiresAt: new Date(record.expiresAt).toISOString(),
-    resendAvailableAt: new Date(record.lastSentAt + cooldownSeconds * 1000).toISOString(),
-    codeLength: record.codeLength,
+    destination: maskIdentifier(normalizeIdentifier(challenge.destination)),
+    expiresAt: new Date(challenge.expiresAt).toISOString(),
+    resendAvailableAt: new Date(challenge.lastSentAt + cooldownSeconds * 1000).toISOString(),
+    codeLength: challenge.codeLength,
   };
 }
 
@@ -70,73 +68,81 @@ export type SendRequest = {
 /**
  * Claims send `sendNumber` of the challenge with the budgets it spends, then delivers a fresh code;
  * a resend's code replaces the old one, and attempts already made still count. A send number
- * claimed before (a retried step, or a parallel resend of the same send) answers without sending.
+ * claimed before (a retried step, or a parallel resend of the same send) answers without sending:
+ * `delivered` says whether this call sent the code.
  */
-export async function sendChallenge(deps: ChallengeDeps, request: SendRequest): Promise<ChallengeView> {
+export async function sendChallenge(
+  deps: ChallengeDeps,
+  request: SendRequest,
+): Promise<{ view: ChallengeView; delivered: boolean }> {
   const { config } = deps;
   const pepper = await deps.pepper();
   const now = deps.clock.now();
   const code = generateCode(deps.random, config.code.length);
-  const codeHash = hashCode(pepper, request.challengeId, code);
-  const expiresAt = now + config.code.ttlSeconds * 1000;
+  const sent = {
+    challengeId: request.challengeId,
+    channel: request.channel,
+    destination: request.identifier.value,
+    codeHash: hashCode(pepper, request.challengeId, code),
+    codeLength: config.code.length,
+    lastSentAt: now,
+    expiresAt: now + config.code.ttlSeconds * 1000,
+  };
   const spend = sendSpend(config.rateLimit, request.identifier, request.source, now);
-  const claim: SendClaim =
+  const limits = { now, maxAttempts: config.code.maxAttempts };
+  const claim =
     request.sendNumber === 1
       ? await deps.store.claimFirstSend(
           {
-            challengeId: request.challengeId,
+            ...sent,
             identifierKey: identifierKey(request.identifier),
-            channel: request.channel,
-            destination: request.identifier.value,
-            codeHash,
-            codeLength: config.code.length,
             status: 'pending',
             attempts: 0,
             sends: 1,
             createdAt: now,
-            lastSentAt: now,
-            expiresAt,
           },
           spend,
-          config.code.maxAttempts,
+          limits.maxAttempts,
         )
       : await deps.store.claimResend({
-          challengeId: request.challengeId,
+          ...sent,
+          ...limits,
           sendNumber: request.sendNumber,
-          codeHash,
-          now,
-          expiresAt,
           cooldownMs: config.code.resendCooldownSeconds * 1000,
           maxSends: config.code.maxSends,
-          maxAttempts: config.code.maxAttempts,
           spend,
         });
   if (claim.outcome === 'over-budget') throw overBudget(spend);
-  if (claim.outcome === 'refused') throw resendRefusal(claim.record, now, config.code);
-  if (claim.outcome === 'claimed') {
-    try {
-      await deliverCode(deps, claim.record, code);
-    } catch (error) {
-      // Give the claim back so the workflow's retry (or the user's resend) can send; the code that
-      // was never delivered is invalidated with it.
-      await deps.store.releaseSend(claim.record.challengeId, claim.record.codeHash);
-      throw error;
-    }
+  if (claim.outcome === 'refused') {
+    // Nothing in the record refusing it means the claim lost to a send claimed or released in
+    // between: the client may ask again at once.
+    throw resendRefusal(claim.record, now, config.code) ?? new RateLimited(1, 'cooldown');
   }
-  return viewOf(claim.record, config.code.resendCooldownSeconds);
+  if (claim.outcome === 'already-claimed') {
+    return { view: viewOf(claim.record, config.code.resendCooldownSeconds), delivered: false };
+  }
+  try {
+    await deliverCode(deps, sent, code);
+  } catch (error) {
+    // Give the claim back so the workflow's retry (or the user's resend) can send; the code that
+    // was never delivered is invalidated with it.
+    await deps.store.releaseSend(sent.challengeId, sent.codeHash);
+    throw error;
+  }
+  return { view: viewOf(sent, config.code.resendCooldownSeconds), delivered: true };
 }
 
-/** Why a challenge cannot be resent now, in the terms of the HTTP contract. */
+/** Why a challenge cannot be resent now, in the terms of the HTTP contract; undefined if it can. */
 export function resendRefusal(
   record: ChallengeRecord | undefined,
   now: number,
   limits: Config['code'],
-): ChallengeClosed | RateLimited {
+): ChallengeClosed | RateLimited | undefined {
   if (record?.status !== 'pending' || record.expiresAt <= now || record.attempts >= limits.maxAttempts) {
     return new ChallengeClosed();
   }
   if (record.sends >= limits.maxSends) return new RateLimited((record.expiresAt - now) / 1000, 'send-cap');
   const cooledDownAt = record.lastSentAt + limits.resendCooldownSeconds * 1000;
-  // Past the cool-down the claim lost to a send claimed or released in between: ask again at once.
-  return new RateLimited(Math.max(0, cooledDownAt - now) / 1000, 'cooldown');
+  if (cooledDownAt > now) return new RateLimited((cooledDownAt - now) / 1000, 'cooldown');
+  return undefined;
 }

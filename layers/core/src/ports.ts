@@ -51,7 +51,8 @@ export type BudgetSpend = { budgets: Budget[]; windowSeconds: number; now: numbe
 export type OverBudget = { outcome: 'over-budget' };
 
 export type SendClaim =
-  | { outcome: 'claimed'; record: ChallengeRecord }
+  /** Claimed and spent: deliver it. */
+  | { outcome: 'claimed' }
   /** This send number was claimed before: a retried step. Nothing may be sent again. */
   | { outcome: 'already-claimed'; record: ChallengeRecord }
   /** The challenge refused it (cool-down, send cap, closed); `record` is the challenge as it stood. */
@@ -112,6 +113,7 @@ export interface ChallengeStore {
     challengeId: string;
     sendNumber: number;
     codeHash: string;
+    codeLength: number;
     now: number;
     expiresAt: number;
     cooldownMs: number;

@@ -4,10 +4,11 @@
  * calls for it) and then claims and delivers the send. A refusal comes back as the typed error its
  * Fail state names.
  */
-import type { ChallengeView } from './challenge.ts';
+import { type ChallengeView, resendRefusal } from './challenge.ts';
+import type { Config } from './config.ts';
 import { ChallengeClosed, InvalidRequest } from './errors.ts';
 import { type Channel, chooseChannel, normalizeIdentifier } from './identifier.ts';
-import type { ChallengeStore, Random, Source } from './ports.ts';
+import type { ChallengeStore, Clock, Random, Source } from './ports.ts';
 import type { SendRisk } from './screening.ts';
 import { generateId } from './secrets.ts';
 
@@ -58,15 +59,22 @@ export async function startChallenge(
 }
 
 /**
- * The challenge's next send. The challenge is read only to learn where it goes and which send is
- * next; whether it may be sent (cool-down, send cap, still open) the send step's claim decides.
+ * The challenge's next send. The challenge is read to learn where it goes and which send is next,
+ * and to refuse at once what its claim would refuse anyway (closed, cooling down, at its cap)
+ * rather than run the workflow for it; whether the send goes out, the send step's claim decides.
  */
 export async function resendChallenge(
-  deps: { workflow: ChallengeWorkflow; store: Pick<ChallengeStore, 'find'> },
+  deps: {
+    workflow: ChallengeWorkflow;
+    store: Pick<ChallengeStore, 'find'>;
+    clock: Clock;
+    config: Pick<Config, 'code'>;
+  },
   request: { challengeId: string; from: SendRequestSource },
 ): Promise<ChallengeView> {
   const challenge = await deps.store.find(request.challengeId);
-  if (!challenge) throw new ChallengeClosed();
+  const early = resendRefusal(challenge, deps.clock.now(), deps.config.code);
+  if (early || !challenge) throw early ?? new ChallengeClosed();
   return deps.workflow.run({
     challengeId: challenge.challengeId,
     sendNumber: challenge.sends + 1,

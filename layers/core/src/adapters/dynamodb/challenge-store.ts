@@ -39,7 +39,7 @@ export class DynamoChallengeStore implements ChallengeStore {
       { Update: { ...this.#firstSend(record), ConditionExpression: 'attribute_not_exists(pk)' } },
       ...budgetUpdates(this.#counters, spend),
     ]);
-    if (created.ok) return { outcome: 'claimed', record };
+    if (created.ok) return { outcome: 'claimed' };
     const [challenge] = created.reasons;
     if (challenge?.code !== 'ConditionalCheckFailed') return { outcome: 'over-budget' };
     // A released claim (sends = 0) is taken again by the step's retry, or a resend, without
@@ -52,14 +52,10 @@ export class DynamoChallengeStore implements ChallengeStore {
           ConditionExpression:
             'sends = :zero AND #status = :pending AND expiresAt > :now AND attempts < :maxAttempts',
           ExpressionAttributeValues: { ...retake.ExpressionAttributeValues, ':maxAttempts': maxAttempts },
-          ReturnValues: 'ALL_NEW',
         }),
       ),
     );
-    if (retaken.ok) return { outcome: 'claimed', record: toRecord(retaken.value.Attributes) };
-    const old = retaken.old ?? challenge.old;
-    if (old && (old.sends as number) >= 1) return { outcome: 'already-claimed', record: toRecord(old) };
-    return { outcome: 'refused', record: old ? toRecord(old) : undefined };
+    return retaken.ok ? { outcome: 'claimed' } : settled(retaken.old ?? challenge.old, 1);
   }
 
   #firstSend(record: ChallengeRecord) {
@@ -108,12 +104,13 @@ export class DynamoChallengeStore implements ChallengeStore {
       TableName: this.#table,
       Key: { pk: input.challengeId },
       UpdateExpression:
-        'SET codeHash = :codeHash, lastSentAt = :now, expiresAt = :expiresAt, #ttl = :ttl, spent = :sendNumber ' +
-        'ADD sends :one',
+        'SET codeHash = :codeHash, codeLength = :codeLength, lastSentAt = :now, expiresAt = :expiresAt, ' +
+        '#ttl = :ttl, spent = :sendNumber ADD sends :one',
       ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
       ExpressionAttributeValues: {
         ...values,
         ':codeHash': input.codeHash,
+        ':codeLength': input.codeLength,
         ':expiresAt': input.expiresAt,
         ':ttl': ttlFor(input.expiresAt),
         ':one': 1,
@@ -135,36 +132,29 @@ export class DynamoChallengeStore implements ChallengeStore {
       },
       ...budgetUpdates(this.#counters, input.spend),
     ]);
-    if (claimed.ok) return { outcome: 'claimed', record: await this.#claimed(input.challengeId) };
+    if (claimed.ok) return { outcome: 'claimed' };
     const [challenge] = claimed.reasons;
     if (challenge?.code !== 'ConditionalCheckFailed') return { outcome: 'over-budget' };
     const old = challenge.old;
-    if (!old) return { outcome: 'refused', record: undefined };
-    if ((old.sends as number) >= input.sendNumber)
-      return { outcome: 'already-claimed', record: toRecord(old) };
-    if (((old.spent as number | undefined) ?? 0) < input.sendNumber)
-      return { outcome: 'refused', record: toRecord(old) };
-    // This send was claimed and spent, then released when its delivery failed: the step's retry
-    // takes it again without spending.
+    if (
+      !old ||
+      (old.sends as number) >= input.sendNumber ||
+      ((old.spent as number) ?? 0) < input.sendNumber
+    ) {
+      return settled(old, input.sendNumber);
+    }
+    // This send was claimed and spent, then released when its delivery failed: the step's retry (or
+    // a resend of the same send) takes it again without spending.
     const retaken = await ifConditionHolds(() =>
       this.#db.send(
         new UpdateCommand({
           ...claim,
           ConditionExpression: `${open} AND spent = :sendNumber`,
-          ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       ),
     );
-    if (retaken.ok) return { outcome: 'claimed', record: toRecord(retaken.value.Attributes) };
-    return { outcome: 'refused', record: retaken.old ? toRecord(retaken.old) : undefined };
-  }
-
-  /** Read after a claim: the cool-down keeps any other claim off the item, so this is the claim. */
-  async #claimed(challengeId: string): Promise<ChallengeRecord> {
-    const record = await this.find(challengeId);
-    if (!record) throw new Error('a claimed challenge was not found');
-    return record;
+    return retaken.ok ? { outcome: 'claimed' } : settled(retaken.old, input.sendNumber);
   }
 
   async releaseSend(challengeId: string, codeHash: string): Promise<void> {
@@ -240,6 +230,16 @@ export class DynamoChallengeStore implements ChallengeStore {
     );
     return result.ok;
   }
+}
+
+/**
+ * A claim of send `sendNumber` that lost: to another claim of the same send (a retried step, a
+ * parallel resend), which already delivers it, or to the challenge's own conditions.
+ */
+function settled(old: Record<string, unknown> | undefined, sendNumber: number): SendClaim {
+  if (old && (old.sends as number) >= sendNumber)
+    return { outcome: 'already-claimed', record: toRecord(old) };
+  return { outcome: 'refused', record: old ? toRecord(old) : undefined };
 }
 
 function toRecord(item: Record<string, unknown> | undefined): ChallengeRecord {
