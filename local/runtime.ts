@@ -59,7 +59,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Checked before anything starts, so a missing --secret stops the runtime with nothing to clean up.
   const probe = new LocalTemplate(REPO_ROOT, { parameters: options.parameters });
   const secrets = localSecrets(probe, options.secrets);
-  secrets.requireEvery(probe.environment());
+  for (const fn of probe.functions()) secrets.requireEvery(fn.environment);
   const stops: (() => unknown)[] = [];
   const dynamodb = options.dynamodbEndpoint ? undefined : await startDynamoDbLocal();
   if (dynamodb) stops.push(dynamodb.stop);
@@ -174,7 +174,7 @@ export function useFunctionEnvironment(
   template: LocalTemplate,
   endpoints: { dynamodb: string; ses: string; sfn?: string; sns?: string; secretsManager?: string },
 ): void {
-  Object.assign(process.env, template.environment(), {
+  Object.assign(process.env, template.sharedEnvironment(), {
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: 'local',

@@ -144,23 +144,9 @@ export class LocalTemplate {
     );
   }
 
-  /**
-   * One process hosts every function, so their environments are merged; two functions that need
-   * different values for one variable would be a template error here.
-   */
-  environment(): Record<string, string> {
-    const merged: Record<string, string> = {};
-    for (const [id, resource] of this.resourcesOfType('AWS::Serverless::Function')) {
-      for (const [name, resolved] of Object.entries(this.#environmentOf(resource))) {
-        if (name in merged && merged[name] !== resolved) {
-          throw new Error(
-            `${id} sets ${name} differently from another function; the local runtime needs one value`,
-          );
-        }
-        merged[name] = resolved;
-      }
-    }
-    return merged;
+  /** The variables every function has (Globals'), resolved: what one local process may share. */
+  sharedEnvironment(): Record<string, string> {
+    return this.#resolved(this.#variables(this.#template.Globals?.Function));
   }
 
   tables(): { id: string; name: string; properties: Record<string, Json> }[] {
@@ -189,10 +175,13 @@ export class LocalTemplate {
   }
 
   #environmentOf(resource: Resource): Record<string, string> {
-    const variables = {
+    return this.#resolved({
       ...this.#variables(this.#template.Globals?.Function),
       ...this.#variables(resource.Properties),
-    };
+    });
+  }
+
+  #resolved(variables: Record<string, Json>): Record<string, string> {
     return Object.fromEntries(
       Object.entries(variables).map(([name, value]) => [name, String(this.resolve(value))]),
     );

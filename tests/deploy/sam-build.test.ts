@@ -35,6 +35,8 @@ console.log(JSON.stringify({ loaded: true, result }));
 `;
 
 const template = new LocalTemplate(REPO_ROOT, { parameters: { TokenIssuer: 'https://auth.example.com' } });
+/** The variables template.yaml gives the function, as Lambda gives them. */
+const environmentOf = (id: string) => template.functions().find((fn) => fn.id === id)?.environment ?? {};
 let build: BuildResult;
 let outDir: string;
 
@@ -57,7 +59,7 @@ async function runInSandbox(
       ],
       {
         cwd: sandbox.taskRoot,
-        env: { PATH: process.env.PATH ?? '', ...template.environment(), ...options.env, ...sandbox.env },
+        env: { PATH: process.env.PATH ?? '', ...environmentOf(fn.id), ...options.env, ...sandbox.env },
       },
     );
     return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');

@@ -7,6 +7,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { LocalRuntime } from '../../local/runtime.ts';
+import { TABLES } from '../support/core-fixtures.ts';
 import { client } from '../support/http.ts';
 import { documentClient, startTestRuntime, uniqueEmail } from '../support/stack.ts';
 
@@ -48,7 +49,7 @@ const startFrom = (asn: string, proxySecret: string | null = PROXY_SECRET) =>
 const resendFrom = async (challengeId: unknown, asn: string, proxySecret: string | null = PROXY_SECRET) => {
   await documentClient().send(
     new UpdateCommand({
-      TableName: process.env.CHALLENGES_TABLE,
+      TableName: TABLES.challenges,
       Key: { pk: challengeId },
       UpdateExpression: 'SET lastSentAt = :zero',
       ExpressionAttributeValues: { ':zero': 0 },

@@ -8,8 +8,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SecretsManagerSecrets } from '../../layers/core/src/adapters/secrets-manager.ts';
 import { SecretMaterialError } from '../../layers/core/src/secret-material.ts';
-import type { LocalRuntime } from '../../local/runtime.ts';
-import { LOCAL_REGION, secretArn } from '../../local/template.ts';
+import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
+import { LOCAL_REGION, LocalTemplate, secretArn } from '../../local/template.ts';
 import { startTestRuntime } from '../support/stack.ts';
 
 const PEPPER_ARN = secretArn('CodePepperSecret');
@@ -38,7 +38,10 @@ describe('the local Secrets Manager endpoint', () => {
     expect(process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER).toBe(
       `http://127.0.0.1:${new URL(runtime.url).port}/_aws/secretsmanager`,
     );
-    expect(process.env.CODE_PEPPER_SECRET_ID).toBe(PEPPER_ARN);
+    const functions = new LocalTemplate(REPO_ROOT, { parameters: { TokenIssuer: runtime.url } }).functions();
+    expect(functions.find((fn) => fn.id === 'VerifyFunction')?.environment.CODE_PEPPER_SECRET_ID).toBe(
+      PEPPER_ARN,
+    );
   });
 
   it.each([

@@ -53,7 +53,7 @@ export async function useTemplateEnvironment(
     parameters: { TokenIssuer: 'https://auth.test', ...TEST_PARAMETERS, ...parameters },
   });
   const served = localSecrets(template, { ...TEST_SECRETS, ...secrets });
-  served.requireEvery(template.environment());
+  for (const fn of template.functions()) served.requireEvery(fn.environment);
   const secretsManager = await serveSecretsManager(served);
   useFunctionEnvironment(template, {
     dynamodb: dynamodbEndpoint(),

@@ -73,17 +73,20 @@ describe('infrastructure as code', () => {
     expect(holders('PROXY_SECRET_ID')).toEqual(['ResendFunction', 'StartFunction']);
   });
 
-  it("gives every function each token's audience, with the defaults config.ts falls back to", () => {
+  it("gives the token functions each token's audience, with the defaults config.ts falls back to", () => {
     const withParameters = (parameters: Record<string, string>) =>
       new LocalTemplate(REPO_ROOT, {
         parameters: { TokenIssuer: 'https://auth.example.com', ...parameters },
-      }).environment();
+      })
+        .functions()
+        .find((fn) => fn.id === 'TokenFunction')?.environment ?? {};
     const configured = loadConfig(
       withParameters({ TokenAudience: 'example-api', IdTokenAudience: 'example-app' }),
+      ['tokens'],
     );
     const { ID_TOKEN_AUDIENCE, ...unset } = withParameters({});
     expect(configured.tokens).toMatchObject({ audience: 'example-api', idTokenAudience: 'example-app' });
-    expect(ID_TOKEN_AUDIENCE).toBe(loadConfig(unset).tokens.idTokenAudience);
+    expect(ID_TOKEN_AUDIENCE).toBe(loadConfig(unset, ['tokens']).tokens.idTokenAudience);
   });
 
   it('keeps execution data out of the state machine logs and traces the API, every function and the workflow', () => {
