@@ -24,13 +24,18 @@ import { dynamodbEndpoint } from '../support/stack.ts';
 
 const run = promisify(execFile);
 
-/** Imports the handler module as Lambda's init phase does, then (given an event) invokes it once. */
+/**
+ * Imports the handler module as Lambda's init phase does, then invokes it once with the event, or
+ * without one builds what its first invocation would: its dependencies, from its own environment,
+ * importing the layer's adapter modules it needs.
+ */
 const PROBE = `
 const [file, exportName, event] = process.argv.slice(1);
 const module = await import(file);
 if (typeof module[exportName] !== 'function') throw new Error('the module exports no ' + exportName);
 const context = { awsRequestId: 'probe', functionName: 'probe', getRemainingTimeInMillis: () => 10000 };
 const result = event ? await module[exportName](JSON.parse(event), context) : null;
+if (!event) await module[exportName].fromEnvironment(process.env);
 console.log(JSON.stringify({ loaded: true, result }));
 `;
 
@@ -138,7 +143,7 @@ describe('the Makefiles, run wrong', () => {
 });
 
 describe('the built bundles on Node 24, with the layer at /opt/nodejs and no runtime AWS SDK', () => {
-  it('every function module loads and exports the handler its Handler names', async () => {
+  it('every function module loads, exports the handler its Handler names and builds its dependencies', async () => {
     const failures: string[] = [];
     for (const fn of build.functions) {
       await runInSandbox(fn).catch((error: Error) => failures.push(error.message));
