@@ -210,6 +210,29 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       expect((await stored())?.attempts).toBe(3);
     });
 
+    it('refuses inside the cool-down and on a used challenge without running the workflow', async () => {
+      // Prepare
+      let executions = 0;
+      const counted = { run: () => Promise.reject(new Error(`workflow run ${++executions}`)) };
+      const resendWith = () =>
+        resendChallenge(
+          { store: deps.store, workflow: counted, clock, config: { code: CODE_CONFIG } },
+          { challengeId, from: SOURCE },
+        );
+      await issue();
+
+      // Act
+      const cooling = await resendWith().catch((error: unknown) => error);
+      await verify(await latestCode());
+      clock.advance(30);
+      const used = await resendWith().catch((error: unknown) => error);
+
+      // Assess
+      expect(cooling).toMatchObject({ name: 'RateLimited', rule: 'cooldown' });
+      expect(used).toBeInstanceOf(ChallengeClosed);
+      expect(executions).toBe(0);
+    });
+
     it('is refused by the claim itself inside the cool-down and past the cap, not only by the early check', async () => {
       // Prepare
       await issue();
