@@ -15,16 +15,20 @@ import { emailsTo, uniqueEmail } from '../support/stack.ts';
 
 const { counters } = stores();
 
+/** SMS has no local provider in these specs: the numbers texted, in order. */
+const texted: string[] = [];
+const sms = { send: async ({ to }: { to: string }) => ({ messageId: String(texted.push(to)) }) };
+
 function sender(rateLimit: Partial<typeof GENEROUS_BUDGETS>, clock = new ManualClock()) {
-  const deps = challengeDeps({ clock, rateLimit });
+  const deps = challengeDeps({ clock, rateLimit, sms });
   const config = { ...GENEROUS_BUDGETS, ...rateLimit };
   return {
-    send: (email: string, source: Source, challengeId = generateId(systemRandom, 'ch')) =>
+    send: (identifier: string, source: Source, challengeId = generateId(systemRandom, 'ch')) =>
       sendChallenge(deps, {
         sendNumber: 1,
         challengeId,
-        identifier: normalizeIdentifier(email),
-        channel: 'email',
+        identifier: normalizeIdentifier(identifier),
+        channel: identifier.startsWith('+') ? 'sms' : 'email',
         source,
       }),
     /** Every counter of the budgets a send of `email` from `source` spends, as they stand. */
@@ -44,6 +48,9 @@ const settled = async (sends: Promise<unknown>[]) => {
       .length,
   };
 };
+
+/** A clock in a budget window no other spec reaches: counters of its own, even the shared ones. */
+const freshWindow = () => new ManualClock(Date.now() + (1 + Math.floor(Math.random() * 1e6)) * 86_400_000);
 
 /** A network of its own for each spec, so that parallel spec files never share a budget. */
 const network = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
@@ -67,6 +74,45 @@ describe('admitting sends in DynamoDB Local', () => {
     const ips = [1, 2, 3, 4].map((host) => `${net}.${host}`);
     const sends = ips.flatMap((ip) => Array.from({ length: 10 }, () => send(uniqueEmail('net'), { ip })));
     await expect(settled(sends)).resolves.toEqual({ sent: 12, refused: 28 });
+  });
+
+  it('holds a number prefix and each number in it to their budgets under concurrency', async () => {
+    // Prepare: windows of their own (the prefix and country budgets are shared by every SMS spec)
+    const limits = { perPhonePrefix: 7, perIdentifier: 2 };
+    const numbers = (count: number) =>
+      ['01', '02', '03', '04', '05'].slice(0, count).map((line) => `+14155550${line}0`);
+    const burst = (send: ReturnType<typeof sender>['send'], to: string[]) =>
+      to.flatMap((number) => Array.from({ length: 5 }, () => send(number, { ip: `${network()}.1` })));
+
+    // Act: three numbers stay within the prefix, so each number's own budget binds; five do not
+    const [perNumber, perPrefix] = await Promise.all([
+      settled(burst(sender(limits, freshWindow()).send, numbers(3))),
+      settled(burst(sender(limits, freshWindow()).send, numbers(5))),
+    ]);
+
+    // Assess
+    expect(perNumber).toEqual({ sent: 6, refused: 9 });
+    expect(perPrefix).toEqual({ sent: 7, refused: 18 });
+  });
+
+  it('holds a destination country and the whole deployment to their budgets under concurrency', async () => {
+    // Prepare
+    const byCountry = sender({ perCountry: 3 }, freshWindow());
+    const byDeployment = sender({ global: 3 }, freshWindow());
+    const numbers = ['212', '312', '415', '617', '702'].map((area) => `+1${area}5550123`);
+
+    // Act
+    const countrySends = numbers.map((number) => byCountry.send(number, { ip: `${network()}.1` }));
+    // Five at once: every send of the deployment updates one item, and transactions on one item
+    // conflict and are retried (six times) before a 503.
+    const deploymentSends = Array.from({ length: 5 }, () =>
+      byDeployment.send(uniqueEmail('global'), { ip: `${network()}.1` }),
+    );
+    const [country, deployment] = await Promise.all([settled(countrySends), settled(deploymentSends)]);
+
+    // Assess
+    expect(country).toEqual({ sent: 3, refused: 2 });
+    expect(deployment).toEqual({ sent: 3, refused: 2 });
   });
 
   it('leaves every other budget unchanged when one refuses', async () => {

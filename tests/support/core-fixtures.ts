@@ -89,6 +89,7 @@ export function challengeDeps(
   overrides: {
     clock?: Clock;
     mailer?: Mailer;
+    sms?: SmsSender;
     pepper?: SecretSource;
     rateLimit?: Partial<Config['rateLimit']>;
   } = {},
@@ -97,7 +98,7 @@ export function challengeDeps(
   return {
     store: new DynamoChallengeStore(db, TABLES.challenges, TABLES.counters),
     mailer: overrides.mailer ?? sesMailer(),
-    sms: noSms,
+    sms: overrides.sms ?? noSms,
     clock: overrides.clock ?? new ManualClock(),
     random: systemRandom,
     pepper: overrides.pepper ?? (async () => TEST_PEPPER),
