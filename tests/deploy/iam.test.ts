@@ -5,35 +5,21 @@
  * (the SAM transform, run offline). A call the role does not allow would fail on AWS with
  * AccessDenied, in a path no local test would otherwise notice.
  */
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { LocalRuntime } from '../../local/runtime.ts';
-import { REPO_ROOT } from '../../local/runtime.ts';
+import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
 import { LocalTemplate } from '../../local/template.ts';
 import { TABLES } from '../support/core-fixtures.ts';
 import { startDynamoDbRecorder } from '../support/dynamodb-recorder.ts';
 import { client } from '../support/http.ts';
-import { requirePythonModules } from '../support/python.ts';
+import { samTranslated } from '../support/python.ts';
 import { documentClient, dynamodbEndpoint, startTestRuntime, uniqueEmail } from '../support/stack.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Statement = { Effect: string; Action: string | string[]; Resource: Json };
 type Resource = { Type: string; Properties: Record<string, Json> };
 
-requirePythonModules(['samtranslator']);
-
-const translated = JSON.parse(
-  execFileSync(
-    'python3',
-    [join(REPO_ROOT, 'tests/deploy/sam_translate.py'), join(REPO_ROOT, 'template.yaml')],
-    {
-      encoding: 'utf8',
-      maxBuffer: 16 << 20,
-    },
-  ),
-) as { Resources: Record<string, Resource> };
+const translated = samTranslated<{ Resources: Record<string, Resource> }>(REPO_ROOT);
 
 /** `dynamodb:<Action> <Table>` for every DynamoDB action a function's role allows on a table of the stack. */
 function allowed(functionId: string): Set<string> {

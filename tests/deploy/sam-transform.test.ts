@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { requirePythonModules } from '../support/python.ts';
+import { samTranslated } from '../support/python.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,19 +22,7 @@ type Resource = {
   Properties: Record<string, Json>;
 };
 
-requirePythonModules(['samtranslator']);
-
-const translated = JSON.parse(
-  execFileSync(
-    'python3',
-    [join(REPO_ROOT, 'tests/deploy/sam_translate.py'), join(REPO_ROOT, 'template.yaml')],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 16 << 20,
-    },
-  ),
-) as { Resources: Record<string, Resource> };
+const translated = samTranslated<{ Resources: Record<string, Resource> }>(REPO_ROOT);
 
 // The SAM template itself, for what the transform consumes (the functions' Api events).
 const sam = JSON.parse(
