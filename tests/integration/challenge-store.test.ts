@@ -58,6 +58,13 @@ describe('one-time-code challenges in DynamoDB Local', () => {
       channel: 'email',
       source: SOURCE,
     });
+  /** Every counter of the budgets a send of `email` from SOURCE spends, as they stand. */
+  const spent = () =>
+    stores().counters.peek(
+      budgetsFor(GENEROUS_BUDGETS, normalizeIdentifier(email), SOURCE),
+      GENEROUS_BUDGETS.windowSeconds,
+      clock.now(),
+    );
   const stored = async () =>
     (
       await documentClient().send(
@@ -264,9 +271,6 @@ describe('one-time-code challenges in DynamoDB Local', () => {
     });
 
     it('sends one code for 10 parallel resends, spending its budgets once', async () => {
-      const { counters } = stores();
-      const budgets = budgetsFor(GENEROUS_BUDGETS, normalizeIdentifier(email), SOURCE);
-      const spent = () => counters.peek(budgets, GENEROUS_BUDGETS.windowSeconds, clock.now());
       await issue();
       clock.advance(30);
       const before = await spent();
@@ -359,9 +363,6 @@ describe('one-time-code challenges in DynamoDB Local', () => {
     });
 
     it('spends no budget on 10 parallel resends the cool-down refuses', async () => {
-      const { counters } = stores();
-      const budgets = budgetsFor(GENEROUS_BUDGETS, normalizeIdentifier(email), SOURCE);
-      const spent = () => counters.peek(budgets, GENEROUS_BUDGETS.windowSeconds, clock.now());
       await issue();
       clock.advance(29);
       const before = await spent();

@@ -5,18 +5,22 @@
  */
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { DynamoChallengeStore, DynamoLockStore } from '../../layers/core/src/adapters/index.ts';
-import { sendChallenge } from '../../layers/core/src/challenge.ts';
 import type { Config } from '../../layers/core/src/config.ts';
 import { InvalidCode, RateLimited } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { assessLockout, attemptLocks } from '../../layers/core/src/lockout.ts';
 import type { Source } from '../../layers/core/src/ports.ts';
 import { assessSend } from '../../layers/core/src/screening.ts';
-import { generateId } from '../../layers/core/src/secrets.ts';
 import { verifyCode } from '../../layers/core/src/sign-in.ts';
-import { systemRandom } from '../../layers/core/src/system.ts';
-import { challengeDeps, ManualClock, stores, TABLES, verifyDeps } from '../support/core-fixtures.ts';
-import { codeIn, documentClient, emailsTo, uniqueEmail } from '../support/stack.ts';
+import {
+  challengeDeps,
+  ManualClock,
+  openChallenge,
+  stores,
+  TABLES,
+  verifyDeps,
+} from '../support/core-fixtures.ts';
+import { documentClient, uniqueEmail } from '../support/stack.ts';
 
 const { locks, counters } = stores();
 const MINUTE = 60;
@@ -36,17 +40,7 @@ beforeEach(() => {
 function signIn(lockout: Partial<Config['lockout']> = {}, captcha = false) {
   const deps = challengeDeps({ clock });
   const checking = verifyDeps(deps, { lockout, captcha });
-  const open = async () => {
-    const challengeId = generateId(systemRandom, 'ch');
-    await sendChallenge(deps, {
-      sendNumber: 1,
-      challengeId,
-      identifier: normalizeIdentifier(email),
-      channel: 'email',
-      source: net(0),
-    });
-    return { challengeId, code: codeIn((await emailsTo(email)).at(-1)?.body.text) };
-  };
+  const open = () => openChallenge(deps, email, net(0));
   const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(6, '0');
   return {
     checking,

@@ -8,19 +8,16 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
 import { SecretsManagerSecrets } from '../../layers/core/src/adapters/secrets-manager.ts';
-import { sendChallenge } from '../../layers/core/src/challenge.ts';
 import { InvalidCode } from '../../layers/core/src/errors.ts';
-import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
-import { generateId } from '../../layers/core/src/secrets.ts';
 import { verifyCode } from '../../layers/core/src/sign-in.ts';
 import { deriveSigningKey, keyRingSource } from '../../layers/core/src/signing-key.ts';
 import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
 import { startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
 import { LocalSecretsManager } from '../../local/secrets-manager.ts';
 import { LOCAL_REGION, secretArn } from '../../local/template.ts';
-import { challengeDeps, SOURCE, stores, verifyDeps } from '../support/core-fixtures.ts';
+import { challengeDeps, openChallenge, SOURCE, stores, verifyDeps } from '../support/core-fixtures.ts';
 import { serveSecretsManager } from '../support/secrets-manager.ts';
-import { codeIn, emailsTo, uniqueEmail } from '../support/stack.ts';
+import { uniqueEmail } from '../support/stack.ts';
 
 const MAX_AGE_SECONDS = 1;
 const pastMaxAge = () => new Promise((resolve) => setTimeout(resolve, MAX_AGE_SECONDS * 1000 + 100));
@@ -117,17 +114,7 @@ describe('rotating the code pepper', () => {
       pepper: secrets.source(secretArn('CodePepperSecret'), { minLength: 32 }),
     });
     const email = uniqueEmail('rotation');
-    const issue = async () => {
-      const challengeId = generateId(systemRandom, 'ch');
-      await sendChallenge(deps, {
-        sendNumber: 1,
-        challengeId,
-        identifier: normalizeIdentifier(email),
-        channel: 'email',
-        source: SOURCE,
-      });
-      return { challengeId, code: codeIn((await emailsTo(email)).at(-1)?.body.text) };
-    };
+    const issue = () => openChallenge(deps, email, SOURCE);
     const inFlight = await issue();
 
     // Act

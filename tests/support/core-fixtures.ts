@@ -13,11 +13,12 @@ import { type ChallengeDeps, sendChallenge } from '../../layers/core/src/challen
 import type { Config } from '../../layers/core/src/config.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import type { LockoutNotifier } from '../../layers/core/src/lockout.ts';
-import type { Clock, Mailer, SecretSource, SmsSender } from '../../layers/core/src/ports.ts';
+import type { Clock, Mailer, SecretSource, SmsSender, Source } from '../../layers/core/src/ports.ts';
+import { generateId } from '../../layers/core/src/secrets.ts';
 import type { VerifyDeps } from '../../layers/core/src/sign-in.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import type { ChallengeWorkflow } from '../../layers/core/src/workflow.ts';
-import { documentClient, sesEndpoint } from './stack.ts';
+import { codeIn, documentClient, emailsTo, sesEndpoint } from './stack.ts';
 
 export const TABLES = {
   challenges: 'ChallengesTable',
@@ -157,6 +158,19 @@ export function sendStepOnly(deps: ChallengeDeps): ChallengeWorkflow {
         })
       ).view,
   };
+}
+
+/** A first send of a new challenge for `email`, and the code it delivered (read from SES local). */
+export async function openChallenge(deps: ChallengeDeps, email: string, source: Source) {
+  const challengeId = generateId(systemRandom, 'ch');
+  await sendChallenge(deps, {
+    sendNumber: 1,
+    challengeId,
+    identifier: normalizeIdentifier(email),
+    channel: 'email',
+    source,
+  });
+  return { challengeId, code: codeIn((await emailsTo(email)).at(-1)?.body.text) };
 }
 
 export const stores = () => {
