@@ -223,3 +223,14 @@ export interface CaptchaVerifier {
   /** True when the provider accepts the token; throws ProviderUnavailable when it cannot tell. */
   verify(token: string, remoteIp: string | undefined): Promise<boolean>;
 }
+
+/**
+ * An `authkit` event on the account's default bus: the feedback loop's rules route some of them
+ * (an SMS the provider refused for good), and apps may subscribe to any of them.
+ */
+export type AppEvent = { detailType: string; detail: Record<string, unknown> };
+
+export interface EventPublisher {
+  /** Publishes every event or throws: an entry EventBridge refused is an error, never dropped. */
+  publish(events: AppEvent[]): Promise<void>;
+}
