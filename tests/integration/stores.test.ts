@@ -152,12 +152,19 @@ describe('denylist', () => {
     const clock = new ManualClock();
     const blocked = `email#${uniqueEmail('blocked')}`;
     const expired = `email#${uniqueEmail('expired')}`;
-    await db.send(new PutCommand({ TableName: TABLES.denylist, Item: { pk: blocked } }));
+    await db.send(
+      new PutCommand({
+        TableName: TABLES.denylist,
+        Item: { pk: blocked, reason: 'bounce', source: 'aws.ses:e1/f1', deniedAt: 1 },
+      }),
+    );
     await db.send(
       new PutCommand({ TableName: TABLES.denylist, Item: { pk: expired, expiresAt: clock.now() - 1 } }),
     );
     const store = denylist(clock);
-    await expect(store.findDenied([expired, blocked])).resolves.toBe(blocked);
-    await expect(store.findDenied([expired, 'domain#example.org'])).resolves.toBeUndefined();
+    await expect(store.standing([expired, blocked])).resolves.toEqual([
+      { key: blocked, reason: 'bounce', source: 'aws.ses:e1/f1', deniedAt: 1 },
+    ]);
+    await expect(store.standing([expired, 'domain#example.org'])).resolves.toEqual([]);
   });
 });

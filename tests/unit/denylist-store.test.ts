@@ -30,13 +30,15 @@ function scripted(...answers: { found?: string[]; unprocessed?: string[] }[]) {
 describe('the denylist adapter with unprocessed keys', () => {
   it('asks again for the keys DynamoDB left unprocessed and finds a denial among them', async () => {
     const { store, requests } = scripted({ unprocessed: ['domain#b.com'] }, { found: ['domain#b.com'] });
-    await expect(store.findDenied(['email#a@b.com', 'domain#b.com'])).resolves.toBe('domain#b.com');
+    await expect(store.standing(['email#a@b.com', 'domain#b.com'])).resolves.toMatchObject([
+      { key: 'domain#b.com' },
+    ]);
     expect(requests).toEqual([['email#a@b.com', 'domain#b.com'], ['domain#b.com']]);
   });
 
   it('fails rather than pass when keys stay unprocessed', async () => {
     const stuck = { unprocessed: ['email#a@b.com'] };
     const { store } = scripted(stuck, stuck, stuck);
-    await expect(store.findDenied(['email#a@b.com'])).rejects.toThrow(/unprocessed/);
+    await expect(store.standing(['email#a@b.com'])).rejects.toThrow(/unprocessed/);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { CaptchaInvalid, CaptchaRequired, IdentifierRejected } from '../../layers/core/src/errors.ts';
 import { type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
-import type { CaptchaVerifier, DenylistStore } from '../../layers/core/src/ports.ts';
+import type { CaptchaVerifier, DenylistEntry, DenylistStore } from '../../layers/core/src/ports.ts';
 import { checkCaptcha, screenIdentifier } from '../../layers/core/src/screening.ts';
 
 const ADA = normalizeIdentifier('ada@example.com');
@@ -19,12 +19,17 @@ class InMemoryDenylist implements DenylistStore {
   constructor(denied: readonly string[] = []) {
     this.#denied = [...denied];
   }
-  async findDenied(keys: string[]): Promise<string | undefined> {
+  async standing(keys: string[]): Promise<DenylistEntry[]> {
     this.lookups.push(keys);
-    return keys.find((key) => this.#denied.includes(key));
+    return keys
+      .filter((key) => this.#denied.includes(key))
+      .map((key) => ({ key, reason: 'test', source: 'operator', deniedAt: 0 }));
   }
-  async deny(key: string): Promise<void> {
-    this.#denied.push(key);
+  async deny(entry: DenylistEntry): Promise<void> {
+    this.#denied.push(entry.key);
+  }
+  async list(): Promise<DenylistEntry[]> {
+    return this.standing(this.#denied);
   }
   async allow(key: string): Promise<void> {
     this.#denied.splice(this.#denied.indexOf(key), 1);

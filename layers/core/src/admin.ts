@@ -2,7 +2,7 @@
  * What an operator does to one identifier (scripts/admin.ts): deny it, which also ends its
  * sessions; allow it again, which also lifts its lockout; or end its sessions alone.
  */
-import { type Identifier, identifierKey } from './identifier.ts';
+import { type Identifier, identifierKey, screeningKey } from './identifier.ts';
 import { clearIdentifierLock } from './lockout.ts';
 import type { Clock, DenylistStore, LockStore, SessionStore } from './ports.ts';
 
@@ -16,17 +16,21 @@ export async function denyIdentifier(
   identifier: Identifier,
   input: { reason: string; days?: number | undefined },
 ): Promise<void> {
-  const key = identifierKey(identifier);
   const now = deps.clock.now();
-  await deps.denylist.deny(key, input.reason, now, input.days ? now + input.days * DAY_MS : undefined);
-  await deps.sessions.revokeAll(key, now);
+  await deps.denylist.deny({
+    key: screeningKey(identifier),
+    reason: input.reason,
+    source: 'operator',
+    deniedAt: now,
+    ...(input.days ? { expiresAt: now + input.days * DAY_MS } : {}),
+  });
+  await deps.sessions.revokeAll(identifierKey(identifier), now);
 }
 
 /** Lifts the denylist entry and the identifier's lockout; blocked attacking networks stay blocked. */
 export async function allowIdentifier(deps: AdminDeps, identifier: Identifier): Promise<void> {
-  const key = identifierKey(identifier);
-  await deps.denylist.allow(key);
-  await clearIdentifierLock(deps, key);
+  await deps.denylist.allow(screeningKey(identifier));
+  await clearIdentifierLock(deps, identifierKey(identifier));
 }
 
 /** Refresh tokens stop working at once; access tokens live out their lifetime. */

@@ -194,6 +194,14 @@ export function identifierKey(identifier: Identifier): string {
 }
 
 /**
+ * The key every abuse rule shares (the denylist, send budgets, the lockout, delivery feedback), so
+ * an identifier blocked in one form is blocked in every form its provider delivers to the same place.
+ */
+export function screeningKey(identifier: Identifier): string {
+  return identifierKey(identifier);
+}
+
+/**
  * Safe for API responses and logs. The local part's length is hidden behind a fixed mask; the domain
  * keeps its length (as in "e******.com") but never fewer than three mask characters, so a one-letter
  * domain is not shown in full.

@@ -192,13 +192,28 @@ export interface LockStore {
   claimNotice(key: string, until: number, now: number): Promise<boolean>;
 }
 
+/** Why an identifier or domain is denied, and until when. */
+export type DenylistEntry = {
+  /** `email#…`, `phone#…` (screeningKey) or `domain#…`. */
+  key: string;
+  /** `bounce`, `complaint`, `sms-failure` (delivery feedback) or the operator's own words. */
+  reason: string;
+  /** What put it there: the feedback event (`aws.ses:<event id>/<feedback id>`) or `operator`. */
+  source: string;
+  deniedAt: number;
+  /** Absent: until an operator removes it. */
+  expiresAt?: number;
+};
+
 export interface DenylistStore {
-  /** The first of `keys` that is denied, if any. */
-  findDenied(keys: string[]): Promise<string | undefined>;
-  /** Denies `key` until an operator removes the entry, or until `expiresAt` when given. */
-  deny(key: string, reason: string, now: number, expiresAt?: number): Promise<void>;
+  /** The entries among `keys` that stand now (expired ones do not), in the order of `keys`. */
+  standing(keys: string[]): Promise<DenylistEntry[]>;
+  /** Writes the entry, replacing any entry for its key. */
+  deny(entry: DenylistEntry): Promise<void>;
   /** Lifts any entry for `key`. */
   allow(key: string): Promise<void>;
+  /** Every entry that stands now. */
+  list(): Promise<DenylistEntry[]>;
 }
 
 export type EmailMessage = {

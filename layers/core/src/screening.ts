@@ -5,7 +5,7 @@
 import MailChecker from 'mailchecker';
 import type { Config } from './config.ts';
 import { CaptchaInvalid, CaptchaRequired, IdentifierRejected } from './errors.ts';
-import { type Identifier, identifierKey } from './identifier.ts';
+import { type Identifier, identifierKey, screeningKey } from './identifier.ts';
 import { assessLockout, type LockoutDeps } from './lockout.ts';
 import type { CaptchaVerifier, CounterStore, DenylistStore, Source } from './ports.ts';
 import { assessBudgets, sendSpend } from './rate-limits.ts';
@@ -60,11 +60,12 @@ export async function screenIdentifier(
 
 /** The identifier's own entry, or its email domain's: at start, resend and verify alike. */
 export async function refuseDenied(denylist: DenylistStore, identifier: Identifier): Promise<void> {
-  const keys = [
-    identifierKey(identifier),
-    ...(identifier.kind === 'email' ? [`domain#${identifier.domain}`] : []),
-  ];
-  if (await denylist.findDenied(keys)) throw rejected();
+  if ((await denylist.standing(denylistKeys(identifier))).length > 0) throw rejected();
+}
+
+/** The denylist keys that block an identifier: its own, and its email domain's. */
+export function denylistKeys(identifier: Identifier): string[] {
+  return [screeningKey(identifier), ...(identifier.kind === 'email' ? [`domain#${identifier.domain}`] : [])];
 }
 
 /** A disposable provider's subdomains are disposable too. */
