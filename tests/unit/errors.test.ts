@@ -16,6 +16,7 @@ import {
   ProviderUnavailable,
   RATE_LIMIT_RULES,
   RateLimited,
+  refusedBy,
   toWorkflowError,
   WORKFLOW_REFUSALS,
 } from '../../layers/core/src/errors.ts';
@@ -191,6 +192,22 @@ describe('RateLimited', () => {
 
     // Assess
     expect(error).toMatchObject({ retryAfterSeconds: 60, rule: 'budget' });
+  });
+});
+
+describe('the rule behind a refusal', () => {
+  it('crosses the workflow for metrics and audit, and never reaches the client', () => {
+    // Prepare
+    const thrown = toWorkflowError(refusedBy(new errors.IdentifierRejected(), 'sms-country'));
+
+    // Act
+    const restored = fromWorkflowFailure(thrown.name, lambdaCause(thrown)) as AuthKitError;
+    const answer = problemResponse(restored, 'req-1');
+
+    // Assess
+    expect(restored).toMatchObject({ name: 'IdentifierRejected', refusalRule: 'sms-country' });
+    expect(answer.body).not.toContain('sms-country');
+    expect(Object.values(answer.headers ?? {}).join()).not.toContain('sms-country');
   });
 });
 

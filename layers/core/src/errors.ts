@@ -130,6 +130,18 @@ export abstract class AuthKitError extends Error {
   headers(): Record<string, string> {
     return {};
   }
+  /**
+   * The rule behind a refusal (`denylist`, `sms-country`, `sms-breaker`, …), for the operator's
+   * metrics and audit records only: it crosses the workflow but never reaches a client, who must
+   * not learn which rule to evade. Set it with `refusedBy`.
+   */
+  refusalRule?: string;
+}
+
+/** Names the rule behind the refusal `error` (see AuthKitError.refusalRule) and returns it, for `throw`. */
+export function refusedBy<E extends AuthKitError>(error: E, rule: string): E {
+  error.refusalRule = rule;
+  return error;
 }
 
 /** Malformed input or a schema violation; `field` names what was wrong. */
@@ -265,7 +277,8 @@ export const WORKFLOW_REFUSALS = Object.keys(FROM_WORKFLOW) as (keyof typeof FRO
  * `{errorType, errorMessage}`, so the message is the error's data as JSON.
  */
 export function toWorkflowError(error: AuthKitError): Error {
-  const wire = new Error(JSON.stringify(error.data()), { cause: error });
+  const data = { ...error.data(), ...(error.refusalRule ? { refusalRule: error.refusalRule } : {}) };
+  const wire = new Error(JSON.stringify(data), { cause: error });
   wire.name = error.name;
   return wire;
 }
@@ -276,7 +289,9 @@ export function toWorkflowError(error: AuthKitError): Error {
  */
 export function fromWorkflowFailure(error: string, cause: string | undefined): AuthKitError | undefined {
   if (!Object.hasOwn(FROM_WORKFLOW, error)) return undefined;
-  return FROM_WORKFLOW[error as keyof typeof FROM_WORKFLOW](dataOf(cause));
+  const data = dataOf(cause);
+  const refusal = FROM_WORKFLOW[error as keyof typeof FROM_WORKFLOW](data);
+  return typeof data.refusalRule === 'string' ? refusedBy(refusal, data.refusalRule) : refusal;
 }
 
 function dataOf(cause: string | undefined): Record<string, unknown> {
