@@ -7,6 +7,7 @@
  */
 import {
   type CaptchaProvider,
+  type Config,
   type ConfigSection,
   type Environment,
   keyRingSource,
@@ -15,6 +16,7 @@ import {
   MIN_SECRET_LENGTH,
   requireVariable,
   type SecretName,
+  type SmsFeedback,
   secretIdVariable,
   systemClock,
   systemRandom,
@@ -58,7 +60,16 @@ export function awsRoot(env: Environment) {
   const captured = <C>(client: C): C => obs().tracer.captureAWSv3Client(client);
   // Unset on AWS; the local runtime and tests point a function's clients elsewhere through its own
   // environment. (The SDK would read process.env itself, which one local process shares.)
-  const endpoint = (service: 'DYNAMODB' | 'SESV2' | 'SNS' | 'SFN' | 'SECRETS_MANAGER') => ({
+  const endpoint = (
+    service:
+      | 'DYNAMODB'
+      | 'SESV2'
+      | 'SNS'
+      | 'SFN'
+      | 'SECRETS_MANAGER'
+      | 'EVENTBRIDGE'
+      | 'PINPOINT_SMS_VOICE_V2',
+  ) => ({
     endpoint: env[`AWS_ENDPOINT_URL_${service}`] || undefined,
   });
 
@@ -90,7 +101,29 @@ export function awsRoot(env: Environment) {
     const { email, sms } = config('email', 'sms');
     return {
       mailer: new SesMailer(captured(new SESv2Client(endpoint('SESV2'))), email),
-      sms: new SnsSmsSender(captured(new SNSClient(endpoint('SNS'))), sms),
+      sms:
+        sms.provider === 'end-user-messaging'
+          ? await endUserMessaging(sms)
+          : new SnsSmsSender(captured(new SNSClient(endpoint('SNS'))), sms),
+    };
+  };
+  const endUserMessaging = async (sms: Config['sms']) => {
+    const { EndUserMessagingSmsSender, PinpointSMSVoiceV2Client } = await import(
+      '@authkit/core/adapters/end-user-messaging'
+    );
+    const client = captured(new PinpointSMSVoiceV2Client(endpoint('PINPOINT_SMS_VOICE_V2')));
+    return new EndUserMessagingSmsSender(client, sms);
+  };
+  /** SMS refusals told as SmsDeliveryFailed; a failure to tell is logged without the number and counted. */
+  const smsFeedback = async (): Promise<SmsFeedback> => {
+    const { EventBridgeClient, EventBridgePublisher } = await import('@authkit/core/adapters/events');
+    const { logger, metrics } = obs();
+    return {
+      events: new EventBridgePublisher(captured(new EventBridgeClient(endpoint('EVENTBRIDGE')))),
+      failed: (error) => {
+        logger.warn('SmsDeliveryFailed could not be published', { error: (error as Error).name });
+        metrics.addMetric('FeedbackEventFailed', 'Count', 1);
+      },
     };
   };
   const workflow = async () => {
@@ -227,6 +260,7 @@ export function awsRoot(env: Environment) {
           random: systemRandom,
           pepper: await secret('codePepper'),
           config: config('code', 'rateLimit', 'product'),
+          feedback: await smsFeedback(),
         },
       };
     },

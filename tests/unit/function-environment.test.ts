@@ -20,6 +20,7 @@ const EVERYTHING_ON = {
   CaptchaSecretName: 'authkit/turnstile',
   TrustedAsnHeader: 'CloudFront-Viewer-ASN',
   ProxySecretName: 'authkit/proxy',
+  SmsProvider: 'end-user-messaging',
 };
 
 type Buildable = { fromEnvironment: (env: Record<string, string | undefined>) => Promise<unknown> };

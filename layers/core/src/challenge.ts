@@ -17,6 +17,7 @@ import {
 import type { ChallengeRecord, ChallengeStore, Clock, Random, SecretSource, Source } from './ports.ts';
 import { overBudget, sendSpend } from './rate-limits.ts';
 import { generateCode, hashCode } from './secrets.ts';
+import { reportSmsFailure, type SmsFeedback } from './sms-feedback.ts';
 
 export type ChallengeDeps = Messengers & {
   store: ChallengeStore;
@@ -25,6 +26,8 @@ export type ChallengeDeps = Messengers & {
   /** The HMAC key of codes, read for every code issued or checked: a rotated pepper applies at once. */
   pepper: SecretSource;
   config: Pick<Config, 'code' | 'product' | 'rateLimit'>;
+  /** Where an SMS refused for good is told (SmsDeliveryFailed); absent: nowhere. */
+  feedback?: SmsFeedback;
 };
 
 /** What start and resend answer: never the code, never the full destination. */
@@ -125,7 +128,9 @@ export async function sendChallenge(
     await deliverCode(deps, sent, code);
   } catch (error) {
     // Give the claim back so the workflow's retry (or the user's resend) can send; the code that
-    // was never delivered is invalidated with it.
+    // was never delivered is invalidated with it. The refusal is told first, so a failed release
+    // cannot lose it.
+    if (deps.feedback && sent.channel === 'sms') await reportSmsFailure(deps.feedback, error, sent);
     await deps.store.releaseSend(sent.challengeId, sent.codeHash);
     throw error;
   }

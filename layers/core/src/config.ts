@@ -7,6 +7,7 @@
 import { type IntegerSetting, SETTINGS, type Setting, type TextSetting } from './settings.ts';
 
 export type CaptchaProvider = 'none' | 'turnstile' | 'hcaptcha';
+export type SmsProvider = 'sns' | 'end-user-messaging';
 /** `escalate`: ask for a captcha only when a send is risky (a budget past half, an identifier under attack); `always`: on every start and resend. */
 export type CaptchaMode = 'escalate' | 'always';
 
@@ -45,7 +46,16 @@ export type Config = Readonly<{
   captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode }>;
   email: Readonly<{ from: string; configurationSet: string }>;
   /** An array, not a Set: freezing a Set leaves `add` working. */
-  sms: Readonly<{ senderId: string; allowedCountries: readonly string[] }>;
+  sms: Readonly<{
+    senderId: string;
+    allowedCountries: readonly string[];
+    /** Which AWS service sends SMS; End User Messaging also reports each message's delivery. */
+    provider: SmsProvider;
+    /** The stack's End User Messaging configuration set. */
+    configurationSet: string;
+    /** The End User Messaging phone number, sender id or pool to send from; empty: the service picks. */
+    originationIdentity: string;
+  }>;
   tokens: Readonly<{
     issuer: string;
     /** `aud` of access tokens: the resource servers (APIs) that accept them. */

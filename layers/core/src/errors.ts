@@ -219,9 +219,22 @@ export class CaptchaInvalid extends AuthKitError {
   readonly name = 'CaptchaInvalid';
 }
 
+/**
+ * The provider's permanent refusal of one destination (an invalid number, one that opted out), as
+ * the adapter classified it: the feedback loop may denylist the destination. Internal: never in
+ * `data()`, so never in the workflow's output or a client's answer.
+ */
+export type DestinationRefusal = { provider: string; errorCode: string };
+
 /** Permanent delivery failure (the provider refused the message) or retries exhausted. */
 export class DeliveryFailed extends AuthKitError {
   readonly name = 'DeliveryFailed';
+  /** Set only when the provider refused this destination for good, not for a refusal of ours (access, quota). */
+  readonly destinationRefusal?: DestinationRefusal;
+  constructor(message?: string, options?: ErrorOptions & { destinationRefusal?: DestinationRefusal }) {
+    super(message, options);
+    if (options?.destinationRefusal) this.destinationRefusal = options.destinationRefusal;
+  }
 }
 
 /** A provider answered 5xx, throttled or was unreachable: the workflow retries this one. */

@@ -4,6 +4,7 @@
  * loads only those SDK clients from the layer.
  */
 export * from './dynamodb/index.ts';
+export * from './end-user-messaging-sms-sender.ts';
 export { HttpCaptchaVerifier } from './http-captcha-verifier.ts';
 export * from './messaging.ts';
 export * from './secrets-manager.ts';

@@ -1,7 +1,8 @@
-import { AuthKitError, DeliveryFailed, ProviderUnavailable } from '../errors.ts';
+import { AuthKitError, DeliveryFailed, type DestinationRefusal, ProviderUnavailable } from '../errors.ts';
 
-type SdkError = {
+export type SdkError = {
   name?: string;
+  message?: string;
   $fault?: 'client' | 'server';
   $retryable?: unknown;
   $metadata?: { httpStatusCode?: number };
@@ -10,13 +11,24 @@ type SdkError = {
 /**
  * Sorts a provider failure into the workflow's two outcomes: transient (5xx, throttling, network) is
  * ProviderUnavailable and retried; a refusal of this message (4xx) is DeliveryFailed and is not.
+ * `refusedDestination` names the refusals that condemn the destination itself (see
+ * DeliveryFailed.destinationRefusal); every other refusal may be ours (access, quota, settings), and
+ * blaming the destination for it would denylist people for the operator's mistake.
  */
-export function asProviderError(error: unknown, provider: string): AuthKitError {
+export function asProviderError(
+  error: unknown,
+  provider: string,
+  refusedDestination: (sdk: SdkError) => DestinationRefusal | undefined = () => undefined,
+): AuthKitError {
   if (error instanceof AuthKitError) return error;
   const sdk = error as SdkError;
   const status = sdk.$metadata?.httpStatusCode;
   const refused = sdk.$fault === 'client' && status !== undefined && status !== 429 && !sdk.$retryable;
-  return refused
-    ? new DeliveryFailed(`${provider} refused the message (${sdk.name ?? 'error'})`, { cause: error })
-    : new ProviderUnavailable(`${provider} is unavailable (${sdk.name ?? 'error'})`, { cause: error });
+  if (!refused) {
+    return new ProviderUnavailable(`${provider} is unavailable (${sdk.name ?? 'error'})`, { cause: error });
+  }
+  return new DeliveryFailed(`${provider} refused the message (${sdk.name ?? 'error'})`, {
+    cause: error,
+    destinationRefusal: refusedDestination(sdk),
+  });
 }
