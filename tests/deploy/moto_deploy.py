@@ -37,9 +37,11 @@ import io
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import time
+import uuid
 import zipfile
 
 # moto's copy of the AWS managed policies, for AttachRolePolicy below (read when IAM first starts).
@@ -407,6 +409,32 @@ class SesConfigurationSetEventDestination(Handler):
         return Created(destination["Name"])
 
 
+class SmsVoiceConfigurationSet(Handler):
+    """moto gap: AWS::SMSVOICE::ConfigurationSet. moto has no End User Messaging SMS at all, so no
+    backend can create it: the properties are checked against the patterns CreateConfigurationSet
+    applies (its CloudFormation schema), and CloudFormation's generated name (the Ref) is made as CloudFormation makes one."""
+
+    TYPE = "AWS::SMSVOICE::ConfigurationSet"
+    ATTRIBUTES = ("Arn",)
+    PATTERNS = {
+        "ConfigurationSetName": r"[A-Za-z0-9_-]{1,64}",
+        "DefaultSenderId": r"[A-Za-z0-9_-]+",
+        "ProtectConfigurationId": r"[A-Za-z0-9_:/-]{1,256}",
+    }
+
+    @classmethod
+    def create(cls, resource_name, properties, account_id, region_name):
+        for name, value in properties.items():
+            pattern = cls.PATTERNS.get(name)
+            if pattern is None and name not in ("EventDestinations", "Tags", "MessageFeedbackEnabled"):
+                raise ValueError(f"ValidationException: unknown property {name}")
+            if pattern is not None and not re.fullmatch(pattern, str(value)):
+                raise ValueError(f"ValidationException: {name} does not match {pattern}")
+        name = properties.get("ConfigurationSetName") or f"{resource_name}-{uuid.uuid4().hex[:12]}"
+        arn = f"arn:aws:sms-voice:{region_name}:{account_id}:configuration-set/{name}"
+        return Created(name, {"Arn": arn})
+
+
 HANDLERS = {
     handler.TYPE: handler
     for handler in (
@@ -416,6 +444,7 @@ HANDLERS = {
         SecretsManagerSecret,
         SesConfigurationSet,
         SesConfigurationSetEventDestination,
+        SmsVoiceConfigurationSet,
     )
 }
 _moto_resource_class_from_type = parsing.resource_class_from_type
