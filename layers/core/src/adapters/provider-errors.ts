@@ -9,6 +9,21 @@ export type SdkError = {
 };
 
 /**
+ * Throttling codes a service may answer with a plain 400 and no retryable trait (SNS's `Throttling`
+ * is not in its model): the SDK's own list of them, less the ones no provider here uses.
+ */
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+]);
+
+/**
  * Sorts a provider failure into the workflow's two outcomes: transient (5xx, throttling, network) is
  * ProviderUnavailable and retried; a refusal of this message (4xx) is DeliveryFailed and is not.
  * `refusedDestination` names the refusals that condemn the destination itself (see
@@ -23,7 +38,12 @@ export function asProviderError(
   if (error instanceof AuthKitError) return error;
   const sdk = error as SdkError;
   const status = sdk.$metadata?.httpStatusCode;
-  const refused = sdk.$fault === 'client' && status !== undefined && status !== 429 && !sdk.$retryable;
+  const refused =
+    sdk.$fault === 'client' &&
+    status !== undefined &&
+    status !== 429 &&
+    !sdk.$retryable &&
+    !THROTTLING.has(sdk.name ?? '');
   if (!refused) {
     return new ProviderUnavailable(`${provider} is unavailable (${sdk.name ?? 'error'})`, { cause: error });
   }
