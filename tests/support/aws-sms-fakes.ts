@@ -1,9 +1,10 @@
 /**
- * SNS and End User Messaging SMS as the AWS SDK meets them on the wire, served on loopback: each
- * fake answers every request with the reply the test set, in the service's own protocol (SNS: AWS
- * Query, XML; End User Messaging: AWS JSON 1.0), so the SDK parses successes and errors exactly
- * as it parses the real services'. moto has no End User Messaging SMS, and the local runtime's SNS
- * only succeeds; these fakes let a spec choose the failure. Each records what it was sent.
+ * SNS, End User Messaging SMS and EventBridge as the AWS SDK meets them on the wire, served on
+ * loopback: each fake answers every request with the reply the test set, in the service's own
+ * protocol (SNS: AWS Query, XML; End User Messaging: AWS JSON 1.0; EventBridge: AWS JSON 1.1), so
+ * the SDK parses successes and errors exactly as it parses the real services'. moto has no End User
+ * Messaging SMS, and the local runtime's SNS only succeeds; these fakes let a spec choose the
+ * failure. Each records what it was sent.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -78,3 +79,32 @@ export const smsVoiceError = (status: number, type: string, members: Record<stri
 });
 
 export const startFakeSmsVoice = (): Promise<AwsFake> => serve(textMessageSent('eum-message-1'));
+
+// ------------------------------------------------------------------------------------ EventBridge
+
+/** PutEvents' answer (AWS JSON 1.1): `failed` entries refused, each with an ErrorCode, the rest given ids. */
+export const eventsPut = (entries: number, failed = 0): Reply => ({
+  status: 200,
+  contentType: 'application/x-amz-json-1.1',
+  body: JSON.stringify({
+    FailedEntryCount: failed,
+    Entries: Array.from({ length: entries }, (_, i) =>
+      i < failed
+        ? { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal failure' }
+        : { EventId: `event-${i + 1}` },
+    ),
+  }),
+});
+
+export const startFakeEventBridge = (): Promise<AwsFake> => serve(eventsPut(1));
+
+/** The entries of every PutEvents the fake received, their Detail parsed. */
+export const putEntries = (fake: AwsFake) =>
+  fake.received
+    .filter((request) => request.target === 'AWSEvents.PutEvents')
+    .flatMap(
+      (request) =>
+        (JSON.parse(request.body) as { Entries: { Source: string; DetailType: string; Detail: string }[] })
+          .Entries,
+    )
+    .map((entry) => ({ ...entry, Detail: JSON.parse(entry.Detail) as Record<string, unknown> }));
