@@ -411,8 +411,8 @@ class SesConfigurationSetEventDestination(Handler):
 
 class SmsVoiceConfigurationSet(Handler):
     """moto gap: AWS::SMSVOICE::ConfigurationSet. moto has no End User Messaging SMS at all, so no
-    backend can create it: the properties are checked against the patterns CreateConfigurationSet
-    applies (its CloudFormation schema), and CloudFormation's generated name (the Ref) is made as CloudFormation makes one."""
+    backend can create it: the properties are checked against the patterns of the resource's
+    CloudFormation schema, and the name (the Ref) is generated as CloudFormation generates one."""
 
     TYPE = "AWS::SMSVOICE::ConfigurationSet"
     ATTRIBUTES = ("Arn",)
