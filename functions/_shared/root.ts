@@ -114,12 +114,18 @@ export function awsRoot(env: Environment) {
     const client = captured(new PinpointSMSVoiceV2Client(endpoint('PINPOINT_SMS_VOICE_V2')));
     return new EndUserMessagingSmsSender(client, sms);
   };
-  /** SMS refusals told as SmsDeliveryFailed; a failure to tell is logged without the number and counted. */
-  const smsFeedback = async (): Promise<SmsFeedback> => {
+  const publisher = once(async () => {
     const { EventBridgeClient, EventBridgePublisher } = await import('@authkit/core/adapters/events');
+    return new EventBridgePublisher(captured(new EventBridgeClient(endpoint('EVENTBRIDGE'))));
+  });
+  /**
+   * SMS refusals told as SmsDeliveryFailed; a failure to tell is logged without the number and
+   * counted. The EventBridge client loads on the first refusal, not on every cold start of a send.
+   */
+  const smsFeedback = (): SmsFeedback => {
     const { logger, metrics } = obs();
     return {
-      events: new EventBridgePublisher(captured(new EventBridgeClient(endpoint('EVENTBRIDGE')))),
+      events: { publish: async (events) => (await publisher()).publish(events) },
       failed: (error) => {
         logger.warn('SmsDeliveryFailed could not be published', { error: (error as Error).name });
         metrics.addMetric('FeedbackEventFailed', 'Count', 1);
@@ -260,7 +266,7 @@ export function awsRoot(env: Environment) {
           random: systemRandom,
           pepper: await secret('codePepper'),
           config: config('code', 'rateLimit', 'product'),
-          feedback: await smsFeedback(),
+          feedback: smsFeedback(),
         },
       };
     },
