@@ -104,6 +104,26 @@ describe('sam build, from scratch copies of each CodeUri', () => {
     );
   });
 
+  it("gives the layer every entry of @authkit/core's exports, each built", () => {
+    // Prepare
+    const source = JSON.parse(readFileSync(join(REPO_ROOT, 'layers/core/package.json'), 'utf8')) as {
+      exports: Record<string, string>;
+    };
+    const layer = build.layers[0];
+    const built = JSON.parse(
+      readFileSync(join(layer?.nodeModules ?? '', '@authkit/core/package.json'), 'utf8'),
+    ) as {
+      exports: Record<string, string>;
+    };
+
+    // Assess
+    expect(Object.keys(built.exports).sort()).toEqual(Object.keys(source.exports).sort());
+    const files = layer?.files.map((file) => file.path);
+    for (const target of Object.values(built.exports)) {
+      expect(files).toContain(join('@authkit/core', target));
+    }
+  });
+
   it('ships the AWS SDK once, in the layer: no function bundle carries a client of its own', () => {
     // Every SDK client's core sends this header; the domain and the functions carry none of it.
     const sdkMarker = 'x-amz-user-agent';
@@ -150,6 +170,14 @@ describe('the built bundles on Node 24, with the layer at /opt/nodejs and no run
     }
     expect(failures).toEqual([]);
   }, 120_000);
+
+  it('the send function builds from its bundle with End User Messaging as the SMS provider', async () => {
+    const send = build.functions.find((fn) => fn.id === 'SendChallengeFunction');
+    if (!send) throw new Error('no SendChallengeFunction was built');
+    await expect(runInSandbox(send, { env: { SMS_PROVIDER: 'end-user-messaging' } })).resolves.toMatchObject({
+      loaded: true,
+    });
+  }, 60_000);
 
   it('the health function answers from its bundle, reading DynamoDB Local through the layer', async () => {
     const health = build.functions.find((fn) => fn.id === 'HealthFunction');
