@@ -31,7 +31,7 @@ export type Feedback =
       /** Addresses in the event that are no identifier AuthKit accepts: nothing to deny. */
       unreadable: number;
     }
-  | { reason: undefined; ignored: 'not-permanent' | 'switched-off' | 'expired' };
+  | { reason: undefined; ignored: 'not-permanent' | 'switched-off' };
 
 /** An event the rules should never have routed here, or cut short: EventBridge retries it, then dead-letters it. */
 export class UnreadableFeedbackEvent extends Error {
@@ -66,9 +66,10 @@ export function readFeedback(
   if ('ignored' in found) return { reason: undefined, ignored: found.ignored };
   const seconds = lifetime(settings, found.reason);
   if (seconds === 0) return { reason: undefined, ignored: 'switched-off' };
-  const expiresAt = deniedAt + seconds * 1000;
-  // A redrive long after the event must not bring back a block that has already run its course.
-  if (expiresAt <= now) return { reason: undefined, ignored: 'expired' };
+  // Counted from when it is read, not from the event: a redrive days later still blocks for the
+  // whole lifetime. A redelivery then asks for a later end than the first delivery wrote, so it is
+  // the event id, not the dates, that keeps it from writing again.
+  const expiresAt = Math.max(deniedAt, now) + seconds * 1000;
   const keys = new Set<string>();
   let unreadableAddresses = 0;
   for (const address of found.addresses) {
