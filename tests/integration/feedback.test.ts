@@ -152,6 +152,20 @@ describe('SMS feedback', () => {
     });
   });
 
+  it('denylists nothing for an SmsDeliveryFailed that does not say the refusal is permanent', async () => {
+    // Prepare
+    const { deliver, entryFor } = feedback();
+    const number = uniquePhone();
+    const event = smsDeliveryFailed(number);
+
+    // Act
+    const outcome = await deliver('sms', { ...event, detail: { ...event.detail, permanent: false } });
+
+    // Assess
+    expect(outcome).toMatchObject({ ignored: 'not-permanent', denied: 0 });
+    await expect(entryFor(`phone#${number}`)).resolves.toBeUndefined();
+  });
+
   it.each([
     ['a carrier-transient status', 'TEXT_CARRIER_UNREACHABLE', true],
     ['a phone switched off', 'TEXT_UNREACHABLE', true],
