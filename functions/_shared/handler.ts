@@ -81,3 +81,25 @@ export function stepHandler<In, Out>(
     }
   });
 }
+
+export type EventHandler<Event> = (event: Event, context: Context) => Promise<void>;
+
+/**
+ * An EventBridge target. A thrown error is the answer that matters: EventBridge retries the event
+ * under the rule's retry policy, then puts it in the dead-letter queue, where an alarm sees it.
+ */
+export function eventHandler<Event>(
+  observability: Observability,
+  handle: (event: Event) => Promise<void>,
+): EventHandler<Event> {
+  const { logger, metrics } = observability;
+  return chain<Event, void>(observability).handler(async (event) => {
+    try {
+      await handle(event);
+    } catch (error) {
+      metrics.addMetric('EventFailed', 'Count', 1);
+      logger.error('event failed; EventBridge retries it, then dead-letters it', error as Error);
+      throw error;
+    }
+  });
+}

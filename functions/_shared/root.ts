@@ -34,6 +34,7 @@ import type { DenylistDeps } from '../steps/denylist.ts';
 import type { RateLimitDeps } from '../steps/rate-limit.ts';
 import type { SendDeps } from '../steps/send.ts';
 import { trustedAsn } from './asn.ts';
+import type { FeedbackDeps } from './feedback.ts';
 import { observability } from './powertools.ts';
 
 /** The siteverify endpoint of each provider; CAPTCHA_VERIFY_URL overrides it as AWS_ENDPOINT_URL_* do. */
@@ -268,6 +269,15 @@ export function awsRoot(env: Environment) {
           config: config('code', 'rateLimit', 'product'),
           feedback: smsFeedback(),
         },
+      };
+    },
+    async feedback(): Promise<FeedbackDeps> {
+      const { DynamoDenylistStore, db } = await dynamodb();
+      return {
+        observability: obs(),
+        denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
+        settings: config('feedback').feedback,
+        clock: systemClock,
       };
     },
   };

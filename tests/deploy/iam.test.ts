@@ -11,6 +11,7 @@ import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
 import { LocalTemplate } from '../../local/template.ts';
 import { TABLES } from '../support/core-fixtures.ts';
 import { startDynamoDbRecorder } from '../support/dynamodb-recorder.ts';
+import { sesBounce, smsDeliveryFailed, uniquePhone } from '../support/feedback-events.ts';
 import { client } from '../support/http.ts';
 import { samTranslated } from '../support/python.ts';
 import { documentClient, dynamodbEndpoint, startTestRuntime, uniqueEmail } from '../support/stack.ts';
@@ -81,12 +82,23 @@ async function signInFlows(): Promise<void> {
   expect((await here.get('/health')).status).toBe(200);
 }
 
+/** Delivery feedback as EventBridge delivers it: a first write, and the same event again (refused by its condition). */
+async function feedbackFlows(): Promise<void> {
+  const bounce = sesBounce('Permanent', [uniqueEmail('iam-bounce')]);
+  const failed = smsDeliveryFailed(uniquePhone());
+  for (let delivery = 0; delivery < 2; delivery++) {
+    await runtime.lambda.invoke('EmailFeedbackFunction', bounce);
+    await runtime.lambda.invoke('SmsFeedbackFunction', failed);
+  }
+}
+
 beforeAll(async () => {
   recorder = await startDynamoDbRecorder(dynamodbEndpoint());
   runtime = await startTestRuntime({ LockoutSourceFailures: '3' }, {}, (functionId) => ({
     AWS_ENDPOINT_URL_DYNAMODB: `${recorder.url}/${functionId}`,
   }));
   await signInFlows();
+  await feedbackFlows();
   calls = recorder.calls();
 }, 60_000);
 
@@ -106,7 +118,9 @@ describe("each function's role", () => {
       expect.arrayContaining([
         'CheckDenylistFunction',
         'CheckRateLimitFunction',
+        'EmailFeedbackFunction',
         'SendChallengeFunction',
+        'SmsFeedbackFunction',
         'VerifyFunction',
       ]),
     );

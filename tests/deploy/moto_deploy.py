@@ -62,6 +62,8 @@ from moto.iam.models import Role, iam_backends  # noqa: E402
 from moto.secretsmanager.models import secretsmanager_backends  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 from moto.ses.models import ses_backends  # noqa: E402
+from moto.sqs.models import sqs_backends  # noqa: E402
+from moto.cloudwatch.models import cloudwatch_backends  # noqa: E402
 from moto.utilities.utils import get_partition  # noqa: E402
 
 REGION = "us-east-1"
@@ -434,6 +436,49 @@ class SmsVoiceConfigurationSet(Handler):
         arn = f"arn:aws:sms-voice:{region_name}:{account_id}:configuration-set/{name}"
         return Created(name, {"Arn": arn})
 
+class SqsQueuePolicy(Handler):
+    """moto gap: AWS::SQS::QueuePolicy is left out of the stack. SetQueueAttributes with the policy on
+    each queue (Ref of a queue is its URL), which refuses an unknown queue."""
+
+    TYPE = "AWS::SQS::QueuePolicy"
+
+    @staticmethod
+    def create(resource_name, properties, account_id, region_name):
+        backend = sqs_backends[account_id][region_name]
+        for url in properties["Queues"]:
+            backend.set_queue_attributes(
+                url.rsplit("/", 1)[-1], {"Policy": json.dumps(properties["PolicyDocument"])}
+            )
+        return Created(resource_name)
+
+
+class CloudWatchAlarm(Handler):
+    """moto gap: AWS::CloudWatch::Alarm is left out of the stack. PutMetricAlarm with its metric,
+    dimensions (resolved, so an unknown queue fails the stack) and thresholds."""
+
+    TYPE = "AWS::CloudWatch::Alarm"
+    ATTRIBUTES = ("Arn",)
+
+    @staticmethod
+    def create(resource_name, properties, account_id, region_name):
+        name = properties.get("AlarmName", resource_name)
+        alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
+            name=name,
+            namespace=properties["Namespace"],
+            metric_name=properties["MetricName"],
+            comparison_operator=properties["ComparisonOperator"],
+            evaluation_periods=int(properties["EvaluationPeriods"]),
+            period=int(properties["Period"]),
+            threshold=float(properties["Threshold"]),
+            statistic=properties["Statistic"],
+            description=properties.get("AlarmDescription", ""),
+            dimensions=properties.get("Dimensions", []),
+            alarm_actions=properties.get("AlarmActions", []),
+            ok_actions=properties.get("OKActions", []),
+            treat_missing_data=properties.get("TreatMissingData"),
+        )
+        return Created(name, {"Arn": alarm.alarm_arn})
+
 
 HANDLERS = {
     handler.TYPE: handler
@@ -445,6 +490,8 @@ HANDLERS = {
         SesConfigurationSet,
         SesConfigurationSetEventDestination,
         SmsVoiceConfigurationSet,
+        SqsQueuePolicy,
+        CloudWatchAlarm,
     )
 }
 _moto_resource_class_from_type = parsing.resource_class_from_type

@@ -290,3 +290,149 @@ describe('what a stack deletion keeps', () => {
       expect(secret.DeletionPolicy).toBe('Retain');
   });
 });
+
+describe('the delivery feedback CloudFormation creates', () => {
+  const rules = ofType('AWS::Events::Rule');
+  const queue = 'FeedbackDeadLetterQueue';
+  type Target = { Arn: Json; RetryPolicy?: Json; DeadLetterConfig?: { Arn: Json } };
+  const targetsOf = (rule: Resource) => rule.Properties.Targets as Target[];
+  const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+  const configurationSet = { 'ses:configuration-set': [{ Ref: 'EmailConfigurationSet' }] };
+
+  it.each([
+    [
+      'EmailFeedbackFunctionBounced',
+      'EmailFeedbackFunction',
+      {
+        source: ['aws.ses'],
+        'detail-type': ['Email Bounced'],
+        detail: { mail: { tags: configurationSet }, bounce: { bounceType: ['Permanent'] } },
+      },
+    ],
+    [
+      'EmailFeedbackFunctionComplained',
+      'EmailFeedbackFunction',
+      {
+        source: ['aws.ses'],
+        'detail-type': ['Email Complaint Received'],
+        detail: { mail: { tags: configurationSet } },
+      },
+    ],
+    [
+      'SmsFeedbackFunctionTextRefused',
+      'SmsFeedbackFunction',
+      {
+        source: ['aws.sms-voice'],
+        'detail-type': ['Text Message Delivery Status Updated'],
+        detail: { eventType: ['TEXT_INVALID', 'TEXT_BLOCKED'], isFinal: [true] },
+      },
+    ],
+    [
+      'SmsFeedbackFunctionSmsDeliveryFailed',
+      'SmsFeedbackFunction',
+      { source: ['authkit'], 'detail-type': ['SmsDeliveryFailed'], detail: { permanent: [true] } },
+    ],
+  ])(
+    '%s routes only what denylists to %s, retried for a day, then dead-lettered',
+    (id, functionId, pattern) => {
+      const rule = translated.Resources[id] as Resource;
+      expect(rule.Properties.EventPattern).toEqual(pattern);
+      // On the default bus: SES and End User Messaging publish nowhere else.
+      expect(rule.Properties.EventBusName).toBeUndefined();
+      expect(targetsOf(rule)).toEqual([
+        expect.objectContaining({
+          Arn: getAtt(functionId),
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: getAtt(queue) },
+        }),
+      ]);
+      const permissions = ofType('AWS::Lambda::Permission').filter(
+        ([, permission]) => JSON.stringify(permission.Properties.SourceArn) === JSON.stringify(getAtt(id)),
+      );
+      expect(permissions.map(([, permission]) => permission.Properties)).toEqual([
+        expect.objectContaining({ Principal: 'events.amazonaws.com', FunctionName: { Ref: functionId } }),
+      ]);
+    },
+  );
+
+  it('dead-letters into one encrypted queue that keeps events 14 days, which the rules, and only they, may send to', () => {
+    expect(translated.Resources[queue]?.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1_209_600,
+    });
+    const dlqRules = rules
+      .filter(([, rule]) =>
+        targetsOf(rule).some((target) => text(target.DeadLetterConfig?.Arn) === text(getAtt(queue))),
+      )
+      .map(([id]) => getAtt(id));
+    const policies = ofType('AWS::SQS::QueuePolicy').filter(([, policy]) =>
+      (policy.Properties.Queues as Json[]).some((ref) => refOf(ref) === queue),
+    );
+    expect(policies.map(([, policy]) => policy.Properties.PolicyDocument)).toEqual([
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: getAtt(queue),
+            Condition: { ArnEquals: { 'aws:SourceArn': expect.arrayContaining(dlqRules) } },
+          },
+        ],
+      },
+    ]);
+    // Only they: the condition names no rule that does not dead-letter here.
+    const conditions = policies.map(
+      ([, policy]) =>
+        (
+          policy.Properties.PolicyDocument as {
+            Statement: { Condition: { ArnEquals: Record<string, Json[]> } }[];
+          }
+        ).Statement[0]?.Condition.ArnEquals,
+    );
+    expect(conditions.map((condition) => condition?.['aws:SourceArn']?.length)).toEqual([dlqRules.length]);
+    expect(dlqRules).toHaveLength(4);
+  });
+
+  it('raises an alarm as soon as one event waits in the dead-letter queue', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, alarm]) =>
+      JSON.stringify(alarm.Properties.Dimensions).includes(JSON.stringify(getAtt(queue, 'QueueName'))),
+    );
+    expect(alarms.map(([, alarm]) => alarm.Properties)).toEqual([
+      expect.objectContaining({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      }),
+    ]);
+  });
+
+  it.each(['EmailFeedbackFunction', 'SmsFeedbackFunction'])(
+    '%s may put items in the denylist table, and nothing else of the stack',
+    (id) => {
+      const fn = translated.Resources[id] as Resource;
+      const role =
+        translated.Resources[(fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0] ?? ''];
+      const statements = (
+        (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Json[] } }[]
+      ).flatMap((policy) => policy.PolicyDocument.Statement);
+      expect(statements).toEqual([
+        { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: getAtt('DenylistTable') },
+      ]);
+    },
+  );
+
+  it("sends the configuration set's bounces and complaints to the default bus, where the rules listen", () => {
+    const destination = translated.Resources.EmailFeedbackDestination?.Properties.EventDestination as {
+      Enabled: boolean;
+      MatchingEventTypes: string[];
+      EventBridgeDestination: { EventBusArn: Json };
+    };
+    expect(destination.Enabled).toBe(true);
+    expect(destination.MatchingEventTypes).toEqual(expect.arrayContaining(['bounce', 'complaint']));
+    expect(JSON.stringify(destination.EventBridgeDestination.EventBusArn)).toContain(':event-bus/default');
+  });
+});

@@ -6,10 +6,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { systemClock } from '../../layers/core/src/system.ts';
 import { REPO_ROOT } from '../../local/runtime.ts';
+import { stores } from '../support/core-fixtures.ts';
 import { runtimeForSuite } from '../support/suite.ts';
 
-type Expectation = { functionId: string; status?: number; body: object | undefined };
+/** `denylists`: for feedback samples, whether each key stands on the denylist after the sample ran. */
+type Expectation = {
+  functionId: string;
+  status?: number;
+  body: object | undefined;
+  denylists?: Record<string, boolean>;
+};
 
 const view = (channel: string) => ({
   challengeId: expect.stringMatching(/^ch_/),
@@ -58,6 +66,41 @@ const SAMPLES: Record<string, Expectation> = {
     body: { status: 'ok', checks: { dynamodb: { status: 'ok' } } },
   },
   'api/health-live.json': { functionId: 'HealthFunction', status: 200, body: { status: 'ok' } },
+  'feedback/ses-bounce-permanent.json': {
+    functionId: 'EmailFeedbackFunction',
+    body: undefined,
+    denylists: { 'email#ada.bounced@example.com': true },
+  },
+  'feedback/ses-bounce-transient.json': {
+    functionId: 'EmailFeedbackFunction',
+    body: undefined,
+    denylists: { 'email#full.mailbox@example.com': false },
+  },
+  'feedback/ses-bounce-undetermined.json': {
+    functionId: 'EmailFeedbackFunction',
+    body: undefined,
+    denylists: { 'email#unsure.mailbox@example.com': false },
+  },
+  'feedback/ses-complaint.json': {
+    functionId: 'EmailFeedbackFunction',
+    body: undefined,
+    denylists: { 'email#complainer@example.com': true },
+  },
+  'feedback/sms-voice-text-invalid.json': {
+    functionId: 'SmsFeedbackFunction',
+    body: undefined,
+    denylists: { 'phone#+14255550199': true },
+  },
+  'feedback/sms-voice-carrier-unreachable.json': {
+    functionId: 'SmsFeedbackFunction',
+    body: undefined,
+    denylists: { 'phone#+14255550142': false },
+  },
+  'feedback/authkit-sms-delivery-failed.json': {
+    functionId: 'SmsFeedbackFunction',
+    body: undefined,
+    denylists: { 'phone#+14155550187': true },
+  },
   'api/health-ready.json': {
     functionId: 'HealthFunction',
     status: 200,
@@ -83,6 +126,13 @@ describe('the samples in events/', () => {
     const result = await suite.runtime.lambda.invoke(expected.functionId, sample(file));
 
     // Assess
+    if (expected.denylists) {
+      const keys = Object.keys(expected.denylists);
+      const standing = new Set(
+        (await stores().denylist(systemClock).standing(keys)).map((entry) => entry.key),
+      );
+      expect(Object.fromEntries(keys.map((key) => [key, standing.has(key)]))).toEqual(expected.denylists);
+    }
     if (expected.status === undefined) {
       expect(result).toEqual(expected.body);
       return;

@@ -54,6 +54,33 @@ function readEvents(): EventFile[] {
   });
 }
 
+type BusEvent = { source: string; 'detail-type': string; detail: Record<string, unknown> };
+type RulePattern = { source?: string[]; 'detail-type'?: string[] };
+
+/** An EventBridge event as a rule's target receives it. */
+function isBusEvent(json: unknown): json is BusEvent {
+  const event = json as Record<string, unknown> | null;
+  return (
+    ['version', 'id', 'detail-type', 'source', 'account', 'time', 'region'].every(
+      (field) => typeof event?.[field] === 'string',
+    ) &&
+    Array.isArray(event?.resources) &&
+    typeof event?.detail === 'object'
+  );
+}
+
+/** The EventBridgeRule events of a function in template.yaml, by name. */
+function rulesOf(id: string): [string, RulePattern][] {
+  const [, resource] = template.resourcesOfType('AWS::Serverless::Function').find(([fn]) => fn === id) ?? [];
+  const events = (resource?.Properties?.Events ?? {}) as Record<
+    string,
+    { Type: string; Properties: { Pattern: RulePattern } }
+  >;
+  return Object.entries(events)
+    .filter(([, event]) => event.Type === 'EventBridgeRule')
+    .map(([name, event]) => [name, event.Properties.Pattern]);
+}
+
 function isApiEvent(json: unknown): json is ApiEvent {
   const event = json as Partial<ApiEvent> | null;
   return typeof event?.resource === 'string' && typeof event.httpMethod === 'string';
@@ -131,10 +158,27 @@ describe('events/', () => {
         // Assess
         expect(matching.map((event) => event.file)).not.toEqual([]);
       });
+    } else if (rulesOf(id).length > 0) {
+      it.each(rulesOf(id))(
+        'has an EventBridge event under events/feedback/ for its rule %s',
+        (_, pattern) => {
+          // Act
+          const matching = events.filter(
+            (event) =>
+              event.file.startsWith('feedback/') &&
+              isBusEvent(event.json) &&
+              (pattern.source ?? []).includes(event.json.source) &&
+              (pattern['detail-type'] ?? []).includes(event.json['detail-type']),
+          );
+
+          // Assess
+          expect(matching.map((event) => event.file)).not.toEqual([]);
+        },
+      );
     } else {
-      it('is of a kind these specs know (an API route or a workflow task)', () => {
+      it('is of a kind these specs know (an API route, a workflow task or an EventBridge target)', () => {
         throw new Error(
-          `${id} is neither an API function nor a workflow task: teach events.test.ts its kind`,
+          `${id} is neither an API function, a workflow task nor an EventBridge target: teach events.test.ts its kind`,
         );
       });
     }
@@ -186,6 +230,13 @@ describe('events/', () => {
       expect(json.headers['Content-Type']).toBe('application/json');
       expect(JSON.parse(json.body ?? 'null')).toBeInstanceOf(Object);
     });
+  });
+
+  it.each(
+    events.filter((event) => event.file.startsWith('feedback/')).map((event) => [event.file, event] as const),
+  )('feedback event %s is an EventBridge event as a target receives it', (_, event) => {
+    // Assess
+    expect(isBusEvent(event.json)).toBe(true);
   });
 
   describe.each(

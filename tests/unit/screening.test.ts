@@ -28,6 +28,10 @@ class InMemoryDenylist implements DenylistStore {
   async deny(entry: DenylistEntry): Promise<void> {
     this.#denied.push(entry.key);
   }
+  async denyOnFeedback(entry: DenylistEntry): Promise<'denied'> {
+    this.#denied.push(entry.key);
+    return 'denied';
+  }
   async list(): Promise<DenylistEntry[]> {
     return this.standing(this.#denied);
   }

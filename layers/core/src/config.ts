@@ -69,6 +69,8 @@ export type Config = Readonly<{
     signingKeyGeneration: number;
   }>;
   product: Readonly<{ name: string }>;
+  /** How long delivery feedback keeps an address on the denylist; 0: that feedback denies nothing. */
+  feedback: Readonly<{ bounceSeconds: number; complaintSeconds: number; smsFailureSeconds: number }>;
 }>;
 
 export type ConfigSection = keyof Config;

@@ -3,6 +3,7 @@ export * from './challenge.ts';
 export * from './config.ts';
 export * from './delivery.ts';
 export * from './errors.ts';
+export * from './feedback.ts';
 export * from './identifier.ts';
 export * from './lockout.ts';
 export * from './messages.ts';

@@ -210,6 +210,13 @@ export interface DenylistStore {
   standing(keys: string[]): Promise<DenylistEntry[]>;
   /** Writes the entry, replacing any entry for its key. */
   deny(entry: DenylistEntry): Promise<void>;
+  /**
+   * Writes delivery feedback's entry unless it would change nothing or take something away: the same
+   * event (its `source`) already wrote it (`duplicate`), or a standing entry an operator wrote, or one
+   * that lasts at least as long, already blocks the key (`outranked`). One conditional write, so
+   * concurrent deliveries of one event write once.
+   */
+  denyOnFeedback(entry: DenylistEntry & { expiresAt: number }): Promise<'denied' | 'duplicate' | 'outranked'>;
   /** Lifts any entry for `key`. */
   allow(key: string): Promise<void>;
   /** Every entry that stands now. */

@@ -6,9 +6,12 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock, DenylistEntry, DenylistStore } from '../../ports.ts';
-import { ttlFor } from './conditional.ts';
+import { ifConditionHolds, ttlFor } from './conditional.ts';
 
 const MAX_ROUNDS = 3;
+
+/** Marks entries delivery feedback wrote: an operator's entry (written by deny) never has it. */
+const FEEDBACK_ORIGIN = 'feedback';
 
 /**
  * Denied identifiers and domains, keyed like `email#a@b.com` or `domain#b.com`. An entry with an
@@ -47,6 +50,39 @@ export class DynamoDenylistStore implements DenylistStore {
     const { key, expiresAt, ...rest } = entry;
     const until = expiresAt === undefined ? {} : { expiresAt, ttl: ttlFor(expiresAt) };
     await this.#db.send(new PutCommand({ TableName: this.#table, Item: { pk: key, ...rest, ...until } }));
+  }
+
+  /**
+   * One conditional put. It writes where nothing stands (no entry, or an expired one), and replaces
+   * only another feedback event's entry that ends sooner. An operator's entry, standing, is never
+   * touched, even to lengthen it: the operator chose its end. The event's own source decides a
+   * redelivery, whatever the settings have become since.
+   */
+  async denyOnFeedback(
+    entry: DenylistEntry & { expiresAt: number },
+  ): Promise<'denied' | 'duplicate' | 'outranked'> {
+    const { key, expiresAt, ...rest } = entry;
+    const written = await ifConditionHolds(() =>
+      this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: key, ...rest, expiresAt, ttl: ttlFor(expiresAt), origin: FEEDBACK_ORIGIN },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR expiresAt <= :now OR ' +
+            '(origin = :feedback AND expiresAt < :expiresAt AND #source <> :source)',
+          ExpressionAttributeNames: { '#source': 'source' },
+          ExpressionAttributeValues: {
+            ':now': this.#clock.now(),
+            ':feedback': FEEDBACK_ORIGIN,
+            ':expiresAt': expiresAt,
+            ':source': entry.source,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+    if (written.ok) return 'denied';
+    return written.old?.source === entry.source ? 'duplicate' : 'outranked';
   }
 
   async allow(key: string): Promise<void> {
