@@ -331,6 +331,9 @@ describe("SES's mailbox simulator", () => {
       ),
     );
     expect(bounce?.['detail-type']).toBe('Email Bounced');
+    // The send step's tags come back on the event: the way feedback finds its challenge.
+    const tags = (bounce?.detail as { mail?: { tags?: Record<string, string[]> } } | undefined)?.mail?.tags;
+    expect(tags?.challengeId).toEqual([bounced.body.challengeId]);
     expect(
       fromProduct.filter((e) =>
         (e.detail as { mail: { destination: string[] } }).mail.destination.includes(
