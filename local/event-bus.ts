@@ -50,6 +50,19 @@ export type Delivery = {
 
 type Invoker = { invoke(functionId: string, event: unknown): Promise<unknown> };
 
+/**
+ * Functions that EventBridge rules target, yet that would lose an event their handler fails on:
+ * a rule's DeadLetterConfig never sees handler errors, only the function's own DeadLetterQueue or
+ * on-failure destination does.
+ */
+export function unguardedTargets(
+  rules: LocalEventRule[],
+  asyncConfig: (functionId: string) => LocalAsyncConfig,
+): string[] {
+  const functions = new Set(rules.map((rule) => rule.functionId));
+  return [...functions].filter((functionId) => !asyncConfig(functionId).onFailure);
+}
+
 /** EventBridge's `time`: UTC to the second, no fraction. */
 export const eventTime = (date = new Date()): string => `${date.toISOString().slice(0, 19)}Z`;
 

@@ -12,7 +12,7 @@ import { LocalApiGateway } from './api-gateway.ts';
 import { handleSecretsManager, handleSns, handleStepFunctions } from './aws-endpoints.ts';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.ts';
 import { handleEventBridge } from './event-bridge-api.ts';
-import { LocalEventBus } from './event-bus.ts';
+import { LocalEventBus, unguardedTargets } from './event-bus.ts';
 import { renderInbox } from './inbox-page.ts';
 import { LocalLambda } from './lambda.ts';
 import { HttpEmailSource, Outbox } from './outbox.ts';
@@ -130,6 +130,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const api = new LocalApiGateway(template.routes(), lambda, String(template.resolve({ Ref: 'StageName' })));
   const outbox = new Outbox(ses?.emails ?? new HttpEmailSource(sesEndpoint));
   const events = new LocalEventBus(template.eventRules(), lambda, (id) => template.asyncConfig(id));
+  for (const functionId of unguardedTargets(template.eventRules(), (id) => template.asyncConfig(id))) {
+    console.warn(
+      `local runtime: ${functionId} has EventBridge rules but no DeadLetterQueue or OnFailure destination: an event its handler fails on is dropped, here as on AWS`,
+    );
+  }
   const sesDestinations = template.sesEventBridgeDestinations();
   // Deliveries still under way would write to emulators that are about to stop.
   stops.unshift(() => events.settled());
