@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Outbox } from './outbox.ts';
 import type { LocalSecretsManager } from './secrets-manager.ts';
+import { isFailureSimulatorNumber } from './sms-simulator.ts';
 import type { LocalStepFunctions } from './step-functions.ts';
 
 export async function handleStepFunctions(
@@ -49,6 +50,15 @@ export function handleSns(outbox: Outbox, body: Buffer, response: ServerResponse
     );
     return;
   }
+  // SNS refuses a number it cannot send to with this error, at once; locally, End User Messaging's
+  // failure simulator numbers stand for such numbers (and anything not in E.164 form is one).
+  if (!/^\+[1-9]\d{1,14}$/.test(phoneNumber) || isFailureSimulatorNumber(phoneNumber)) {
+    xml(
+      400,
+      `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>InvalidParameter</Code><Message>Invalid parameter: PhoneNumber Reason: ${escapeXml(phoneNumber)} is not valid to publish to</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+    );
+    return;
+  }
   const messageId = randomUUID();
   outbox.add({
     id: messageId,
@@ -62,6 +72,8 @@ export function handleSns(outbox: Outbox, body: Buffer, response: ServerResponse
     `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>${messageId}</MessageId></PublishResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></PublishResponse>`,
   );
 }
+
+const escapeXml = (value: string): string => value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** GetSecretValue of the current version, in the service's shape; a secret is found by ARN or name. */
 export function handleSecretsManager(

@@ -36,6 +36,10 @@ AuthKit is running locally at ${url} (ready in ${Date.now() - started} ms)
   Inbox (every email and SMS sent):  ${url}/_local/
   Messages as JSON:                  ${url}/_local/messages?to=ada@example.com
   Token verification keys:           ${url}/.well-known/jwks.json
+  Events that failed their handler:  ${url}/_local/dead-letters
+
+Delivery feedback: bounce@simulator.amazonses.com bounces, complaint@simulator.amazonses.com
+complains, +14254147167 fails (SNS and End User Messaging); see the README.
 
 Sign in:
   curl -s ${url}/v1/auth/start -H 'content-type: application/json' -d '{"identifier":"ada@example.com"}'

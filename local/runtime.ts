@@ -11,11 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { LocalApiGateway } from './api-gateway.ts';
 import { handleSecretsManager, handleSns, handleStepFunctions } from './aws-endpoints.ts';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.ts';
+import { handleEventBridge } from './event-bridge-api.ts';
+import { LocalEventBus, unguardedTargets } from './event-bus.ts';
 import { renderInbox } from './inbox-page.ts';
 import { LocalLambda } from './lambda.ts';
 import { HttpEmailSource, Outbox } from './outbox.ts';
 import { type LocalSecretsManager, localSecrets } from './secrets-manager.ts';
+import { handleSesV2, SESV2_PATH } from './ses-events.ts';
 import { startSesLocal } from './ses-local.ts';
+import { handleSmsVoice } from './sms-voice.ts';
 import { LocalStepFunctions } from './step-functions.ts';
 import { LOCAL_REGION, LocalTemplate } from './template.ts';
 
@@ -42,6 +46,8 @@ export type LocalRuntimeOptions = {
   isolateFunctions?: boolean;
   /** Variables added to one function's environment, e.g. an endpoint that records its AWS calls. */
   functionEnvironment?: (functionId: string) => Record<string, string>;
+  /** A YAML file of Resources added to template.yaml's, e.g. a test's fixture functions and rules. */
+  templateOverlay?: string;
 };
 
 export type LocalRuntime = {
@@ -50,6 +56,8 @@ export type LocalRuntime = {
   sesEndpoint: string;
   outbox: Outbox;
   lambda: LocalLambda;
+  /** The default event bus: template.yaml's EventBridge rules, `settled()`, dead letters. */
+  events: LocalEventBus;
   /** What the local Secrets Manager endpoint serves; `put` rotates a secret. */
   secrets: LocalSecretsManager;
   close: () => Promise<void>;
@@ -57,7 +65,10 @@ export type LocalRuntime = {
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   // Checked before anything starts, so a missing --secret stops the runtime with nothing to clean up.
-  const probe = new LocalTemplate(REPO_ROOT, { parameters: options.parameters });
+  const probe = new LocalTemplate(REPO_ROOT, {
+    parameters: options.parameters,
+    overlay: options.templateOverlay,
+  });
   const secrets = localSecrets(probe, options.secrets);
   for (const fn of probe.functions()) secrets.requireEvery(fn.environment);
   const stops: (() => unknown)[] = [];
@@ -93,11 +104,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     () => server.closeAllConnections(),
   );
 
-  const template = new LocalTemplate(REPO_ROOT, { parameters: { TokenIssuer: url, ...options.parameters } });
+  const template = new LocalTemplate(REPO_ROOT, {
+    parameters: { TokenIssuer: url, ...options.parameters },
+    overlay: options.templateOverlay,
+  });
 
   useFunctionEnvironment(template, {
     dynamodb: dynamodbEndpoint,
-    ses: sesEndpoint,
+    // Through the runtime, which turns sent mail into SES's events (ses-events.ts).
+    ses: `http://127.0.0.1:${port}${SESV2_PATH}`,
+    eventBridge: `http://127.0.0.1:${port}/_aws/events`,
+    smsVoice: `http://127.0.0.1:${port}/_aws/sms-voice`,
     sfn: `http://127.0.0.1:${port}/_aws/sfn`,
     sns: `http://127.0.0.1:${port}/_aws/sns`,
     secretsManager: `http://127.0.0.1:${port}/_aws/secretsmanager`,
@@ -112,6 +129,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const stepFunctions = new LocalStepFunctions(template.stateMachines(), lambda);
   const api = new LocalApiGateway(template.routes(), lambda, String(template.resolve({ Ref: 'StageName' })));
   const outbox = new Outbox(ses?.emails ?? new HttpEmailSource(sesEndpoint));
+  const events = new LocalEventBus(template.eventRules(), lambda, (id) => template.asyncConfig(id));
+  for (const functionId of unguardedTargets(template.eventRules(), (id) => template.asyncConfig(id))) {
+    console.warn(
+      `local runtime: ${functionId} has EventBridge rules but no DeadLetterQueue or OnFailure destination: an event its handler fails on is dropped, here as on AWS`,
+    );
+  }
+  const sesDestinations = template.sesEventBridgeDestinations();
+  // Deliveries still under way would write to emulators that are about to stop.
+  stops.unshift(() => events.settled());
 
   dispatch = async (request, response, body) => {
     const { pathname, searchParams } = new URL(request.url ?? '/', 'http://localhost');
@@ -123,6 +149,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (method === 'POST' && pathname.startsWith('/_aws/sns')) return handleSns(outbox, body, response);
     if (method === 'POST' && pathname.startsWith('/_aws/secretsmanager'))
       return handleSecretsManager(secrets, target, body, response);
+    // The feedback loop: events, SES's and End User Messaging's events, dead letters.
+    if (method === 'POST' && pathname.startsWith('/_aws/events'))
+      return handleEventBridge(events, target, body, response);
+    if (method === 'POST' && pathname.startsWith('/_aws/sms-voice'))
+      return handleSmsVoice({ bus: events, outbox }, target, body, response);
+    if (pathname.startsWith(SESV2_PATH))
+      return handleSesV2(
+        { sesEndpoint, bus: events, destinations: sesDestinations },
+        request,
+        body,
+        response,
+      );
+    if (method === 'GET' && pathname === '/_local/dead-letters') {
+      response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      return void response.end(JSON.stringify({ deadLetters: events.deadLetters() }));
+    }
     if (method === 'GET' && pathname === '/_local/messages') {
       const limit = Math.min(Number(searchParams.get('limit') ?? 100) || 100, 1000);
       const messages = await outbox.list({ to: searchParams.get('to') ?? undefined, limit });
@@ -159,6 +201,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     sesEndpoint,
     outbox,
     lambda,
+    events,
     secrets,
     close: async () => {
       for (const stop of stops) await stop();
@@ -172,7 +215,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
  */
 export function useFunctionEnvironment(
   template: LocalTemplate,
-  endpoints: { dynamodb: string; ses: string; sfn?: string; sns?: string; secretsManager?: string },
+  endpoints: {
+    dynamodb: string;
+    ses: string;
+    sfn?: string;
+    sns?: string;
+    secretsManager?: string;
+    eventBridge?: string;
+    smsVoice?: string;
+  },
 ): void {
   Object.assign(process.env, template.sharedEnvironment(), {
     AWS_REGION: LOCAL_REGION,
@@ -184,6 +235,8 @@ export function useFunctionEnvironment(
     ...(endpoints.sfn ? { AWS_ENDPOINT_URL_SFN: endpoints.sfn } : {}),
     ...(endpoints.sns ? { AWS_ENDPOINT_URL_SNS: endpoints.sns } : {}),
     ...(endpoints.secretsManager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager } : {}),
+    ...(endpoints.eventBridge ? { AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge } : {}),
+    ...(endpoints.smsVoice ? { AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2: endpoints.smsVoice } : {}),
     // CloudWatch metrics have no local sink; EMF lines on stdout would only bury the logs.
     POWERTOOLS_METRICS_DISABLED: 'true',
     // Off Lambda the tracer is disabled, but the X-Ray SDK it loads would still install async hooks

@@ -34,6 +34,27 @@ export type LocalFunction = {
   /** The variables template.yaml gives this function (Globals and its own), resolved. */
   environment: Record<string, string>;
 };
+/** A function's SAM `Events` entry of `Type: EventBridgeRule`, as the local bus routes it. */
+export type LocalEventRule = {
+  /** `<FunctionId><EventName>`, the logical id SAM gives the AWS::Events::Rule it generates. */
+  id: string;
+  arn: string;
+  functionId: string;
+  pattern: Record<string, unknown>;
+  /** EventBridge's defaults when the rule sets none: 185 attempts within 24 hours. */
+  retryPolicy: { maximumRetryAttempts: number; maximumEventAgeInSeconds: number };
+  deadLetterArn?: string | undefined;
+};
+/**
+ * What Lambda does with a failed asynchronous invocation (EventBridge invokes asynchronously): its
+ * own retries (EventInvokeConfig, 2 by default), then the function's on-failure destination or
+ * DeadLetterQueue, when it has one.
+ */
+export type LocalAsyncConfig = {
+  maximumRetryAttempts: number;
+  maximumEventAgeInSeconds: number;
+  onFailure?: { kind: 'destination' | 'dead-letter-queue'; arn: string } | undefined;
+};
 export type LocalStateMachine = {
   id: string;
   arn: string;
@@ -78,9 +99,18 @@ export class LocalTemplate {
   readonly #template: Template;
   readonly #parameters: Record<string, string>;
 
-  constructor(root: string, options: { parameters?: Record<string, string> } = {}) {
+  /**
+   * `overlay`: a YAML file whose Resources (and Parameters) are added to template.yaml's, so tests
+   * can route events to fixture functions without editing the product's template.
+   */
+  constructor(root: string, options: { parameters?: Record<string, string>; overlay?: string } = {}) {
     this.root = root;
     this.#template = parse(readFileSync(join(root, 'template.yaml'), 'utf8'), { customTags }) as Template;
+    if (options.overlay) {
+      const extra = parse(readFileSync(options.overlay, 'utf8'), { customTags }) as Partial<Template>;
+      Object.assign(this.#template.Resources, extra.Resources);
+      this.#template.Parameters = { ...this.#template.Parameters, ...extra.Parameters };
+    }
     this.#parameters = {};
     for (const [name, parameter] of Object.entries(this.#template.Parameters ?? {})) {
       this.#parameters[name] = options.parameters?.[name] ?? String(parameter.Default ?? '');
@@ -142,6 +172,77 @@ export class LocalTemplate {
           functionId: id,
         })),
     );
+  }
+
+  /** Every function's SAM `Events` of `Type: EventBridgeRule` on the default bus. */
+  eventRules(): LocalEventRule[] {
+    return this.resourcesOfType('AWS::Serverless::Function').flatMap(([functionId, resource]) =>
+      Object.entries(
+        (resource.Properties?.Events ?? {}) as Record<string, { Type: string; Properties?: Json }>,
+      )
+        .filter(([, event]) => event.Type === 'EventBridgeRule')
+        .map(([name, event]) => {
+          const props = (this.resolve(event.Properties ?? {}) ?? {}) as Record<string, Json>;
+          const bus = props.EventBusName;
+          if (bus !== undefined && bus !== 'default')
+            throw new Error(`${functionId}.${name}: only the default event bus is served locally`);
+          const retry = (props.RetryPolicy ?? {}) as Record<string, Json>;
+          const id = `${functionId}${name}`;
+          return {
+            id,
+            arn: `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${id}`,
+            functionId,
+            pattern: props.Pattern as Record<string, unknown>,
+            retryPolicy: {
+              maximumRetryAttempts: Number(retry.MaximumRetryAttempts ?? 185),
+              maximumEventAgeInSeconds: Number(retry.MaximumEventAgeInSeconds ?? 86400),
+            },
+            deadLetterArn: (props.DeadLetterConfig as { Arn?: string } | undefined)?.Arn,
+          };
+        }),
+    );
+  }
+
+  /** The function's asynchronous-invocation settings: EventInvokeConfig, else DeadLetterQueue. */
+  asyncConfig(functionId: string): LocalAsyncConfig {
+    const props = this.#template.Resources[functionId]?.Properties ?? {};
+    const globals = this.functionGlobals();
+    const config = (this.resolve(props.EventInvokeConfig ?? globals.EventInvokeConfig ?? {}) ?? {}) as Record<
+      string,
+      Json
+    >;
+    const destination = (config.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)
+      ?.OnFailure;
+    const deadLetterQueue = this.resolve(props.DeadLetterQueue ?? globals.DeadLetterQueue ?? null) as {
+      TargetArn?: string;
+    } | null;
+    return {
+      maximumRetryAttempts: Number(config.MaximumRetryAttempts ?? 2),
+      maximumEventAgeInSeconds: Number(config.MaximumEventAgeInSeconds ?? 21600),
+      onFailure: destination?.Destination
+        ? { kind: 'destination', arn: destination.Destination }
+        : deadLetterQueue?.TargetArn
+          ? { kind: 'dead-letter-queue', arn: deadLetterQueue.TargetArn }
+          : undefined,
+    };
+  }
+
+  /**
+   * SES configuration sets whose event destination is EventBridge, by name, with the event types
+   * (lower case, as CloudFormation spells them: bounce, complaint, delivery, send…) each publishes.
+   */
+  sesEventBridgeDestinations(): Map<string, Set<string>> {
+    const destinations = new Map<string, Set<string>>();
+    for (const [, resource] of this.resourcesOfType('AWS::SES::ConfigurationSetEventDestination')) {
+      const props = (resource.Properties ?? {}) as Record<string, Json>;
+      const destination = (props.EventDestination ?? {}) as Record<string, Json>;
+      if (!destination.EventBridgeDestination || destination.Enabled === false) continue;
+      const name = String(this.resolve(props.ConfigurationSetName as Json));
+      const types = destinations.get(name) ?? new Set<string>();
+      for (const type of (destination.MatchingEventTypes ?? []) as string[]) types.add(type.toLowerCase());
+      destinations.set(name, types);
+    }
+    return destinations;
   }
 
   /** The variables every function has (Globals'), resolved: what one local process may share. */
@@ -279,6 +380,7 @@ export class LocalTemplate {
       'AWS::Serverless::StateMachine': `states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${id}`,
       'AWS::DynamoDB::Table': `dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${id}`,
       'AWS::Logs::LogGroup': `logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${id}`,
+      'AWS::SQS::Queue': `sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`,
     };
     return `arn:aws:${service[resource.Type] ?? `local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`}`;
   }
