@@ -411,7 +411,7 @@ describe('the delivery feedback CloudFormation creates', () => {
   });
 
   it.each(['EmailFeedbackFunction', 'SmsFeedbackFunction'])(
-    '%s may put items in the denylist table, and nothing else of the stack',
+    '%s may put items in the denylist table and dead-letter what it cannot handle, nothing else',
     (id) => {
       const fn = translated.Resources[id] as Resource;
       const role =
@@ -420,8 +420,11 @@ describe('the delivery feedback CloudFormation creates', () => {
         (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Json[] } }[]
       ).flatMap((policy) => policy.PolicyDocument.Statement);
       expect(statements).toEqual([
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: getAtt('FeedbackDeadLetterQueue') },
         { Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: getAtt('DenylistTable') },
       ]);
+      // Lambda, not the rule, retries a handler that throws; then the function's own queue takes it.
+      expect(fn.Properties.DeadLetterConfig).toEqual({ TargetArn: getAtt('FeedbackDeadLetterQueue') });
     },
   );
 

@@ -1,0 +1,104 @@
+/**
+ * The feedback loop end to end, as a developer sees it through `npm start`: mail to SES's mailbox
+ * simulator comes back as real-shaped `aws.ses` events, EventBridge's rules (read from template.yaml)
+ * hand them to the feedback functions, and the next start for a bounced or complained address is
+ * refused. `npm run admin -- denylist why` names the event that did it. What a feedback function
+ * cannot handle ends, after Lambda's retries, in the dead-letter queue the alarm watches.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
+import { runtimeForSuite } from '../support/suite.ts';
+
+const suite = runtimeForSuite();
+
+const why = async (identifier: string) => {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    'scripts/admin.ts',
+    'denylist',
+    'why',
+    identifier,
+    '--url',
+    suite.runtime.url,
+  ]);
+  return stdout;
+};
+
+/** Feedback arrives asynchronously, as on AWS: asks `why` until it names a denylist entry. */
+async function denylisted(identifier: string): Promise<string> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const answer = await why(identifier);
+    if (/denylist/.test(answer)) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${identifier} was not denylisted within 10 s`);
+}
+
+async function signsIn(identifier: string): Promise<void> {
+  expect((await suite.http.signIn(identifier)).status).toBe(200);
+}
+
+describe("SES's mailbox simulator through npm start", () => {
+  it.each([
+    ['bounce@simulator.amazonses.com', 'bounce'],
+    ['complaint@simulator.amazonses.com', 'complaint'],
+  ])('%s: accepted once, then refused; why names the %s and its event', async (address, reason) => {
+    // Act
+    const first = await suite.http.start(address);
+    const explanation = await denylisted(address);
+    const second = await suite.http.start(address);
+
+    // Assess
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(422);
+    expect(second.body).toMatchObject({ code: 'identifier_rejected' });
+    expect(explanation).toContain(reason);
+    expect(explanation).toMatch(/aws\.ses:[\w-]+\/[\w-]+/);
+  });
+
+  it.each(['success@simulator.amazonses.com', 'ooto@simulator.amazonses.com'])(
+    '%s stays usable',
+    async (address) => {
+      // Act & Assess
+      await signsIn(address);
+      await suite.runtime.events.settled();
+      await signsIn(address);
+      expect(await why(address)).not.toMatch(/denylist/);
+    },
+  );
+});
+
+describe("the feedback functions' dead-letter queue", () => {
+  it('takes an event the SMS feedback function cannot read, after Lambda retried it twice', async () => {
+    // Prepare: the send step's event, without the number it is about
+    const detail = {
+      challengeId: 'ch_unreadable',
+      provider: 'sns',
+      errorCode: 'InvalidParameter',
+      permanent: true,
+    };
+
+    // Act
+    const { body } = await suite.http.call(
+      'POST',
+      '/_aws/events',
+      JSON.stringify({
+        Entries: [{ Source: 'authkit', DetailType: 'SmsDeliveryFailed', Detail: JSON.stringify(detail) }],
+      }),
+      { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+    );
+    await suite.runtime.events.settled();
+
+    // Assess
+    const [{ EventId }] = body.Entries as [{ EventId: string }];
+    const { deadLetters } = (await suite.http.get('/_local/dead-letters')).body as {
+      deadLetters: { functionId: string; body: { id: string; detail: unknown } }[];
+    };
+    expect(deadLetters.filter((letter) => letter.body.id === EventId)).toEqual([
+      expect.objectContaining({
+        functionId: 'SmsFeedbackFunction',
+        body: expect.objectContaining({ detail }),
+      }),
+    ]);
+  });
+});
