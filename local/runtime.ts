@@ -13,6 +13,7 @@ import { handleSecretsManager, handleSns, handleStepFunctions } from './aws-endp
 import { createTables, startDynamoDbLocal } from './dynamodb-local.ts';
 import { renderInbox } from './inbox-page.ts';
 import { LocalLambda } from './lambda.ts';
+import { handleLambdaInvoke } from './lambda-invoke.ts';
 import { HttpEmailSource, Outbox } from './outbox.ts';
 import { type LocalSecretsManager, localSecrets } from './secrets-manager.ts';
 import { startSesLocal } from './ses-local.ts';
@@ -121,6 +122,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (method === 'POST' && pathname.startsWith('/_aws/sfn'))
       return handleStepFunctions(stepFunctions, target, body, response);
     if (method === 'POST' && pathname.startsWith('/_aws/sns')) return handleSns(outbox, body, response);
+    if (method === 'POST' && (await handleLambdaInvoke(lambda, pathname, body, response))) return;
     if (method === 'POST' && pathname.startsWith('/_aws/secretsmanager'))
       return handleSecretsManager(secrets, target, body, response);
     if (method === 'GET' && pathname === '/_local/messages') {

@@ -81,3 +81,29 @@ export function stepHandler<In, Out>(
     }
   });
 }
+
+/**
+ * A function invoked directly (the admin function): its refusals reach the caller as Lambda
+ * function errors, `{errorType, errorMessage}` with the error's name and public detail; anything
+ * else is logged and fails the invocation as it is.
+ */
+export function commandHandler<Out>(
+  observability: Observability,
+  run: (event: unknown, context: Context) => Promise<Out>,
+): StepHandler<unknown, Out> {
+  const { logger } = observability;
+  return chain<unknown, Out>(observability).handler(async (event, context) => {
+    try {
+      return await run(event, context);
+    } catch (error) {
+      if (!(error instanceof AuthKitError)) {
+        logger.error('command failed', error as Error);
+        throw error;
+      }
+      logger.info('command refused', { code: error.code, ...error.data() });
+      const refusal = new Error(error.detail);
+      refusal.name = error.name;
+      throw refusal;
+    }
+  });
+}

@@ -59,6 +59,8 @@ export type Config = Readonly<{
     signingKeyGeneration: number;
   }>;
   product: Readonly<{ name: string }>;
+  /** How long audit records are kept (see audit.ts). */
+  audit: Readonly<{ retentionDays: number }>;
 }>;
 
 export type ConfigSection = keyof Config;
@@ -172,6 +174,7 @@ const SECRET_ID_VARIABLES = {
   signingKeySeed: 'SIGNING_KEY_SECRET_ID',
   captcha: 'CAPTCHA_SECRET_ID',
   proxy: 'PROXY_SECRET_ID',
+  auditKey: 'AUDIT_KEY_SECRET_ID',
 } as const;
 
 export type SecretName = keyof typeof SECRET_ID_VARIABLES;

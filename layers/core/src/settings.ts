@@ -400,6 +400,16 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Seconds a session lives unused.',
   },
   {
+    parameter: 'AuditRetentionDays',
+    variable: 'AUDIT_RETENTION_DAYS',
+    at: { section: 'audit', key: 'retentionDays' },
+    kind: 'integer',
+    default: 365,
+    min: 1,
+    max: 3653,
+    description: 'Days audit records (refusals, operator changes) are kept before DynamoDB expires them.',
+  },
+  {
     parameter: 'LogLevel',
     variable: 'POWERTOOLS_LOG_LEVEL',
     kind: 'oneOf',
