@@ -91,15 +91,19 @@ export function commandHandler<Out>(
   observability: Observability,
   run: (event: unknown, context: Context) => Promise<Out>,
 ): StepHandler<unknown, Out> {
-  const { logger } = observability;
+  const { logger, metrics } = observability;
   return chain<unknown, Out>(observability).handler(async (event, context) => {
     try {
-      return await run(event, context);
+      const output = await run(event, context);
+      metrics.addMetric('CommandDone', 'Count', 1);
+      return output;
     } catch (error) {
       if (!(error instanceof AuthKitError)) {
+        metrics.addMetric('CommandCrashed', 'Count', 1);
         logger.error('command failed', error as Error);
         throw error;
       }
+      metrics.addMetric('CommandRefused', 'Count', 1);
       logger.info('command refused', { code: error.code, ...error.data() });
       const refusal = new Error(error.detail);
       refusal.name = error.name;
