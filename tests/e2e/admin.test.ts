@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from '@jest/globals';
 import { DynamoDenylistStore } from '../../layers/core/src/adapters/dynamodb/denylist-store.ts';
@@ -234,5 +235,43 @@ describe('bad arguments', () => {
     expect(result.stderr).toContain(message);
     expect(result.stderr.split('\n')).toHaveLength(1);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe("the runtime's Lambda Invoke API", () => {
+  const lambda = () =>
+    new LambdaClient({
+      endpoint: suite.runtime.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  const invoke = (name: string, event: unknown) =>
+    lambda().send(
+      new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(event)) }),
+    );
+
+  it("answers a handler's refusal as Lambda does: Unhandled, with errorType and errorMessage", async () => {
+    // Act
+    const answer = await invoke('AdminFunction', { command: 'denylist-forget' });
+
+    // Assess
+    expect(answer.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(new TextDecoder().decode(answer.Payload))).toEqual({
+      errorType: 'InvalidRequest',
+      errorMessage: expect.stringContaining('command: must be one of denylist-add'),
+    });
+  });
+
+  it('finds a function by its ARN too, and refuses one the template does not have', async () => {
+    // Act
+    const byArn = await invoke('arn:aws:lambda:us-east-1:123456789012:function:AdminFunction', {
+      command: 'denylist-list',
+    });
+    const missing = invoke('NoSuchFunction', {});
+
+    // Assess
+    expect(byArn.FunctionError).toBeUndefined();
+    expect(JSON.parse(new TextDecoder().decode(byArn.Payload))).toMatchObject({ command: 'denylist-list' });
+    await expect(missing).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });
