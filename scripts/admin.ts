@@ -137,10 +137,12 @@ async function invoke(command: AdminCommand, options: Options): Promise<AdminRes
     const response = await lambda.send(
       new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(command)) }),
     );
-    const payload = JSON.parse(new TextDecoder().decode(response.Payload ?? new Uint8Array()) || 'null');
-    if (response.FunctionError) {
+    const text = new TextDecoder().decode(response.Payload ?? new Uint8Array());
+    const payload = parsed(text);
+    if (response.FunctionError || payload === undefined) {
       const { errorType, errorMessage } = (payload ?? {}) as { errorType?: string; errorMessage?: string };
-      throw new Failure(`${errorType ?? 'Error'}: ${errorMessage ?? 'the admin function failed'}`);
+      const reason = errorMessage ?? (text.split('\n')[0]?.slice(0, 300) || 'no answer');
+      throw new Failure(`${where}: the admin function failed: ${errorType ? `${errorType}: ` : ''}${reason}`);
     }
     return payload as AdminResult;
   } catch (error) {
@@ -148,6 +150,14 @@ async function invoke(command: AdminCommand, options: Options): Promise<AdminRes
     throw new Failure(`${where}: ${(error as Error).message || (error as Error).name}`);
   } finally {
     lambda.destroy();
+  }
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 
