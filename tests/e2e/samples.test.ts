@@ -63,7 +63,7 @@ const SAMPLES: Record<string, Expectation> = {
     status: 200,
     body: { status: 'ok', checks: { dynamodb: { status: 'ok' } } },
   },
-  'admin/why.json': {
+  'admin/admin-why.json': {
     functionId: 'AdminFunction',
     body: { command: 'denylist-why', identifier: 'sample.admin@example.com', blocks: [] },
   },
