@@ -43,6 +43,10 @@ export class LocalLambda {
     this.#environment = options.environment ?? (() => ({}));
   }
 
+  has(functionId: string): boolean {
+    return this.#functions.has(functionId);
+  }
+
   async invoke(functionId: string, event: unknown): Promise<unknown> {
     const fn = this.#functions.get(functionId);
     if (!fn) throw new Error(`No function ${functionId} in template.yaml`);

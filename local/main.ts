@@ -47,9 +47,7 @@ Sign in:
   curl -s ${url}/v1/auth/verify -H 'content-type: application/json' -d '{"challengeId":"<challengeId>","code":"<code>"}'
 
 Operator commands (docs/runbook.md) against this instance:
-  AWS_ENDPOINT_URL_DYNAMODB=${runtime.dynamodbEndpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local \\
-  AWS_SECRET_ACCESS_KEY=local DENYLIST_TABLE=DenylistTable SESSIONS_TABLE=SessionsTable \\
-  COUNTERS_TABLE=CountersTable npm run admin -- end-sessions ada@example.com
+  npm run admin -- denylist why ada@example.com --url ${url}
 
 Press Ctrl+C to stop.`);
 

@@ -15,6 +15,7 @@ import { handleEventBridge } from './event-bridge-api.ts';
 import { LocalEventBus, unguardedTargets } from './event-bus.ts';
 import { renderInbox } from './inbox-page.ts';
 import { LocalLambda } from './lambda.ts';
+import { handleLambdaInvoke } from './lambda-invoke.ts';
 import { HttpEmailSource, Outbox } from './outbox.ts';
 import { type LocalSecretsManager, localSecrets } from './secrets-manager.ts';
 import { handleSesV2, SESV2_PATH } from './ses-events.ts';
@@ -147,6 +148,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (method === 'POST' && pathname.startsWith('/_aws/sfn'))
       return handleStepFunctions(stepFunctions, target, body, response);
     if (method === 'POST' && pathname.startsWith('/_aws/sns')) return handleSns(outbox, body, response);
+    if (method === 'POST' && (await handleLambdaInvoke(lambda, pathname, body, response))) return;
     if (method === 'POST' && pathname.startsWith('/_aws/secretsmanager'))
       return handleSecretsManager(secrets, target, body, response);
     // The feedback loop: events, SES's and End User Messaging's events, dead letters.

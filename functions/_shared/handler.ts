@@ -103,3 +103,33 @@ export function eventHandler<Event>(
     }
   });
 }
+
+/**
+ * A function invoked directly (the admin function): its refusals reach the caller as Lambda
+ * function errors, `{errorType, errorMessage}` with the error's name and public detail; anything
+ * else is logged and fails the invocation as it is.
+ */
+export function commandHandler<Out>(
+  observability: Observability,
+  run: (event: unknown, context: Context) => Promise<Out>,
+): StepHandler<unknown, Out> {
+  const { logger, metrics } = observability;
+  return chain<unknown, Out>(observability).handler(async (event, context) => {
+    try {
+      const output = await run(event, context);
+      metrics.addMetric('CommandDone', 'Count', 1);
+      return output;
+    } catch (error) {
+      if (!(error instanceof AuthKitError)) {
+        metrics.addMetric('CommandCrashed', 'Count', 1);
+        logger.error('command failed', error as Error);
+        throw error;
+      }
+      metrics.addMetric('CommandRefused', 'Count', 1);
+      logger.info('command refused', { code: error.code, ...error.data() });
+      const refusal = new Error(error.detail);
+      refusal.name = error.name;
+      throw refusal;
+    }
+  });
+}

@@ -6,6 +6,7 @@
  * from the layer. Tests build handlers from here with an environment of their choosing.
  */
 import {
+  type AuditDeps,
   type CaptchaProvider,
   type Config,
   type ConfigSection,
@@ -14,6 +15,7 @@ import {
   loadConfig,
   lockoutNotices,
   MIN_SECRET_LENGTH,
+  type RefusalDeps,
   requireVariable,
   type SecretName,
   type SmsFeedback,
@@ -22,6 +24,7 @@ import {
   systemRandom,
   type TokenDeps,
 } from '@authkit/core';
+import type { AdminFunctionDeps } from '../admin/admin.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
@@ -55,7 +58,7 @@ export type AwsRoot = ReturnType<typeof awsRoot>;
 
 export function awsRoot(env: Environment) {
   const config = <S extends ConfigSection>(...sections: S[]) => loadConfig(env, sections);
-  const table = (name: 'CHALLENGES' | 'COUNTERS' | 'DENYLIST' | 'USERS' | 'SESSIONS') =>
+  const table = (name: 'CHALLENGES' | 'COUNTERS' | 'DENYLIST' | 'USERS' | 'SESSIONS' | 'AUDIT') =>
     requireVariable(env, `${name}_TABLE`);
   const obs = once(observability);
   const captured = <C>(client: C): C => obs().tracer.captureAWSv3Client(client);
@@ -148,6 +151,31 @@ export function awsRoot(env: Environment) {
     const { asnHeader } = config('proxy').proxy;
     return trustedAsn({ ...obs(), asnHeader, proxySecret: asnHeader ? await secret('proxy') : undefined });
   };
+  const audit = async (): Promise<AuditDeps> => {
+    const { DynamoAuditLog, db } = await dynamodb();
+    const { retentionDays } = config('audit').audit;
+    return {
+      audit: new DynamoAuditLog(db, table('AUDIT'), retentionDays),
+      auditKey: await secret('auditKey'),
+      clock: systemClock,
+    };
+  };
+  /** Each refusal counted by rule (its own metric, so the function's other metrics keep their dimensions). */
+  const refusals = async (): Promise<RefusalDeps> => {
+    const { logger, metrics } = obs();
+    return {
+      ...(await audit()),
+      count: (rule) => {
+        const refused = metrics.singleMetric();
+        refused.addDimension('rule', rule);
+        refused.addMetric('Refused', 'Count', 1);
+      },
+      warn: (error) => {
+        logger.warn('refusal audit record failed; the answer stands', { error: (error as Error).name });
+        metrics.addMetric('AuditWriteFailed', 'Count', 1);
+      },
+    };
+  };
   const keyRing = async () =>
     keyRingSource(await secret('signingKeySeed'), config('tokens').tokens.signingKeyGeneration);
   const tokens = async (): Promise<TokenDeps> => {
@@ -169,6 +197,7 @@ export function awsRoot(env: Environment) {
         workflow: await workflow(),
         random: systemRandom,
         trustedAsn: await proxied(),
+        refusals: await refusals(),
       };
     },
     async resend(): Promise<ResendDeps> {
@@ -180,6 +209,7 @@ export function awsRoot(env: Environment) {
         clock: systemClock,
         config: config('code'),
         trustedAsn: await proxied(),
+        refusals: await refusals(),
       };
     },
     async verify(): Promise<VerifyDeps> {
@@ -255,6 +285,18 @@ export function awsRoot(env: Environment) {
       const url = env.CAPTCHA_VERIFY_URL?.trim() || SITEVERIFY_URLS[provider];
       const verifier = new HttpCaptchaVerifier({ url, secret: await secret('captcha') });
       return { observability: obs(), verifier, mode };
+    },
+    async admin(): Promise<AdminFunctionDeps> {
+      const { DynamoDenylistStore, DynamoLockStore, DynamoSessionStore, db } = await dynamodb();
+      return {
+        observability: obs(),
+        ...(await audit()),
+        denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
+        sessions: new DynamoSessionStore(db, table('SESSIONS')),
+        locks: new DynamoLockStore(db, table('COUNTERS')),
+        smsCountries: config('sms').sms.allowedCountries,
+        config: config('lockout', 'captcha'),
+      };
     },
     async send(): Promise<SendDeps> {
       const { DynamoChallengeStore, db } = await dynamodb();

@@ -3,6 +3,9 @@ import {
   type ChallengeWorkflow,
   type Clock,
   type Config,
+  type Refusal,
+  type RefusalDeps,
+  recordRefusal,
   resendChallenge,
 } from '@authkit/core';
 import type { TrustedAsn } from '../_shared/asn.ts';
@@ -24,6 +27,7 @@ export type ResendDeps = {
   clock: Clock;
   config: Pick<Config, 'code'>;
   trustedAsn: TrustedAsn;
+  refusals: RefusalDeps;
 };
 
 /**
@@ -42,7 +46,9 @@ export function resendHandler(deps: ResendDeps) {
       captchaToken: optionalString(body, 'captchaToken', 4096),
     };
     const challengeId = requiredString(body, 'challengeId', 64);
-    return { status: 202, body: await resendChallenge(deps, { challengeId, from }) };
+    const refused = (refusal: Omit<Refusal, 'requestId'>) =>
+      recordRefusal(deps.refusals, { ...refusal, requestId: request.requestId });
+    return { status: 202, body: await resendChallenge({ ...deps, refused }, { challengeId, from }) };
   });
 }
 

@@ -1,4 +1,12 @@
-import { type ChallengeWorkflow, InvalidRequest, type Random, startChallenge } from '@authkit/core';
+import {
+  type ChallengeWorkflow,
+  InvalidRequest,
+  type Random,
+  type Refusal,
+  type RefusalDeps,
+  recordRefusal,
+  startChallenge,
+} from '@authkit/core';
 import type { TrustedAsn } from '../_shared/asn.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import { deployed } from '../_shared/lambda.ts';
@@ -17,6 +25,7 @@ export type StartDeps = {
   workflow: ChallengeWorkflow;
   random: Random;
   trustedAsn: TrustedAsn;
+  refusals: RefusalDeps;
 };
 
 /** POST /v1/auth/start: validates, then runs one Express workflow execution for the new challenge. */
@@ -35,7 +44,9 @@ export function startHandler(deps: StartDeps) {
       asn: await deps.trustedAsn(request),
       captchaToken: optionalString(body, 'captchaToken', 4096),
     };
-    return { status: 202, body: await startChallenge(deps, { identifier, channel, from }) };
+    const refused = (refusal: Omit<Refusal, 'requestId'>) =>
+      recordRefusal(deps.refusals, { ...refusal, requestId: request.requestId });
+    return { status: 202, body: await startChallenge({ ...deps, refused }, { identifier, channel, from }) };
   });
 }
 

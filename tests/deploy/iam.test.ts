@@ -52,7 +52,7 @@ let runtime: LocalRuntime;
 let recorder: Awaited<ReturnType<typeof startDynamoDbRecorder>>;
 let calls: Record<string, string[]>;
 
-/** Every path that writes or reads DynamoDB: sign-in with a lockout block, refresh, reuse, logout, resend, health. */
+/** Every sign-in path that writes or reads DynamoDB: sign-in with a lockout block, refresh, reuse, logout, resend, health. */
 async function signInFlows(): Promise<void> {
   const here = client(runtime.url);
   const elsewhere = client(runtime.url, '127.1.0.2');
@@ -92,6 +92,21 @@ async function feedbackFlows(): Promise<void> {
   }
 }
 
+/** The operator's commands, and refusals (audited) of a start and of a resend. */
+async function adminAndRefusalFlows(): Promise<void> {
+  const here = client(runtime.url);
+  const email = uniqueEmail('iamadmin');
+  const admin = (command: string) => runtime.lambda.invoke('AdminFunction', { command, identifier: email });
+  const started = await here.start(email);
+  expect((await here.post('/v1/auth/resend', { challengeId: started.body.challengeId })).status).toBe(429);
+  await admin('denylist-add');
+  expect((await here.start(email)).status).toBe(422);
+  await admin('denylist-why');
+  await admin('denylist-list');
+  await admin('denylist-remove');
+  await admin('sessions-end');
+}
+
 beforeAll(async () => {
   recorder = await startDynamoDbRecorder(dynamodbEndpoint());
   runtime = await startTestRuntime({ LockoutSourceFailures: '3' }, {}, (functionId) => ({
@@ -99,6 +114,7 @@ beforeAll(async () => {
   }));
   await signInFlows();
   await feedbackFlows();
+  await adminAndRefusalFlows();
   calls = recorder.calls();
 }, 60_000);
 
@@ -116,11 +132,14 @@ describe("each function's role", () => {
     // Assess
     expect(Object.keys(calls).sort()).toEqual(
       expect.arrayContaining([
+        'AdminFunction',
         'CheckDenylistFunction',
         'CheckRateLimitFunction',
         'EmailFeedbackFunction',
+        'ResendFunction',
         'SendChallengeFunction',
         'SmsFeedbackFunction',
+        'StartFunction',
         'VerifyFunction',
       ]),
     );

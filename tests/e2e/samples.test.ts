@@ -106,6 +106,10 @@ const SAMPLES: Record<string, Expectation> = {
     status: 200,
     body: { status: 'ok', checks: { dynamodb: { status: 'ok' } } },
   },
+  'admin/admin-why.json': {
+    functionId: 'AdminFunction',
+    body: { command: 'denylist-why', identifier: 'sample.admin@example.com', blocks: [] },
+  },
 };
 
 const files = readdirSync(join(REPO_ROOT, 'events'), { recursive: true, encoding: 'utf8' }).filter((file) =>

@@ -26,6 +26,7 @@ export const TABLES = {
   denylist: 'DenylistTable',
   users: 'UsersTable',
   sessions: 'SessionsTable',
+  audit: 'AuditTable',
 } as const;
 
 export const CODE_CONFIG = {

@@ -115,6 +115,13 @@ const template = new LocalTemplate(REPO_ROOT);
 const functions = template.functions();
 const routes = template.routes();
 const taskFunctionIds = new Set(template.stateMachines().flatMap((sm) => Object.values(sm.taskFunctions)));
+/** Functions with no event source at all: only the Lambda Invoke API calls them (the admin function). */
+const invokedDirectly = new Set(
+  template
+    .resourcesOfType('AWS::Serverless::Function')
+    .filter(([, resource]) => !(resource.Properties as { Events?: unknown } | undefined)?.Events)
+    .map(([id]) => id),
+);
 const events = readEvents();
 
 describe('events/', () => {
@@ -175,10 +182,22 @@ describe('events/', () => {
           expect(matching.map((event) => event.file)).not.toEqual([]);
         },
       );
+    } else if (invokedDirectly.has(id)) {
+      it(`has a command under events/${eventStem(fn.entryPoint)}*.json`, () => {
+        // Act
+        const matching = events.filter(
+          (event) =>
+            belongsTo(event, eventStem(fn.entryPoint)) &&
+            typeof (event.json as { command?: unknown } | null)?.command === 'string',
+        );
+
+        // Assess
+        expect(matching.map((event) => event.file)).not.toEqual([]);
+      });
     } else {
-      it('is of a kind these specs know (an API route, a workflow task or an EventBridge target)', () => {
+      it('is of a kind these specs know (an API route, a workflow task, an EventBridge target or a direct invocation)', () => {
         throw new Error(
-          `${id} is neither an API function, a workflow task nor an EventBridge target: teach events.test.ts its kind`,
+          `${id} is neither an API function, a workflow task, an EventBridge target nor invoked directly: teach events.test.ts its kind`,
         );
       });
     }

@@ -3,7 +3,12 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { CaptchaInvalid, CaptchaRequired, IdentifierRejected } from '../../layers/core/src/errors.ts';
 import { type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import type { CaptchaVerifier, DenylistEntry, DenylistStore } from '../../layers/core/src/ports.ts';
-import { checkCaptcha, screenIdentifier } from '../../layers/core/src/screening.ts';
+import {
+  checkCaptcha,
+  IDENTIFIER_RULES,
+  refuseDenied,
+  screenIdentifier,
+} from '../../layers/core/src/screening.ts';
 
 const ADA = normalizeIdentifier('ada@example.com');
 const US_PHONE = normalizeIdentifier('+14155550123');
@@ -261,5 +266,54 @@ describe('the SMS country allow-list', () => {
     await expect(
       screenIdentifier({ denylist: new InMemoryDenylist(), smsCountries: [] as string[] }, ADA),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe('the rule a refusal names (metrics and audit only)', () => {
+  it.each([
+    ['a disposable domain', 'someone@mailinator.com', [], 'disposable-domain'],
+    ['a country not allowed', '+4915123456789', [], 'sms-country'],
+    ['a premium-rate number in an allowed country', UK_PREMIUM_RATE, [], 'number-type'],
+    ['a denylisted identifier', 'ada@example.com', ['email#ada@example.com'], 'denylist'],
+    ['a denylisted domain', 'grace@example.com', ['domain#example.com'], 'denylist'],
+  ])('%s', async (_, raw, denied, rule) => {
+    // Act
+    const act = screenIdentifier(
+      { denylist: new InMemoryDenylist(denied), smsCountries: ['US', 'GB'] },
+      normalizeIdentifier(raw),
+    );
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'IdentifierRejected', refusalRule: rule });
+  });
+});
+
+describe('refuseDenied (verify)', () => {
+  it('names the denylist', async () => {
+    await expect(refuseDenied(new InMemoryDenylist(['email#ada@example.com']), ADA)).rejects.toMatchObject({
+      name: 'IdentifierRejected',
+      refusalRule: 'denylist',
+    });
+  });
+});
+
+describe('IDENTIFIER_RULES, as why reads them', () => {
+  it('report every block, where screening stops at the first', async () => {
+    // Prepare: a premium-rate number in a country not allowed, and denylisted
+    const identifier = normalizeIdentifier(UK_PREMIUM_RATE);
+    const deps = { denylist: new InMemoryDenylist([`phone#${UK_PREMIUM_RATE}`]), smsCountries: ['US'] };
+
+    // Act
+    const blocks = (await Promise.all(IDENTIFIER_RULES.map((rule) => rule(deps, identifier)))).flat();
+
+    // Assess
+    expect(blocks.map((block) => block.rule)).toEqual(['sms-country', 'number-type', 'denylist']);
+    expect(blocks[0]?.facts).toEqual({ country: 'GB', allowed: 'US' });
+    expect(blocks[1]?.facts).toEqual({ type: 'premium-rate' });
+    expect(blocks[2]?.facts).toMatchObject({
+      key: `phone#${UK_PREMIUM_RATE}`,
+      reason: 'test',
+      source: 'operator',
+    });
   });
 });

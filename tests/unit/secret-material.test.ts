@@ -10,9 +10,15 @@ const SECRET_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:CodePepp
 const PEPPER_MIN = MIN_SECRET_LENGTH.codePepper;
 
 describe('MIN_SECRET_LENGTH', () => {
-  it("asks 32 characters of the pepper, the seed and the proxy's secret, and a non-empty captcha secret", () => {
+  it("asks 32 characters of the pepper, the seed, the proxy's secret and the audit key, and a non-empty captcha secret", () => {
     // Assess
-    expect(MIN_SECRET_LENGTH).toEqual({ codePepper: 32, signingKeySeed: 32, captcha: 1, proxy: 32 });
+    expect(MIN_SECRET_LENGTH).toEqual({
+      codePepper: 32,
+      signingKeySeed: 32,
+      captcha: 1,
+      proxy: 32,
+      auditKey: 32,
+    });
   });
 });
 

@@ -71,6 +71,8 @@ export type Config = Readonly<{
   product: Readonly<{ name: string }>;
   /** How long delivery feedback keeps an address on the denylist; 0: that feedback denies nothing. */
   feedback: Readonly<{ bounceSeconds: number; complaintSeconds: number; smsFailureSeconds: number }>;
+  /** How long audit records are kept (see audit.ts). */
+  audit: Readonly<{ retentionDays: number }>;
 }>;
 
 export type ConfigSection = keyof Config;
@@ -184,6 +186,7 @@ const SECRET_ID_VARIABLES = {
   signingKeySeed: 'SIGNING_KEY_SECRET_ID',
   captcha: 'CAPTCHA_SECRET_ID',
   proxy: 'PROXY_SECRET_ID',
+  auditKey: 'AUDIT_KEY_SECRET_ID',
 } as const;
 
 export type SecretName = keyof typeof SECRET_ID_VARIABLES;

@@ -1,4 +1,5 @@
 export * from './admin.ts';
+export * from './audit.ts';
 export * from './challenge.ts';
 export * from './config.ts';
 export * from './delivery.ts';
@@ -18,4 +19,5 @@ export * from './signing-key.ts';
 export * from './sms-feedback.ts';
 export * from './system.ts';
 export * from './tokens.ts';
+export * from './why.ts';
 export * from './workflow.ts';

@@ -197,3 +197,20 @@ export async function clearIdentifierLock(
 ): Promise<void> {
   await deps.locks.clear([keysOf(identifierKey, {}).identifier]);
 }
+
+/**
+ * The identifier's own block running at `now`, for an operator asking why it is refused. A
+ * network's block cannot be listed: its lock is keyed by the network, which the operator would
+ * have to name. Networks the identifier signed in from are exempt from this one.
+ */
+export async function identifierBlock(
+  deps: LockoutDeps,
+  identifierKey: string,
+  now: number,
+): Promise<{ until: number; wrongCodes: number; networks: number } | undefined> {
+  const key = keysOf(identifierKey, {}).identifier;
+  const [state] = await deps.locks.read([key]);
+  const until = state && blockEnd(deps, key, state);
+  if (!state || until === undefined || until <= now) return undefined;
+  return { until, wrongCodes: state.used, networks: state.networks.length };
+}

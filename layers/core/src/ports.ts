@@ -256,3 +256,19 @@ export interface EventPublisher {
   /** Publishes every event or throws: an entry EventBridge refused is an error, never dropped. */
   publish(events: AppEvent[]): Promise<void>;
 }
+
+/**
+ * One audit record: whom it is about (`subject`: `id#<reference>` for an identifier, see audit.ts),
+ * when, what happened, and facts that hold no secret and no full identifier.
+ */
+export type AuditRecord = {
+  subject: string;
+  at: number;
+  action: string;
+  facts: Record<string, string | number>;
+};
+
+export interface AuditLog {
+  /** Appends the record; records of one subject read back in time order. */
+  record(record: AuditRecord): Promise<void>;
+}

@@ -4,7 +4,7 @@
  */
 import MailChecker from 'mailchecker';
 import type { Config } from './config.ts';
-import { CaptchaInvalid, CaptchaRequired, IdentifierRejected } from './errors.ts';
+import { CaptchaInvalid, CaptchaRequired, IdentifierRejected, refusedBy } from './errors.ts';
 import { type Identifier, identifierKey, screeningKey } from './identifier.ts';
 import { assessLockout, type LockoutDeps } from './lockout.ts';
 import type { CaptchaVerifier, CounterStore, DenylistStore, Source } from './ports.ts';
@@ -37,30 +37,76 @@ const disposableDomains: Set<string> = MailChecker.blacklist();
 const BLOCKED_NUMBER_TYPES = new Set(['PREMIUM_RATE', 'SHARED_COST']);
 const BLOCKED_CALLING_CODES = new Set(['870', '881', '882', '883', '888', '979']);
 
+/** What one rule says about an identifier that it blocks: its name (the refusal rule) and its facts. */
+export type Block = { rule: string; facts: Record<string, string | number> };
+
+export type IdentifierRuleDeps = { denylist: DenylistStore; smsCountries: readonly string[] };
+
+/**
+ * A rule that judges the identifier alone. Screening refuses at the first that blocks; `why` (see
+ * blocks.ts) reports every one, so both read the same rules.
+ */
+export type IdentifierRule = (deps: IdentifierRuleDeps, identifier: Identifier) => Promise<Block[]> | Block[];
+
+const disposableDomain: IdentifierRule = (_, identifier) =>
+  identifier.kind === 'email' && isDisposable(identifier.domain)
+    ? [{ rule: 'disposable-domain', facts: { domain: identifier.domain } }]
+    : [];
+
+const smsCountry: IdentifierRule = (deps, identifier) =>
+  identifier.kind === 'phone' && !(identifier.country && deps.smsCountries.includes(identifier.country))
+    ? [
+        {
+          rule: 'sms-country',
+          facts: { country: identifier.country ?? 'none', allowed: deps.smsCountries.join(',') || 'none' },
+        },
+      ]
+    : [];
+
+const numberType: IdentifierRule = (_, identifier) => {
+  if (identifier.kind !== 'phone') return [];
+  if (BLOCKED_CALLING_CODES.has(identifier.callingCode))
+    return [{ rule: 'number-type', facts: { type: 'satellite', callingCode: identifier.callingCode } }];
+  if (identifier.numberType !== undefined && BLOCKED_NUMBER_TYPES.has(identifier.numberType))
+    return [{ rule: 'number-type', facts: { type: identifier.numberType.toLowerCase().replace('_', '-') } }];
+  return [];
+};
+
+const denylisted: IdentifierRule = async (deps, identifier) =>
+  (await deps.denylist.standing(denylistKeys(identifier))).map((entry) => ({
+    rule: 'denylist',
+    facts: {
+      key: entry.key,
+      reason: entry.reason,
+      source: entry.source,
+      since: new Date(entry.deniedAt).toISOString(),
+      ...(entry.expiresAt === undefined ? {} : { until: new Date(entry.expiresAt).toISOString() }),
+    },
+  }));
+
+/** Cheapest first: screening stops at the first that blocks, so a disposable domain costs no read. */
+export const IDENTIFIER_RULES: readonly IdentifierRule[] = [
+  disposableDomain,
+  smsCountry,
+  numberType,
+  denylisted,
+];
+
 /**
  * Refuses disposable mail domains; for numbers, countries the operator has not allowed for SMS,
  * premium-rate and shared-cost numbers and satellite ranges; then anything on the denylist.
  */
-export async function screenIdentifier(
-  deps: { denylist: DenylistStore; smsCountries: readonly string[] },
-  identifier: Identifier,
-): Promise<void> {
-  if (identifier.kind === 'email') {
-    if (isDisposable(identifier.domain)) throw rejected();
-  } else if (
-    !identifier.country ||
-    !deps.smsCountries.includes(identifier.country) ||
-    BLOCKED_CALLING_CODES.has(identifier.callingCode) ||
-    (identifier.numberType !== undefined && BLOCKED_NUMBER_TYPES.has(identifier.numberType))
-  ) {
-    throw rejected();
+export async function screenIdentifier(deps: IdentifierRuleDeps, identifier: Identifier): Promise<void> {
+  for (const rule of IDENTIFIER_RULES) {
+    const [block] = await rule(deps, identifier);
+    if (block) throw refusedBy(new IdentifierRejected(), block.rule);
   }
-  await refuseDenied(deps.denylist, identifier);
 }
 
 /** The identifier's own entry, or its email domain's: at start, resend and verify alike. */
 export async function refuseDenied(denylist: DenylistStore, identifier: Identifier): Promise<void> {
-  if ((await denylist.standing(denylistKeys(identifier))).length > 0) throw rejected();
+  const [block] = await denylisted({ denylist, smsCountries: [] }, identifier);
+  if (block) throw refusedBy(new IdentifierRejected(), block.rule);
 }
 
 /** The denylist keys that block an identifier: its own, and its email domain's. */
@@ -75,10 +121,6 @@ function isDisposable(domain: string): boolean {
     if (disposableDomains.has(labels.slice(i).join('.'))) return true;
   }
   return false;
-}
-
-function rejected(): IdentifierRejected {
-  return new IdentifierRejected();
 }
 
 /**

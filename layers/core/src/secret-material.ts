@@ -17,6 +17,7 @@ export const MIN_SECRET_LENGTH: Readonly<Record<SecretName, number>> = {
   signingKeySeed: 32,
   captcha: 1,
   proxy: 32,
+  auditKey: 32,
 };
 
 /** A secret that is missing, binary or too short. Never carries the value itself. */

@@ -468,6 +468,16 @@ export const SETTINGS: readonly Setting[] = [
       'Days an SMS refused for good keeps the number on the denylist; 0: SMS failures deny nothing.',
   },
   {
+    parameter: 'AuditRetentionDays',
+    variable: 'AUDIT_RETENTION_DAYS',
+    at: { section: 'audit', key: 'retentionDays' },
+    kind: 'integer',
+    default: 365,
+    min: 1,
+    max: 3653,
+    description: 'Days audit records (refusals, operator changes) are kept before DynamoDB expires them.',
+  },
+  {
     parameter: 'LogLevel',
     variable: 'POWERTOOLS_LOG_LEVEL',
     kind: 'oneOf',

@@ -4,6 +4,7 @@
  * calls for it) and then claims and delivers the send. A refusal comes back as the typed error its
  * Fail state names.
  */
+import type { Refusal } from './audit.ts';
 import { type ChallengeView, resendRefusal } from './challenge.ts';
 import type { Config } from './config.ts';
 import { ChallengeClosed, InvalidRequest } from './errors.ts';
@@ -38,16 +39,40 @@ export interface ChallengeWorkflow {
 
 export type SendRequestSource = Source & { captchaToken?: string | undefined };
 
+/**
+ * Told of every error a start or resend ends with; it counts and audits the refusals among them.
+ * The start and resend functions always give one; specs of the workflow alone may leave it out.
+ */
+export type RefusalListener = (refusal: Omit<Refusal, 'requestId'>) => Promise<void>;
+
+/** Runs the execution, telling `refused` of the error it ends with before rethrowing it. */
+async function runHeard(
+  deps: { workflow: ChallengeWorkflow; refused?: RefusalListener | undefined },
+  input: ChallengeWorkflowInput,
+): Promise<ChallengeView> {
+  try {
+    return await deps.workflow.run(input);
+  } catch (error) {
+    await deps.refused?.({
+      error,
+      challengeId: input.challengeId,
+      identifier: input.identifier,
+      sourceIp: input.sourceIp,
+    });
+    throw error;
+  }
+}
+
 /** A new challenge for `identifier`, by the channel asked for or the one its kind implies. */
 export async function startChallenge(
-  deps: { workflow: ChallengeWorkflow; random: Random },
+  deps: { workflow: ChallengeWorkflow; random: Random; refused?: RefusalListener | undefined },
   request: { identifier: string; channel?: Channel | undefined; from: SendRequestSource },
 ): Promise<ChallengeView> {
   const identifier = normalizeIdentifier(request.identifier);
   const channel = chooseChannel(identifier, request.channel);
   if (channel === 'whatsapp')
     throw new InvalidRequest('channel', 'whatsapp is not enabled on this deployment');
-  return deps.workflow.run({
+  return runHeard(deps, {
     challengeId: generateId(deps.random, 'ch'),
     sendNumber: 1,
     identifier: identifier.value,
@@ -69,13 +94,23 @@ export async function resendChallenge(
     store: Pick<ChallengeStore, 'find'>;
     clock: Clock;
     config: Pick<Config, 'code'>;
+    refused?: RefusalListener | undefined;
   },
   request: { challengeId: string; from: SendRequestSource },
 ): Promise<ChallengeView> {
   const challenge = await deps.store.find(request.challengeId);
   const early = resendRefusal(challenge, deps.clock.now(), deps.config.code);
-  if (early || !challenge) throw early ?? new ChallengeClosed();
-  return deps.workflow.run({
+  if (early || !challenge) {
+    const error = early ?? new ChallengeClosed();
+    await deps.refused?.({
+      error,
+      challengeId: request.challengeId,
+      identifier: challenge?.destination,
+      sourceIp: request.from.ip,
+    });
+    throw error;
+  }
+  return runHeard(deps, {
     challengeId: challenge.challengeId,
     sendNumber: challenge.sends + 1,
     identifier: challenge.destination,

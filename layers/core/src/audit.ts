@@ -1,0 +1,98 @@
+/**
+ * Audit records and refusal counts. A record names its identifier by a keyed reference (HMAC-SHA256
+ * of the screening key under the audit key), never in full: a bare hash of a phone number is
+ * reversed by hashing every number of the country, which the key prevents. The masked identifier
+ * beside it is for reading; the reference is for finding every record of one identifier.
+ */
+import { createHmac } from 'node:crypto';
+import { AuthKitError, type RateLimited } from './errors.ts';
+import { type Identifier, maskIdentifier, normalizeIdentifier, screeningKey } from './identifier.ts';
+import type { AuditLog, Clock, SecretSource } from './ports.ts';
+import { networkOf } from './rate-limits.ts';
+
+export type AuditDeps = { audit: AuditLog; auditKey: SecretSource; clock: Clock };
+
+/** The subject an identifier's records are kept under; the same for every form it folds from. */
+export async function auditSubject(auditKey: SecretSource, identifier: Identifier): Promise<string> {
+  return `id#${createHmac('sha256', await auditKey())
+    .update(screeningKey(identifier))
+    .digest('base64url')}`;
+}
+
+/** The rule an error's refusal is counted under when no rule tagged it (refusedBy). */
+const REFUSAL_RULES: Partial<Record<AuthKitError['name'], (error: AuthKitError) => string>> = {
+  IdentifierRejected: () => 'identifier-rejected',
+  RateLimited: (error) => (error as RateLimited).rule,
+  CaptchaRequired: () => 'captcha-required',
+  CaptchaInvalid: () => 'captcha-invalid',
+  ChallengeClosed: () => 'challenge-closed',
+};
+
+/** The rule that refused a send, or undefined when the error is no refusal (an outage, bad input). */
+export function refusalRuleOf(error: unknown): string | undefined {
+  if (!(error instanceof AuthKitError)) return undefined;
+  const fallback = REFUSAL_RULES[error.name];
+  if (!fallback) return undefined;
+  return error.refusalRule ?? fallback(error);
+}
+
+export type RefusalDeps = AuditDeps & {
+  /** Counts the refusal under its rule (a metric). */
+  count: (rule: string) => void;
+  /** The audit write failed: the caller's answer stands, the failure is counted and logged. */
+  warn: (error: unknown) => void;
+};
+
+export type Refusal = {
+  error: unknown;
+  challengeId: string;
+  /** Absent when a resend names no challenge there is: the refusal is counted, not audited. */
+  identifier: string | undefined;
+  sourceIp: string | undefined;
+  requestId: string;
+};
+
+/** Counts and audits a start or resend the workflow refused; never throws. Other errors pass. */
+export async function recordRefusal(deps: RefusalDeps, refusal: Refusal): Promise<void> {
+  const rule = refusalRuleOf(refusal.error);
+  if (rule === undefined) return;
+  deps.count(rule);
+  if (refusal.identifier === undefined) return;
+  try {
+    const identifier = normalizeIdentifier(refusal.identifier);
+    await deps.audit.record({
+      subject: await auditSubject(deps.auditKey, identifier),
+      at: deps.clock.now(),
+      action: 'refused',
+      facts: {
+        rule,
+        error: (refusal.error as AuthKitError).name,
+        identifier: maskIdentifier(identifier),
+        network: (refusal.sourceIp && networkOf(refusal.sourceIp)) || 'unknown',
+        challengeId: refusal.challengeId,
+        requestId: refusal.requestId,
+      },
+    });
+  } catch (error) {
+    deps.warn(error);
+  }
+}
+
+/** Audits an operator's change to an identifier; unlike a refusal's, its failure is the command's. */
+export async function recordOperatorChange(
+  deps: AuditDeps,
+  identifier: Identifier,
+  change: { action: string; requestId: string; facts?: Record<string, string | number> },
+): Promise<void> {
+  await deps.audit.record({
+    subject: await auditSubject(deps.auditKey, identifier),
+    at: deps.clock.now(),
+    action: change.action,
+    facts: {
+      identifier: maskIdentifier(identifier),
+      by: 'operator',
+      requestId: change.requestId,
+      ...change.facts,
+    },
+  });
+}
