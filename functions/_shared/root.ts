@@ -275,7 +275,7 @@ export function awsRoot(env: Environment) {
       return {
         observability: obs(),
         denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
-        smsCountries: config('sms').sms.allowedCountries,
+        smsCountries: config('smsCountries').smsCountries.allowed,
       };
     },
     async captcha(): Promise<CaptchaDeps> {
@@ -294,7 +294,7 @@ export function awsRoot(env: Environment) {
         denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
         sessions: new DynamoSessionStore(db, table('SESSIONS')),
         locks: new DynamoLockStore(db, table('COUNTERS')),
-        smsCountries: config('sms').sms.allowedCountries,
+        smsCountries: config('smsCountries').smsCountries.allowed,
         config: config('lockout', 'captcha'),
       };
     },

@@ -50,7 +50,7 @@ describe('loadConfig', () => {
         perAsn: 5000,
       });
       expect(config.proxy).toEqual({ asnHeader: '' });
-      expect(config.sms.allowedCountries).toEqual([]);
+      expect(config.smsCountries.allowed).toEqual([]);
       expect(config.tokens).toMatchObject({
         idTokenAudience: 'authkit-app',
         accessTtlSeconds: 900,
@@ -101,7 +101,7 @@ describe('loadConfig', () => {
       // Assess
       const sets = containers(config).filter(([, value]) => value instanceof Set || value instanceof Map);
       expect(sets).toEqual([]);
-      expect(config.sms.allowedCountries).toEqual(['US', 'CA']);
+      expect(config.smsCountries.allowed).toEqual(['US', 'CA']);
     });
   });
 
@@ -174,7 +174,7 @@ describe('loadConfig', () => {
       expect(config.lockout.blockSeconds).toBe(120);
       // Node lower-cases the names of the headers it receives.
       expect(config.proxy.asnHeader).toBe('cloudfront-viewer-asn');
-      expect(config.sms.allowedCountries).toEqual(['US', 'CA']);
+      expect(config.smsCountries.allowed).toEqual(['US', 'CA']);
     });
 
     it("takes the ID token's audience", () => {

@@ -45,10 +45,10 @@ export type Config = Readonly<{
   }>;
   captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode }>;
   email: Readonly<{ from: string; configurationSet: string }>;
-  /** An array, not a Set: freezing a Set leaves `add` working. */
+  /** Where SMS may go: screening's concern, apart from how it is sent. An array, not a Set: freezing a Set leaves `add` working. */
+  smsCountries: Readonly<{ allowed: readonly string[] }>;
   sms: Readonly<{
     senderId: string;
-    allowedCountries: readonly string[];
     /** Which AWS service sends SMS; End User Messaging also reports each message's delivery. */
     provider: SmsProvider;
     /** The stack's End User Messaging configuration set. */

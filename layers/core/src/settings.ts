@@ -296,7 +296,7 @@ export const SETTINGS: readonly Setting[] = [
   {
     parameter: 'SmsAllowedCountries',
     variable: 'SMS_ALLOWED_COUNTRIES',
-    at: { section: 'sms', key: 'allowedCountries' },
+    at: { section: 'smsCountries', key: 'allowed' },
     kind: 'countries',
     default: 'US',
     whenUnset: 'empty',
