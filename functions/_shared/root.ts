@@ -58,7 +58,7 @@ export function awsRoot(env: Environment) {
   const captured = <C>(client: C): C => obs().tracer.captureAWSv3Client(client);
   // Unset on AWS; the local runtime and tests point a function's clients elsewhere through its own
   // environment. (The SDK would read process.env itself, which one local process shares.)
-  const endpoint = (service: 'DYNAMODB' | 'SESV2' | 'SNS' | 'SFN' | 'SECRETS_MANAGER') => ({
+  const endpoint = (service: 'DYNAMODB' | 'SESV2' | 'SNS' | 'SFN' | 'SECRETS_MANAGER' | 'EVENTBRIDGE') => ({
     endpoint: env[`AWS_ENDPOINT_URL_${service}`] || undefined,
   });
 
@@ -103,6 +103,15 @@ export function awsRoot(env: Environment) {
     return new ExpressChallengeWorkflow(sfn, requireVariable(env, 'STATE_MACHINE_ARN'), (status) =>
       obs().metrics.addMetric(`Workflow${status}`, 'Count', 1),
     );
+  };
+  // Built at the first event, not at cold start: a send step may publish none in its lifetime.
+  const eventBridge = once(async () => {
+    const { EventBridgeClient, EventBridgePublisher } = await import('@authkit/core/adapters/events');
+    return new EventBridgePublisher(captured(new EventBridgeClient(endpoint('EVENTBRIDGE'))));
+  });
+  const smsBreakerStore = async () => {
+    const { DynamoSmsBreakerStore, db } = await dynamodb();
+    return new DynamoSmsBreakerStore(db, table('COUNTERS'));
   };
   const proxied = async () => {
     const { asnHeader } = config('proxy').proxy;
@@ -158,6 +167,11 @@ export function awsRoot(env: Environment) {
           locks: new DynamoLockStore(db, table('COUNTERS')),
           denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
           users: new DynamoUserStore(db, table('USERS')),
+          smsBreaker: {
+            store: await smsBreakerStore(),
+            clock: systemClock,
+            config: config('smsBreaker').smsBreaker,
+          },
           tokens: await tokens(),
           notify: async (notice) => {
             await notices(notice);
@@ -196,6 +210,7 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         counters: new DynamoCounterStore(db, table('COUNTERS')),
         locks: new DynamoLockStore(db, table('COUNTERS')),
+        smsBreaker: { store: await smsBreakerStore() },
         clock: systemClock,
         config: config('rateLimit', 'lockout', 'captcha'),
       };
@@ -218,6 +233,7 @@ export function awsRoot(env: Environment) {
     },
     async send(): Promise<SendDeps> {
       const { DynamoChallengeStore, db } = await dynamodb();
+      const { logger, metrics } = obs();
       return {
         observability: obs(),
         challenges: {
@@ -227,6 +243,22 @@ export function awsRoot(env: Environment) {
           random: systemRandom,
           pepper: await secret('codePepper'),
           config: config('code', 'rateLimit', 'product'),
+          smsBreaker: {
+            store: await smsBreakerStore(),
+            clock: systemClock,
+            config: config('smsBreaker').smsBreaker,
+            events: { publish: async (events) => (await eventBridge()).publish(events) },
+            tripped: (scope) => {
+              // A single metric, so the scope dimension does not spill onto the invocation's others.
+              const tripped = metrics.singleMetric();
+              tripped.addDimension('scope', scope);
+              tripped.addMetric('SmsBreakerTripped', 'Count', 1);
+            },
+            warn: (what, error) => {
+              logger.warn(`${what} failed after the send`, { error: (error as Error).name });
+              metrics.addMetric('SmsBreakerBookkeepingFailed', 'Count', 1);
+            },
+          },
         },
       };
     },

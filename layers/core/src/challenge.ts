@@ -17,6 +17,7 @@ import {
 import type { ChallengeRecord, ChallengeStore, Clock, Random, SecretSource, Source } from './ports.ts';
 import { overBudget, sendSpend } from './rate-limits.ts';
 import { generateCode, hashCode } from './secrets.ts';
+import { countSmsSend, type SmsSendWatch } from './sms-breaker.ts';
 
 export type ChallengeDeps = Messengers & {
   store: ChallengeStore;
@@ -25,6 +26,8 @@ export type ChallengeDeps = Messengers & {
   /** The HMAC key of codes, read for every code issued or checked: a rotated pepper applies at once. */
   pepper: SecretSource;
   config: Pick<Config, 'code' | 'product' | 'rateLimit'>;
+  /** Counts each delivered SMS for the SMS-pumping breaker. */
+  smsBreaker: SmsSendWatch;
 };
 
 /** What start and resend answer: never the code, never the full destination. */
@@ -128,6 +131,13 @@ export async function sendChallenge(
     // was never delivered is invalidated with it.
     await deps.store.releaseSend(sent.challengeId, sent.codeHash);
     throw error;
+  }
+  // Counted once delivered: a claim released after a failed delivery and claimed again by the
+  // retry delivers, and counts, once.
+  if (request.identifier.kind === 'phone') {
+    await countSmsSend(deps.smsBreaker, request.identifier).catch((error) =>
+      deps.smsBreaker.warn('the SMS breaker', error),
+    );
   }
   return { view: viewOf(sent, config.code.resendCooldownSeconds), delivered: true };
 }
