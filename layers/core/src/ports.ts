@@ -251,8 +251,18 @@ export type BreakerScope = { scope: 'country' | 'prefix'; value: string };
 /** One fixed window's SMS sends and successful sign-ins of a breaker scope. */
 export type BreakerCounts = { sends: number; verified: number };
 
-/** A scope's trip: captcha is asked for until `until`; the evidence it tripped on. */
-export type BreakerTrip = { trippedAt: number; until: number; sends: number; verified: number };
+/**
+ * A scope's trip: captcha is asked for until `until`; the sliding counts it tripped on (`sends`,
+ * `verified`), and its fixed window's counts at that moment (`baseline`), which a later judgement
+ * leaves out.
+ */
+export type BreakerTrip = {
+  trippedAt: number;
+  until: number;
+  sends: number;
+  verified: number;
+  baseline: BreakerCounts & { windowStart: number };
+};
 
 /** The fixed window of `windowSeconds` that contains `now`. */
 export type BreakerWindow = { windowSeconds: number; now: number };
@@ -277,7 +287,7 @@ export interface SmsBreakerStore {
   trips(scopes: BreakerScope[]): Promise<(BreakerTrip | undefined)[]>;
   /**
    * Writes the trip unless one stands at its `trippedAt`; true for exactly one caller. The record is
-   * kept until `keepUntil`, past its lapse, because judging after a lapse reads when it lapsed.
+   * kept until `keepUntil`, past its lapse, because the next judgement leaves out its baseline.
    */
   trip(scope: BreakerScope, trip: BreakerTrip, keepUntil: number): Promise<boolean>;
 }

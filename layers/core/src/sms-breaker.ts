@@ -44,31 +44,46 @@ export function breakerScopes(identifier: PhoneIdentifier): BreakerScope[] {
 }
 
 /**
- * The sliding-window counter: this fixed window's counts and the previous one's, each weighted by
- * how much of it lies in the last `windowSeconds` and after `since` (a lapsed trip: the evidence it
- * tripped on has been acted on). Counts are taken as spread evenly over the time their window has
- * run.
+ * The sliding-window counter: this fixed window's counts and the previous one's, weighted by the
+ * share of it still inside the last `windowSeconds` (counts taken as spread evenly over it).
  */
 export function slidingCounts(
   windows: { current: BreakerCounts; previous: BreakerCounts },
   windowSeconds: number,
   now: number,
-  since = Number.NEGATIVE_INFINITY,
 ): BreakerCounts {
   const windowMs = windowSeconds * 1000;
-  const currentStart = now - (now % windowMs);
-  const from = Math.max(now - windowMs, since);
-  const share = (start: number, end: number) => {
-    const ran = Math.min(end, now) - start;
-    if (ran <= 0) return from <= start ? 1 : 0;
-    return Math.min(1, Math.max(0, (Math.min(end, now) - Math.max(start, from)) / ran));
-  };
-  const current = share(currentStart, now);
-  const previous = share(currentStart - windowMs, currentStart);
+  const previous = 1 - (now % windowMs) / windowMs;
   return {
-    sends: windows.current.sends * current + windows.previous.sends * previous,
-    verified: windows.current.verified * current + windows.previous.verified * previous,
+    sends: windows.current.sends + windows.previous.sends * previous,
+    verified: windows.current.verified + windows.previous.verified * previous,
   };
+}
+
+/**
+ * The windows' counts since `trip` was written: what it tripped on has been acted on, so a scope is
+ * judged afresh, on the sends and sign-ins that came after (during the trip, with captcha, or after
+ * it lapsed).
+ */
+export function sinceTrip(
+  windows: { current: BreakerCounts; previous: BreakerCounts },
+  trip: BreakerTrip | undefined,
+  windowSeconds: number,
+  now: number,
+): { current: BreakerCounts; previous: BreakerCounts } {
+  if (!trip) return windows;
+  const windowMs = windowSeconds * 1000;
+  const currentStart = now - (now % windowMs);
+  const less = (counts: BreakerCounts): BreakerCounts => ({
+    sends: Math.max(0, counts.sends - trip.baseline.sends),
+    verified: Math.max(0, counts.verified - trip.baseline.verified),
+  });
+  const none = { sends: 0, verified: 0 };
+  if (trip.baseline.windowStart >= currentStart) return { current: less(windows.current), previous: none };
+  if (trip.baseline.windowStart === currentStart - windowMs) {
+    return { current: windows.current, previous: less(windows.previous) };
+  }
+  return windows;
 }
 
 /** Enough sends to judge, and too few of them signed in. */
@@ -106,15 +121,18 @@ export async function countSmsSend(deps: SmsSendWatch, identifier: PhoneIdentifi
       const counts = current[i];
       const { previous, trip: last } = history[i] ?? {};
       if (!counts || !previous || (last && last.until > now)) return;
-      const evidence = slidingCounts({ current: counts, previous }, config.windowSeconds, now, last?.until);
+      const windows = sinceTrip({ current: counts, previous }, last, config.windowSeconds, now);
+      const evidence = slidingCounts(windows, config.windowSeconds, now);
       if (!tripsOn(evidence, config)) return;
       const trip: BreakerTrip = {
         trippedAt: now,
         until: now + config.coolOffSeconds * 1000,
         sends: Math.round(evidence.sends),
         verified: Math.round(evidence.verified),
+        baseline: { ...counts, windowStart: now - (now % (config.windowSeconds * 1000)) },
       };
-      if (!(await store.trip(scope, trip, trip.until + config.windowSeconds * 1000))) return;
+      // Kept while its baseline's window can still be this or the previous one.
+      if (!(await store.trip(scope, trip, trip.until + 2 * config.windowSeconds * 1000))) return;
       deps.tripped(scope.scope);
       await deps.events.publish([pumpingSuspected(scope, trip)]);
     }),

@@ -106,10 +106,12 @@ function countsOf(item: Record<string, unknown> | undefined): BreakerCounts {
 
 function tripOf(item: Record<string, unknown> | undefined): BreakerTrip | undefined {
   if (typeof item?.until !== 'number') return undefined;
+  const baseline = (item.baseline ?? {}) as Record<string, unknown>;
   return {
     trippedAt: Number(item.trippedAt),
     until: item.until,
     sends: Number(item.sends ?? 0),
     verified: Number(item.verified ?? 0),
+    baseline: { windowStart: Number(baseline.windowStart ?? 0), ...countsOf(baseline) },
   };
 }
