@@ -60,7 +60,7 @@ describe('the SMS breaker alarm', () => {
     const [metric] = await emitted(async () => deps.challenges.smsBreaker.tripped(scope));
 
     // Assess
-    const queries = (alarm?.Properties as { Metrics: MetricQuery[] }).Metrics;
+    const queries = ((alarm?.Properties ?? {}) as { Metrics?: MetricQuery[] }).Metrics ?? [];
     const watched = queries.find((query) => query.Id === scope)?.MetricStat?.Metric;
     const dimensions = Object.fromEntries(
       (watched?.Dimensions ?? []).map(({ Name, Value }) => [
@@ -69,9 +69,10 @@ describe('the SMS breaker alarm', () => {
       ]),
     );
     expect(metric).toMatchObject({ [watched?.MetricName ?? '?']: 1, ...dimensions });
-    const [directive] = (
-      metric?._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] }
-    ).CloudWatchMetrics;
+    const emf = (metric?._aws ?? {}) as {
+      CloudWatchMetrics?: { Namespace: string; Dimensions: string[][] }[];
+    };
+    const [directive] = emf.CloudWatchMetrics ?? [];
     expect(directive?.Namespace).toBe(watched?.Namespace);
     expect([...(directive?.Dimensions[0] ?? [])].sort()).toEqual(Object.keys(dimensions).sort());
   });
