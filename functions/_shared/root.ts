@@ -11,6 +11,7 @@ import {
   type Config,
   type ConfigSection,
   type Environment,
+  type EventPublisher,
   keyRingSource,
   loadConfig,
   lockoutNotices,
@@ -122,14 +123,17 @@ export function awsRoot(env: Environment) {
     const { EventBridgeClient, EventBridgePublisher } = await import('@authkit/core/adapters/events');
     return new EventBridgePublisher(captured(new EventBridgeClient(endpoint('EVENTBRIDGE'))));
   });
+  // AuthKit's own events. The client loads at the first event, not at cold start: a function may
+  // publish none in its lifetime.
+  const appEvents: EventPublisher = { publish: async (events) => (await publisher()).publish(events) };
   /**
    * SMS refusals told as SmsDeliveryFailed; a failure to tell is logged without the number and
-   * counted. The EventBridge client loads on the first refusal, not on every cold start of a send.
+   * counted.
    */
   const smsFeedback = (): SmsFeedback => {
     const { logger, metrics } = obs();
     return {
-      events: { publish: async (events) => (await publisher()).publish(events) },
+      events: appEvents,
       failed: (error) => {
         logger.warn('SmsDeliveryFailed could not be published', { error: (error as Error).name });
         metrics.addMetric('FeedbackEventFailed', 'Count', 1);
@@ -146,6 +150,10 @@ export function awsRoot(env: Environment) {
     return new ExpressChallengeWorkflow(sfn, requireVariable(env, 'STATE_MACHINE_ARN'), (status) =>
       obs().metrics.addMetric(`Workflow${status}`, 'Count', 1),
     );
+  };
+  const smsBreakerStore = async () => {
+    const { DynamoSmsBreakerStore, db } = await dynamodb();
+    return new DynamoSmsBreakerStore(db, table('COUNTERS'));
   };
   const proxied = async () => {
     const { asnHeader } = config('proxy').proxy;
@@ -228,6 +236,11 @@ export function awsRoot(env: Environment) {
           locks: new DynamoLockStore(db, table('COUNTERS')),
           denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
           users: new DynamoUserStore(db, table('USERS')),
+          smsBreaker: {
+            store: await smsBreakerStore(),
+            clock: systemClock,
+            config: config('smsBreaker').smsBreaker,
+          },
           tokens: await tokens(),
           notify: async (notice) => {
             await notices(notice);
@@ -266,6 +279,7 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         counters: new DynamoCounterStore(db, table('COUNTERS')),
         locks: new DynamoLockStore(db, table('COUNTERS')),
+        smsBreaker: { store: await smsBreakerStore() },
         clock: systemClock,
         config: config('rateLimit', 'lockout', 'captcha'),
       };
@@ -300,6 +314,7 @@ export function awsRoot(env: Environment) {
     },
     async send(): Promise<SendDeps> {
       const { DynamoChallengeStore, db } = await dynamodb();
+      const { logger, metrics } = obs();
       return {
         observability: obs(),
         challenges: {
@@ -310,6 +325,22 @@ export function awsRoot(env: Environment) {
           pepper: await secret('codePepper'),
           config: config('code', 'rateLimit', 'product'),
           feedback: smsFeedback(),
+          smsBreaker: {
+            store: await smsBreakerStore(),
+            clock: systemClock,
+            config: config('smsBreaker').smsBreaker,
+            events: appEvents,
+            tripped: (scope) => {
+              // A single metric, so the scope dimension does not spill onto the invocation's others.
+              const tripped = metrics.singleMetric();
+              tripped.addDimension('scope', scope);
+              tripped.addMetric('SmsBreakerTripped', 'Count', 1);
+            },
+            warn: (what, error) => {
+              logger.warn(`${what} failed after the send`, { error: (error as Error).name });
+              metrics.addMetric('SmsBreakerBookkeepingFailed', 'Count', 1);
+            },
+          },
         },
       };
     },

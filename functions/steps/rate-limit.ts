@@ -6,6 +6,7 @@ import {
   type CounterStore,
   type LockStore,
   normalizeIdentifier,
+  type SmsBreakerStore,
 } from '@authkit/core';
 import { stepHandler } from '../_shared/handler.ts';
 import { deployed } from '../_shared/lambda.ts';
@@ -15,13 +16,15 @@ export type RateLimitDeps = {
   observability: Observability;
   counters: CounterStore;
   locks: LockStore;
+  smsBreaker: { store: SmsBreakerStore };
   clock: Clock;
   config: Pick<Config, 'rateLimit' | 'lockout' | 'captcha'>;
 };
 
 /**
  * CheckRateLimit: throws RateLimited while the lockout blocks this source or identifier, or when a
- * budget (identifier, IP, network, prefix, country, deployment) is already spent; otherwise says
+ * budget (identifier, IP, network, prefix, country, deployment) is already spent, or, with no
+ * captcha provider, while the SMS breaker stands tripped over the destination; otherwise says
  * whether the send is risky, for VerifyCaptcha. It counts nothing: SendChallenge spends the
  * budgets, together with its claim, so a send refused at any step spends none.
  */

@@ -52,7 +52,7 @@ let runtime: LocalRuntime;
 let recorder: Awaited<ReturnType<typeof startDynamoDbRecorder>>;
 let calls: Record<string, string[]>;
 
-/** Every sign-in path that writes or reads DynamoDB: sign-in with a lockout block, refresh, reuse, logout, resend, health. */
+/** Every path that writes or reads DynamoDB: sign-in with a lockout block, refresh, reuse, logout, resend, health, SMS. */
 async function signInFlows(): Promise<void> {
   const here = client(runtime.url);
   const elsewhere = client(runtime.url, '127.1.0.2');
@@ -80,6 +80,10 @@ async function signInFlows(): Promise<void> {
   );
   expect((await elsewhere.post('/v1/auth/resend', { challengeId: again.body.challengeId })).status).toBe(202);
   expect((await here.get('/health')).status).toBe(200);
+
+  // By SMS: the send step counts the send for the SMS breaker and reads the previous window and the
+  // trips; verify counts the sign-in.
+  expect((await here.signIn('+14155550142')).status).toBe(200);
 }
 
 /** Delivery feedback as EventBridge delivers it: a first write, and the same event again (refused by its condition). */

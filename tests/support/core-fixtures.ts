@@ -6,6 +6,7 @@ import {
   DynamoDenylistStore,
   DynamoLockStore,
   DynamoSessionStore,
+  DynamoSmsBreakerStore,
   DynamoUserStore,
   SesMailer,
 } from '../../layers/core/src/adapters/index.ts';
@@ -13,9 +14,18 @@ import { type ChallengeDeps, sendChallenge } from '../../layers/core/src/challen
 import type { Config } from '../../layers/core/src/config.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import type { LockoutNotifier } from '../../layers/core/src/lockout.ts';
-import type { Clock, Mailer, SecretSource, SmsSender, Source } from '../../layers/core/src/ports.ts';
+import type {
+  AppEvent,
+  Clock,
+  EventPublisher,
+  Mailer,
+  SecretSource,
+  SmsSender,
+  Source,
+} from '../../layers/core/src/ports.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
 import type { VerifyDeps } from '../../layers/core/src/sign-in.ts';
+import type { SmsBreakerConfig, SmsSendWatch } from '../../layers/core/src/sms-breaker.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import type { ChallengeWorkflow } from '../../layers/core/src/workflow.ts';
 import { codeIn, documentClient, emailsTo, sesEndpoint } from './stack.ts';
@@ -60,6 +70,45 @@ export const SOURCE = { ip: '198.51.100.7' };
 
 export const TEST_PEPPER = 'integration-test-pepper-'.padEnd(40, 'x');
 
+/** The SMS breaker's defaults (settings.ts): no spec trips it unless it lowers one. */
+export const SMS_BREAKER: SmsBreakerConfig = {
+  windowSeconds: 3600,
+  minSends: 100,
+  minConversionPercent: 20,
+  coolOffSeconds: 3600,
+};
+
+/** The EventPublisher port, in memory: the events published, in order. */
+export class RecordingPublisher implements EventPublisher {
+  readonly published: AppEvent[] = [];
+  async publish(events: AppEvent[]): Promise<void> {
+    this.published.push(...events);
+  }
+}
+
+/** The SMS breaker as the send step wires it, its trips and warnings recorded. */
+export function smsBreakerWatch(
+  clock: Clock,
+  config: Partial<SmsBreakerConfig> = {},
+): SmsSendWatch & { events: RecordingPublisher; trips: string[]; warnings: string[] } {
+  const trips: string[] = [];
+  const warnings: string[] = [];
+  return {
+    store: new DynamoSmsBreakerStore(documentClient(), TABLES.counters),
+    clock,
+    config: { ...SMS_BREAKER, ...config },
+    events: new RecordingPublisher(),
+    tripped: (scope) => {
+      trips.push(scope);
+    },
+    trips,
+    warn: (what) => {
+      warnings.push(what);
+    },
+    warnings,
+  };
+}
+
 /** A clock that stands still until told to move. */
 export class ManualClock implements Clock {
   #now: number;
@@ -94,14 +143,16 @@ export function challengeDeps(
     sms?: SmsSender;
     pepper?: SecretSource;
     rateLimit?: Partial<Config['rateLimit']>;
+    smsBreaker?: SmsSendWatch;
   } = {},
 ): ChallengeDeps {
   const db = documentClient();
+  const clock = overrides.clock ?? new ManualClock();
   return {
     store: new DynamoChallengeStore(db, TABLES.challenges, TABLES.counters),
     mailer: overrides.mailer ?? sesMailer(),
     sms: overrides.sms ?? noSms,
-    clock: overrides.clock ?? new ManualClock(),
+    clock,
     random: systemRandom,
     pepper: overrides.pepper ?? (async () => TEST_PEPPER),
     config: {
@@ -109,6 +160,7 @@ export function challengeDeps(
       product: { name: 'AuthKit' },
       rateLimit: { ...GENEROUS_BUDGETS, ...overrides.rateLimit },
     },
+    smsBreaker: overrides.smsBreaker ?? smsBreakerWatch(clock),
   };
 }
 
@@ -131,6 +183,7 @@ export function verifyDeps(
     },
     locks: new DynamoLockStore(db, TABLES.counters),
     denylist: new DynamoDenylistStore(db, TABLES.denylist, deps.clock),
+    smsBreaker: deps.smsBreaker,
     notify: async (notice) => {
       notices.push(notice);
     },
@@ -183,5 +236,6 @@ export const stores = () => {
     counters: new DynamoCounterStore(db, TABLES.counters),
     locks: new DynamoLockStore(db, TABLES.counters),
     denylist: (clock: Clock) => new DynamoDenylistStore(db, TABLES.denylist, clock),
+    smsBreaker: new DynamoSmsBreakerStore(db, TABLES.counters),
   };
 };

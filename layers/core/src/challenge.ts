@@ -17,6 +17,7 @@ import {
 import type { ChallengeRecord, ChallengeStore, Clock, Random, SecretSource, Source } from './ports.ts';
 import { overBudget, sendSpend } from './rate-limits.ts';
 import { generateCode, hashCode } from './secrets.ts';
+import { countSmsSend, type SmsSendWatch } from './sms-breaker.ts';
 import { reportSmsFailure, type SmsFeedback } from './sms-feedback.ts';
 
 export type ChallengeDeps = Messengers & {
@@ -28,6 +29,8 @@ export type ChallengeDeps = Messengers & {
   config: Pick<Config, 'code' | 'product' | 'rateLimit'>;
   /** Where an SMS refused for good is told (SmsDeliveryFailed); absent: nowhere. */
   feedback?: SmsFeedback;
+  /** Counts each delivered SMS for the SMS-pumping breaker. */
+  smsBreaker: SmsSendWatch;
 };
 
 /** What start and resend answer: never the code, never the full destination. */
@@ -133,6 +136,13 @@ export async function sendChallenge(
     if (deps.feedback && sent.channel === 'sms') await reportSmsFailure(deps.feedback, error, sent);
     await deps.store.releaseSend(sent.challengeId, sent.codeHash);
     throw error;
+  }
+  // Counted once delivered: a claim released after a failed delivery and claimed again by the
+  // retry delivers, and counts, once.
+  if (request.identifier.kind === 'phone') {
+    await countSmsSend(deps.smsBreaker, request.identifier).catch((error) =>
+      deps.smsBreaker.warn('the SMS breaker', error),
+    );
   }
   return { view: viewOf(sent, config.code.resendCooldownSeconds), delivered: true };
 }

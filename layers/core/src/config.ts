@@ -44,6 +44,15 @@ export type Config = Readonly<{
     asnHeader: string;
   }>;
   captcha: Readonly<{ provider: CaptchaProvider; mode: CaptchaMode }>;
+  /** The SMS-pumping breaker (sms-breaker.ts): sends against sign-ins, per country and number range. */
+  smsBreaker: Readonly<{
+    windowSeconds: number;
+    /** Sends in the window below which a scope is never judged. */
+    minSends: number;
+    /** Sign-ins per 100 sends below which a scope trips. */
+    minConversionPercent: number;
+    coolOffSeconds: number;
+  }>;
   email: Readonly<{ from: string; configurationSet: string }>;
   /** Where SMS may go: screening's concern, apart from how it is sent. An array, not a Set: freezing a Set leaves `add` working. */
   smsCountries: Readonly<{ allowed: readonly string[] }>;

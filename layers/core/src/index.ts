@@ -16,6 +16,7 @@ export * from './secrets.ts';
 export * from './settings.ts';
 export * from './sign-in.ts';
 export * from './signing-key.ts';
+export * from './sms-breaker.ts';
 export * from './sms-feedback.ts';
 export * from './system.ts';
 export * from './tokens.ts';

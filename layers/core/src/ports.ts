@@ -252,6 +252,53 @@ export interface CaptchaVerifier {
  */
 export type AppEvent = { detailType: string; detail: Record<string, unknown> };
 
+/** Where an SMS goes, for the pumping breaker: its country, or its number range (sms-breaker.ts). */
+export type BreakerScope = { scope: 'country' | 'prefix'; value: string };
+
+/** One fixed window's SMS sends and successful sign-ins of a breaker scope. */
+export type BreakerCounts = { sends: number; verified: number };
+
+/**
+ * A scope's trip: captcha is asked for until `until`; the sliding counts it tripped on (`sends`,
+ * `verified`), and its fixed window's counts at that moment (`baseline`), which a later judgement
+ * leaves out.
+ */
+export type BreakerTrip = {
+  trippedAt: number;
+  until: number;
+  sends: number;
+  verified: number;
+  baseline: BreakerCounts & { windowStart: number };
+};
+
+/** The fixed window of `windowSeconds` that contains `now`. */
+export type BreakerWindow = { windowSeconds: number; now: number };
+
+/**
+ * The SMS-pumping breaker's counters and trips (counters table). Counts are atomic adds; a trip is
+ * a conditional write, so of many callers that judge a scope tripped at once, one writes it.
+ */
+export interface SmsBreakerStore {
+  /** Adds one to `counter` of each scope in the window; each window's counts as they now stand. */
+  count(
+    scopes: BreakerScope[],
+    counter: keyof BreakerCounts,
+    window: BreakerWindow,
+  ): Promise<BreakerCounts[]>;
+  /** Each scope's counts in the window before the one containing `now`, and its last trip, standing or lapsed. */
+  history(
+    scopes: BreakerScope[],
+    window: BreakerWindow,
+  ): Promise<{ previous: BreakerCounts; trip: BreakerTrip | undefined }[]>;
+  /** Each scope's last trip, standing or lapsed (eventually consistent). */
+  trips(scopes: BreakerScope[]): Promise<(BreakerTrip | undefined)[]>;
+  /**
+   * Writes the trip unless one stands at its `trippedAt`; true for exactly one caller. The record is
+   * kept until `keepUntil`, past its lapse, because the next judgement leaves out its baseline.
+   */
+  trip(scope: BreakerScope, trip: BreakerTrip, keepUntil: number): Promise<boolean>;
+}
+
 export interface EventPublisher {
   /** Publishes every event or throws: an entry EventBridge refused is an error, never dropped. */
   publish(events: AppEvent[]): Promise<void>;

@@ -4,31 +4,51 @@
  */
 import MailChecker from 'mailchecker';
 import type { Config } from './config.ts';
-import { CaptchaInvalid, CaptchaRequired, IdentifierRejected, refusedBy } from './errors.ts';
+import { CaptchaInvalid, CaptchaRequired, IdentifierRejected, RateLimited, refusedBy } from './errors.ts';
 import { type Identifier, identifierKey, screeningKey } from './identifier.ts';
 import { assessLockout, type LockoutDeps } from './lockout.ts';
-import type { CaptchaVerifier, CounterStore, DenylistStore, Source } from './ports.ts';
+import type { CaptchaVerifier, CounterStore, DenylistStore, SmsBreakerStore, Source } from './ports.ts';
 import { assessBudgets, sendSpend } from './rate-limits.ts';
+import { standingTrip } from './sms-breaker.ts';
 
-/** What screening says about a send, for the steps after it: `elevated` asks for captcha. */
-export type SendRisk = { elevated: boolean };
+/**
+ * What screening says about a send, for the steps after it: `elevated` asks for captcha;
+ * `smsBreaker`, that the SMS-pumping breaker stands tripped over its destination.
+ */
+export type SendRisk = { elevated: boolean; smsBreaker?: true };
 
 /**
  * Refuses a send while a lockout lock blocks it or one of its budgets is already spent, counting
- * nothing. It is risky when a budget is past half or the identifier is under attack.
+ * nothing. It is risky when a budget is past half, the identifier is under attack, or the SMS
+ * breaker stands tripped over its country or number range. With no captcha provider to ask, a
+ * tripped breaker refuses the SMS outright, as a spent budget, until the trip lapses.
  */
 export async function assessSend(
   deps: {
     counters: CounterStore;
     locks: LockoutDeps['locks'];
+    smsBreaker: { store: SmsBreakerStore };
     config: Pick<Config, 'rateLimit' | 'lockout' | 'captcha'>;
   },
   input: { identifier: Identifier; source: Source; now: number },
 ): Promise<SendRisk> {
-  const lockout = await assessLockout(deps, identifierKey(input.identifier), input.source, input.now);
-  const spend = sendSpend(deps.config.rateLimit, input.identifier, input.source, input.now);
-  const budgets = await assessBudgets({ counters: deps.counters, config: deps.config.rateLimit }, spend);
-  return { elevated: budgets.elevated || lockout.underAttack };
+  const { identifier, now } = input;
+  const spend = sendSpend(deps.config.rateLimit, identifier, input.source, now);
+  const reads = [
+    assessLockout(deps, identifierKey(identifier), input.source, now),
+    assessBudgets({ counters: deps.counters, config: deps.config.rateLimit }, spend),
+    identifier.kind === 'phone' ? standingTrip(deps.smsBreaker.store, identifier, now) : undefined,
+  ] as const;
+  // Read together, refused in order (a lockout block before a spent budget), none left unobserved.
+  await Promise.allSettled(reads);
+  const lockout = await reads[0];
+  const budgets = await reads[1];
+  const trip = await reads[2];
+  if (!trip) return { elevated: budgets.elevated || lockout.underAttack };
+  if (deps.config.captcha.provider === 'none') {
+    throw refusedBy(new RateLimited((trip.until - now) / 1000, 'budget'), 'sms-breaker');
+  }
+  return { elevated: true, smsBreaker: true };
 }
 
 const disposableDomains: Set<string> = MailChecker.blacklist();

@@ -26,6 +26,7 @@ import type {
 } from './ports.ts';
 import { refuseDenied } from './screening.ts';
 import { generateId, hashCode, sameHash } from './secrets.ts';
+import { countSmsSignIn, type SmsBreakerDeps } from './sms-breaker.ts';
 import { startSession, type TokenDeps, type TokenSet } from './tokens.ts';
 
 export type VerifyDeps = {
@@ -37,6 +38,8 @@ export type VerifyDeps = {
   locks: LockoutDeps['locks'];
   denylist: DenylistStore;
   notify: LockoutNotifier;
+  /** Counts sign-ins by SMS against the sends the SMS-pumping breaker counted. */
+  smsBreaker: SmsBreakerDeps;
   /** Bookkeeping after the answer is decided (notices, clearing the lockout) that failed. */
   warn: (what: string, error: unknown) => void;
 };
@@ -86,7 +89,8 @@ export async function verifyCode(
     throw new InvalidCode();
   }
   // A denylisted identifier's (or domain's) open challenges die with it.
-  await refuseDenied(deps.denylist, normalizeIdentifier(record.destination));
+  const destination = normalizeIdentifier(record.destination);
+  await refuseDenied(deps.denylist, destination);
   const lockout = { locks: deps.locks, config };
   const locking = await attemptLocks(lockout, record.identifierKey, input.source, now);
   for (let round = 1; ; round++) {
@@ -111,9 +115,14 @@ export async function verifyCode(
   }
   if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
   // The code is spent: failing here would cost the person their sign-in. Stale counts only bring a
-  // later block sooner.
-  await clearLockout(lockout, record.identifierKey, input.source, { ...locking, now }).catch((error) =>
-    deps.warn('clearing the lockout', error),
-  );
+  // later block sooner, and an uncounted sign-in only makes the SMS breaker stricter.
+  await Promise.all([
+    clearLockout(lockout, record.identifierKey, input.source, { ...locking, now }).catch((error) =>
+      deps.warn('clearing the lockout', error),
+    ),
+    destination.kind === 'phone'
+      ? countSmsSignIn(deps.smsBreaker, destination).catch((error) => deps.warn('the SMS breaker', error))
+      : undefined,
+  ]);
   return record;
 }

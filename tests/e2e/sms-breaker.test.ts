@@ -1,0 +1,65 @@
+/**
+ * The SMS breaker through `npm start`'s runtime, Turnstile faked on loopback: while a trip stands
+ * over a country, an SMS start there answers the usual 428 `captcha_required`, with nothing that
+ * names the breaker; other countries, and the same country with a solved captcha, get their code.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { stores } from '../support/core-fixtures.ts';
+import { runtimeForSuite } from '../support/suite.ts';
+import {
+  type FakeTurnstile,
+  startFakeTurnstile,
+  TURNSTILE_SECRET,
+  TURNSTILE_SECRET_NAME,
+  VALID_TOKEN,
+} from '../support/turnstile.ts';
+
+let turnstile: FakeTurnstile;
+// Registered before the runtime's own hook, so the fake answers from the runtime's first request.
+beforeAll(async () => {
+  turnstile = await startFakeTurnstile();
+  process.env.CAPTCHA_VERIFY_URL = turnstile.url;
+  // Denmark tripped a minute ago, for an hour.
+  const trippedAt = Date.now() - 60_000;
+  await stores().smsBreaker.trip(
+    { scope: 'country', value: 'DK' },
+    {
+      trippedAt,
+      until: trippedAt + 3_600_000,
+      sends: 180,
+      verified: 4,
+      baseline: { windowStart: 0, sends: 0, verified: 0 },
+    },
+    trippedAt + 7_200_000,
+  );
+});
+afterAll(async () => {
+  delete process.env.CAPTCHA_VERIFY_URL;
+  await turnstile.close();
+});
+const suite = runtimeForSuite(
+  { CaptchaProvider: 'turnstile', CaptchaSecretName: TURNSTILE_SECRET_NAME, SmsAllowedCountries: 'DK,FI' },
+  { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
+);
+
+describe('POST /v1/auth/start to a country the SMS breaker tripped', () => {
+  it('answers the usual 428 captcha_required, naming no rule', async () => {
+    // Act
+    const started = await suite.http.start('+4520123456');
+
+    // Assess
+    expect(started).toMatchObject({ status: 428, body: { code: 'captcha_required' } });
+    expect(JSON.stringify(started.body)).not.toMatch(/breaker|rule|DK/i);
+  });
+
+  it('sends the code with the captcha solved, and to another country without one', async () => {
+    // Act
+    const solved = await suite.http.start('+4520123457', { captchaToken: VALID_TOKEN });
+    const elsewhere = await suite.http.start('+358401234567');
+
+    // Assess
+    expect(solved.status).toBe(202);
+    expect(elsewhere.status).toBe(202);
+    await expect(suite.http.latestCode('+4520123457')).resolves.toMatch(/^\d{6}$/);
+  });
+});
