@@ -1,4 +1,5 @@
 export * from './admin.ts';
+export * from './captcha.ts';
 export * from './challenge.ts';
 export * from './config.ts';
 export * from './delivery.ts';
