@@ -133,6 +133,39 @@ describe('screenIdentifier', () => {
       );
     });
 
+    it.each(['f.o.o+x@googlemail.com', 'Foo@gmail.com', 'foo+y@gmail.com', 'f.oo@googlemail.com'])(
+      'rejects %s when foo@gmail.com is denylisted: Gmail ignores dots and tags',
+      async (raw) => {
+        // Prepare
+        const denylist = new InMemoryDenylist(['email#foo@gmail.com']);
+
+        // Act & Assess
+        await expect(
+          screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier(raw)),
+        ).rejects.toMatchObject({ name: 'IdentifierRejected' });
+      },
+    );
+
+    it('rejects a tagged address when its untagged form is denylisted, on any domain', async () => {
+      // Prepare
+      const denylist = new InMemoryDenylist(['email#ada@example.com']);
+
+      // Act & Assess
+      await expect(
+        screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier('Ada+promo@example.com')),
+      ).rejects.toBeInstanceOf(IdentifierRejected);
+    });
+
+    it('keeps the dots of other domains: f.oo@example.com is not foo@example.com', async () => {
+      // Prepare
+      const denylist = new InMemoryDenylist(['email#foo@example.com']);
+
+      // Act & Assess
+      await expect(
+        screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier('f.oo@example.com')),
+      ).resolves.toBeUndefined();
+    });
+
     it('asks about the identifier and its domain', async () => {
       // Prepare
       const denylist = new InMemoryDenylist();
@@ -264,6 +297,11 @@ describe('checkCaptcha', () => {
       'a token the provider refuses',
       { success: false, errorCodes: ['invalid-input-response'] },
       check('hcaptcha'),
+    ],
+    [
+      'a token refused though its answer names the site',
+      { ...GOOD_RECAPTCHA, success: false, errorCodes: ['timeout-or-duplicate'] },
+      check('recaptcha'),
     ],
     ['a token solved on another site', { ...GOOD, hostname: 'evil.example.net' }, check('hcaptcha')],
     ['an answer that names no hostname', { success: true }, check('turnstile')],

@@ -30,7 +30,7 @@ export async function denyIdentifier(
 /** Lifts the denylist entry and the identifier's lockout; blocked attacking networks stay blocked. */
 export async function allowIdentifier(deps: AdminDeps, identifier: Identifier): Promise<void> {
   await deps.denylist.allow(screeningKey(identifier));
-  await clearIdentifierLock(deps, identifierKey(identifier));
+  await clearIdentifierLock(deps, screeningKey(identifier));
 }
 
 /** Refresh tokens stop working at once; access tokens live out their lifetime. */

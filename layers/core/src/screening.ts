@@ -13,7 +13,7 @@ import {
   refusedBy,
   ServiceUnavailable,
 } from './errors.ts';
-import { type Channel, type Identifier, identifierKey, screeningKey } from './identifier.ts';
+import { type Channel, type Identifier, screeningKey } from './identifier.ts';
 import { assessLockout, type LockoutDeps } from './lockout.ts';
 import type { CaptchaVerifier, CounterStore, DenylistStore, Source } from './ports.ts';
 import { assessBudgets, sendSpend } from './rate-limits.ts';
@@ -33,7 +33,7 @@ export async function assessSend(
   },
   input: { identifier: Identifier; source: Source; now: number },
 ): Promise<SendRisk> {
-  const lockout = await assessLockout(deps, identifierKey(input.identifier), input.source, input.now);
+  const lockout = await assessLockout(deps, screeningKey(input.identifier), input.source, input.now);
   const spend = sendSpend(deps.config.rateLimit, input.identifier, input.source, input.now);
   const budgets = await assessBudgets({ counters: deps.counters, config: deps.config.rateLimit }, spend);
   return { elevated: budgets.elevated || lockout.underAttack };
