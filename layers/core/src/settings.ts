@@ -350,7 +350,6 @@ export const SETTINGS: readonly Setting[] = [
     default: 'authkit_start',
     // reCAPTCHA's action alphabet; Turnstile's also allows hyphens, which reCAPTCHA would refuse.
     allowedPattern: '^[A-Za-z0-9_/]{1,32}$',
-    whenUnset: 'required',
     description:
       'The action the app names when it asks for a token (reCAPTCHA `execute`, Turnstile `action`); a token for another action is refused.',
   },
