@@ -10,6 +10,7 @@ import {
   type CaptchaProvider,
   type Config,
   type ConfigSection,
+  captchaPolicy,
   type Environment,
   type EventPublisher,
   keyRingSource,
@@ -45,6 +46,7 @@ import { observability } from './powertools.ts';
 const SITEVERIFY_URLS: Record<Exclude<CaptchaProvider, 'none'>, string> = {
   turnstile: 'https://challenges.cloudflare.com/turnstile/v0/siteverify',
   hcaptcha: 'https://api.hcaptcha.com/siteverify',
+  recaptcha: 'https://www.google.com/recaptcha/api/siteverify',
 };
 
 function once<T>(build: () => T): () => T {
@@ -294,11 +296,12 @@ export function awsRoot(env: Environment) {
     },
     async captcha(): Promise<CaptchaDeps> {
       const { provider, mode } = config('captcha').captcha;
-      if (provider === 'none') return { observability: obs(), verifier: undefined, mode };
+      if (provider === 'none') return { observability: obs(), captcha: undefined, mode };
       const { HttpCaptchaVerifier } = await import('@authkit/core/adapters/captcha');
       const url = env.CAPTCHA_VERIFY_URL?.trim() || SITEVERIFY_URLS[provider];
       const verifier = new HttpCaptchaVerifier({ url, secret: await secret('captcha') });
-      return { observability: obs(), verifier, mode };
+      const policy = captchaPolicy(provider, config('captchaCheck').captchaCheck);
+      return { observability: obs(), captcha: { verifier, policy }, mode };
     },
     async admin(): Promise<AdminFunctionDeps> {
       const { DynamoDenylistStore, DynamoLockStore, DynamoSessionStore, db } = await dynamodb();

@@ -249,8 +249,9 @@ describe('what the deploy itself refuses', () => {
 
   it.each([
     ['CaptchaNeedsItsSecret', 'CaptchaProvider', 'none', 'CaptchaSecretName'],
+    ['CaptchaNeedsItsHostnames', 'CaptchaProvider', 'none', 'CaptchaHostnames'],
     ['TrustedAsnHeaderNeedsProxySecret', 'TrustedAsnHeader', '', 'ProxySecretName'],
-  ])('%s: a %s set without the name of its secret', (rule, setting, unset, secret) => {
+  ])('%s: %s set (not %j) without %s', (rule, setting, unset, secret) => {
     const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
     expect(rules[rule]).toEqual({
       RuleCondition: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: setting }, unset] }] },

@@ -12,6 +12,7 @@ import { runtimeForSuite } from '../support/suite.ts';
 import {
   type FakeTurnstile,
   startFakeTurnstile,
+  TURNSTILE_PARAMETERS,
   TURNSTILE_SECRET,
   TURNSTILE_SECRET_NAME,
   VALID_TOKEN,
@@ -30,8 +31,7 @@ afterAll(async () => {
 });
 const suite = runtimeForSuite(
   {
-    CaptchaProvider: 'turnstile',
-    CaptchaSecretName: TURNSTILE_SECRET_NAME,
+    ...TURNSTILE_PARAMETERS,
     RateLimitPerIdentifier: String(PER_IDENTIFIER),
   },
   { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },

@@ -68,6 +68,21 @@ describe('admitting sends in DynamoDB Local', () => {
     expect((await spent(email, source))[`id#email#${email}`]).toEqual({ n: 10 });
   });
 
+  it('holds +tag variants of one address to one budget under concurrency, and mails each as typed', async () => {
+    const { send, spent } = sender({ perIdentifier: 4 });
+    const [name, domain] = uniqueEmail('tags').split('@');
+    const variants = Array.from({ length: 20 }, (_, i) => `${name}+${i}@${domain}`);
+    const source = { ip: `${network()}.1` };
+    await expect(settled(variants.map((variant) => send(variant, source)))).resolves.toEqual({
+      sent: 4,
+      refused: 16,
+    });
+    const mailed = await Promise.all(variants.map(async (variant) => (await emailsTo(variant)).length));
+    expect(mailed.reduce((sum, count) => sum + count, 0)).toBe(4);
+    expect(await emailsTo(`${name}@${domain}`)).toHaveLength(0);
+    expect((await spent(`${name}@${domain}`, source))[`id#email#${name}@${domain}`]).toEqual({ n: 4 });
+  });
+
   it('holds a network and each address in it to their budgets under concurrency', async () => {
     const { send } = sender({ perNetwork: 12, perIp: 5 });
     const net = network();

@@ -72,6 +72,38 @@ const refusal = (promise: Promise<unknown>) =>
     (error: unknown) => error,
   );
 
+describe('+tag variants of one address', () => {
+  it('share its lock: of 40 wrong codes sent in parallel across variants, exactly 10 are spent', async () => {
+    const deps = challengeDeps({ clock });
+    const checking = verifyDeps(deps, {});
+    const [name, domain] = email.split('@');
+    const challenges = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => openChallenge(deps, `${name}+${i % 4}@${domain}`, net(0))),
+    );
+    const guesses = challenges.flatMap((challenge) =>
+      Array.from({ length: 5 }, (_, i) =>
+        refusal(verifyCode(checking, { ...challenge, code: String(i).padStart(6, '9'), source: net(1) })),
+      ),
+    );
+    const answers = await Promise.all(guesses);
+    expect(answers.filter((answer) => answer instanceof InvalidCode)).toHaveLength(10);
+    expect(answers.filter((answer) => answer instanceof RateLimited)).toHaveLength(30);
+    const untagged = await openChallenge(deps, email, net(0));
+    expect(await refusal(verifyCode(checking, { ...untagged, source: net(1) }))).toBeInstanceOf(RateLimited);
+    const start = {
+      identifier: normalizeIdentifier(`${name}+new@${domain}`),
+      source: net(1),
+      now: clock.now(),
+    };
+    const screening = {
+      ...checking,
+      counters,
+      config: { ...checking.config, rateLimit: deps.config.rateLimit },
+    };
+    expect(await refusal(assessSend(screening, start))).toBeInstanceOf(RateLimited);
+  });
+});
+
 describe('a source network that keeps guessing', () => {
   it('is blocked for that identifier after 10 wrong codes, for 15 minutes; other networks sign in', async () => {
     const { fail, succeed, open, verify } = signIn();

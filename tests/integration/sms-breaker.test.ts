@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { HttpCaptchaVerifier } from '../../layers/core/src/adapters/index.ts';
+import { captchaPolicy } from '../../layers/core/src/captcha.ts';
 import { sendChallenge } from '../../layers/core/src/challenge.ts';
 import { CaptchaRequired, RateLimited } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
@@ -25,6 +26,7 @@ import {
   stores,
   verifyDeps,
 } from '../support/core-fixtures.ts';
+import { SITE_ACTION, SITE_HOSTNAME } from '../support/siteverify.ts';
 import { codeIn, uniqueEmail } from '../support/stack.ts';
 import {
   type FakeTurnstile,
@@ -92,7 +94,15 @@ function deployment(
   const verifier =
     options.captcha === false
       ? undefined
-      : new HttpCaptchaVerifier({ url: turnstile.url, secret: async () => TURNSTILE_SECRET });
+      : {
+          verifier: new HttpCaptchaVerifier({ url: turnstile.url, secret: async () => TURNSTILE_SECRET }),
+          policy: captchaPolicy('turnstile', {
+            hostnames: SITE_HOSTNAME,
+            action: SITE_ACTION,
+            recaptchaMinScorePercent: 50,
+            outageEmail: 'fail-closed',
+          }),
+        };
   const send = async (number: string, challengeId = generateId(systemRandom, 'ch'), sendNumber = 1) => {
     const identifier = normalizeIdentifier(number);
     const channel = identifier.kind === 'email' ? 'email' : 'sms';
@@ -107,7 +117,12 @@ function deployment(
   ): Promise<string> => {
     const identifier = normalizeIdentifier(number);
     const risk = await assessSend(screening, { identifier, source: SOURCE, now: clock.now() });
-    await checkCaptcha(verifier, { captchaToken, sourceIp: SOURCE.ip, required: risk.elevated });
+    await checkCaptcha(verifier, {
+      captchaToken,
+      sourceIp: SOURCE.ip,
+      required: risk.elevated,
+      channel: identifier.kind === 'email' ? 'email' : 'sms',
+    });
     return send();
   };
   return {

@@ -44,7 +44,7 @@ const classes = Object.values(errors as Record<string, unknown>).filter(
 const STEP_REFUSALS: Record<string, string[]> = {
   CheckRateLimit: ['RateLimited'],
   CheckDenylist: ['IdentifierRejected'],
-  VerifyCaptcha: ['CaptchaRequired', 'CaptchaInvalid'],
+  VerifyCaptcha: ['CaptchaRequired', 'CaptchaInvalid', 'ServiceUnavailable'],
   SendChallenge: ['RateLimited', 'ChallengeClosed', 'ServiceUnavailable', 'DeliveryFailed'],
 };
 

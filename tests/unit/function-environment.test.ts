@@ -18,6 +18,7 @@ const EVERYTHING_ON = {
   TokenIssuer: 'https://auth.example.com',
   CaptchaProvider: 'turnstile',
   CaptchaSecretName: 'authkit/turnstile',
+  CaptchaHostnames: 'app.example.com',
   TrustedAsnHeader: 'CloudFront-Viewer-ASN',
   ProxySecretName: 'authkit/proxy',
   SmsProvider: 'end-user-messaging',

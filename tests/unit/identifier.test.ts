@@ -6,6 +6,7 @@ import {
   identifierKey,
   maskIdentifier,
   normalizeIdentifier,
+  screeningKey,
 } from '../../layers/core/src/identifier.ts';
 
 const DEMO_PHONE = '+14155550123';
@@ -266,6 +267,38 @@ describe('identifierKey', () => {
 
     // Assess
     expect(key).toBe(expected);
+  });
+});
+
+describe('screeningKey', () => {
+  it.each([
+    ['f.o.o+x@googlemail.com', 'email#foo@gmail.com'],
+    ['Foo.Bar@GMail.com', 'email#foobar@gmail.com'],
+    ['foo+a+b@gmail.com', 'email#foo@gmail.com'],
+    ['a.+x@gmail.com', 'email#a@gmail.com'],
+    ['A+1@Example.com', 'email#a@example.com'],
+    ['f.o.o+x@example.com', 'email#f.o.o@example.com'],
+    ['f.o.o@mail.gmail.com.example', 'email#f.o.o@mail.gmail.com.example'],
+    ['+x@gmail.com', 'email#@gmail.com'],
+    ['+x@example.com', 'email#@example.com'],
+    ['+1 (415) 555-0123', 'phone#+14155550123'],
+  ])('folds %s to %s', (raw, expected) => {
+    // Act & Assess
+    expect(screeningKey(normalizeIdentifier(raw))).toBe(expected);
+  });
+
+  it('leaves the account key as typed (but lower-cased)', () => {
+    // Prepare
+    const identifier = normalizeIdentifier('F.o.o+X@googlemail.com');
+
+    // Act & Assess
+    expect(identifierKey(identifier)).toBe('email#f.o.o+x@googlemail.com');
+    expect(identifier.value).toBe('F.o.o+X@googlemail.com');
+  });
+
+  it.each(['"foo bar"@gmail.com', '"+x"@example.com'])('is never reached by a quoted name (%s)', (raw) => {
+    // Act & Assess
+    expect(() => normalizeIdentifier(raw)).toThrow(/no spaces, quotes/);
   });
 });
 

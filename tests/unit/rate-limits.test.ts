@@ -61,6 +61,20 @@ describe('the budgets a send spends', () => {
     });
   });
 
+  it.each([
+    ['a+1@example.com', 'a+2@example.com'],
+    ['a@example.com', 'A+x@example.com'],
+    ['foo@gmail.com', 'f.o.o+x@googlemail.com'],
+  ])('spends one identifier budget for %s and %s', (one, other) => {
+    const keyOf = (raw: string) => budgetsFor(LIMITS, normalizeIdentifier(raw), { ip: IP })[0]?.key;
+    expect(keyOf(one)).toBe(keyOf(other));
+  });
+
+  it('keeps the dots of other domains apart', () => {
+    const keyOf = (raw: string) => budgetsFor(LIMITS, normalizeIdentifier(raw), { ip: IP })[0]?.key;
+    expect(keyOf('f.oo@example.com')).not.toBe(keyOf('foo@example.com'));
+  });
+
   it('adds the autonomous system when a trusted proxy names one', () => {
     const budgets = budgetsFor(LIMITS, normalizeIdentifier('ada@example.com'), { ip: IP, asn: '64500' });
     expect(keysOf(budgets)['asn#64500']).toEqual(['n < 7']);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { CaptchaInvalid, CaptchaRequired, IdentifierRejected } from '../../layers/core/src/errors.ts';
-import { type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
+import { type CaptchaPolicy, type CaptchaVerdict, captchaPolicy } from '../../layers/core/src/captcha.ts';
+import { type Config, ConfigError } from '../../layers/core/src/config.ts';
+import {
+  CaptchaInvalid,
+  CaptchaRequired,
+  IdentifierRejected,
+  ProviderUnavailable,
+} from '../../layers/core/src/errors.ts';
+import { type Channel, type Identifier, normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import type { CaptchaVerifier, DenylistEntry, DenylistStore } from '../../layers/core/src/ports.ts';
 import {
   checkCaptcha,
@@ -45,16 +52,43 @@ class InMemoryDenylist implements DenylistStore {
   }
 }
 
-function captchaVerifier(accepts: boolean): CaptchaVerifier & { calls: Array<[string, string | undefined]> } {
+/** A verifier that answers `answer` (or throws it) and remembers every call. */
+function captchaVerifier(
+  answer: Partial<CaptchaVerdict> | Error,
+): CaptchaVerifier & { calls: Array<[string, string | undefined]> } {
   const calls: Array<[string, string | undefined]> = [];
   return {
     calls,
     async verify(token, remoteIp) {
       calls.push([token, remoteIp]);
-      return accepts;
+      if (answer instanceof Error) throw answer;
+      return { success: false, errorCodes: [], ...answer };
     },
   };
 }
+
+const HOST = 'app.example.com';
+const check = (provider: CaptchaPolicy['provider'], overrides: Partial<Config['captchaCheck']> = {}) =>
+  captchaPolicy(provider, {
+    hostnames: `${HOST},www.example.com`,
+    action: 'authkit_start',
+    recaptchaMinScorePercent: 50,
+    outageEmail: 'fail-closed',
+    ...overrides,
+  });
+const GOOD = { success: true, hostname: HOST };
+const GOOD_RECAPTCHA = { ...GOOD, action: 'authkit_start', score: 0.9 };
+const captcha = (answer: Partial<CaptchaVerdict> | Error, policy = check('turnstile')) => ({
+  verifier: captchaVerifier(answer),
+  policy,
+});
+const send = (captchaToken: string | undefined, extra: { required?: boolean; channel?: Channel } = {}) => ({
+  captchaToken,
+  sourceIp: IP,
+  required: true,
+  channel: 'email' as Channel,
+  ...extra,
+});
 
 /** Countries SMS may go to in these specs (the operator's allow-list). */
 const ALLOWED = ['US', 'GB', 'DE'];
@@ -106,6 +140,39 @@ describe('screenIdentifier', () => {
       await expect(screenIdentifier({ denylist, smsCountries: ALLOWED }, US_PHONE)).rejects.toBeInstanceOf(
         IdentifierRejected,
       );
+    });
+
+    it.each(['f.o.o+x@googlemail.com', 'Foo@gmail.com', 'foo+y@gmail.com', 'f.oo@googlemail.com'])(
+      'rejects %s when foo@gmail.com is denylisted: Gmail ignores dots and tags',
+      async (raw) => {
+        // Prepare
+        const denylist = new InMemoryDenylist(['email#foo@gmail.com']);
+
+        // Act & Assess
+        await expect(
+          screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier(raw)),
+        ).rejects.toMatchObject({ name: 'IdentifierRejected' });
+      },
+    );
+
+    it('rejects a tagged address when its untagged form is denylisted, on any domain', async () => {
+      // Prepare
+      const denylist = new InMemoryDenylist(['email#ada@example.com']);
+
+      // Act & Assess
+      await expect(
+        screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier('Ada+promo@example.com')),
+      ).rejects.toBeInstanceOf(IdentifierRejected);
+    });
+
+    it('keeps the dots of other domains: f.oo@example.com is not foo@example.com', async () => {
+      // Prepare
+      const denylist = new InMemoryDenylist(['email#foo@example.com']);
+
+      // Act & Assess
+      await expect(
+        screenIdentifier({ denylist, smsCountries: ALLOWED }, normalizeIdentifier('f.oo@example.com')),
+      ).resolves.toBeUndefined();
     });
 
     it('asks about the identifier and its domain', async () => {
@@ -185,66 +252,169 @@ describe('screenIdentifier', () => {
 });
 
 describe('checkCaptcha', () => {
-  it('passes every request when no verifier is configured', async () => {
+  it('passes every request when no provider is configured', async () => {
     // Act & Assess
-    await expect(
-      checkCaptcha(undefined, { captchaToken: undefined, sourceIp: IP, required: true }),
-    ).resolves.toBeUndefined();
+    await expect(checkCaptcha(undefined, send(undefined))).resolves.toBe('not-needed');
   });
 
   it('lets a start without a token through when none is required (escalate mode, no risk)', async () => {
     // Prepare
-    const verifier = captchaVerifier(false);
+    const configured = captcha(GOOD);
 
     // Act & Assess
-    await expect(
-      checkCaptcha(verifier, { captchaToken: undefined, sourceIp: IP, required: false }),
-    ).resolves.toBeUndefined();
-    expect(verifier.calls).toEqual([]);
+    await expect(checkCaptcha(configured, send(undefined, { required: false }))).resolves.toBe('not-needed');
+    expect(configured.verifier.calls).toEqual([]);
   });
 
   it('checks a token that was sent even when none is required', async () => {
     await expect(
-      checkCaptcha(captchaVerifier(false), { captchaToken: 'bad-token', sourceIp: IP, required: false }),
+      checkCaptcha(captcha({ success: false }), send('bad-token', { required: false })),
     ).rejects.toBeInstanceOf(CaptchaInvalid);
   });
 
-  it('requires a token when a verifier is configured and the start needs one', async () => {
+  it('requires a token when a provider is configured and the start needs one', async () => {
     // Prepare
-    const verifier = captchaVerifier(true);
+    const configured = captcha(GOOD);
 
     // Act
-    const act = checkCaptcha(verifier, { captchaToken: undefined, sourceIp: IP, required: true });
+    const act = checkCaptcha(configured, send(undefined));
 
     // Assess
-    await expect(act).rejects.toBeInstanceOf(CaptchaRequired);
-    expect(verifier.calls).toEqual([]);
+    await expect(act).rejects.toMatchObject({ name: 'CaptchaRequired', refusalRule: 'captcha-required' });
+    expect(configured.verifier.calls).toEqual([]);
   });
 
   it('treats an empty token as missing', async () => {
     // Act & Assess
-    await expect(
-      checkCaptcha(captchaVerifier(true), { captchaToken: '', sourceIp: IP, required: true }),
-    ).rejects.toBeInstanceOf(CaptchaRequired);
+    await expect(checkCaptcha(captcha(GOOD), send(''))).rejects.toBeInstanceOf(CaptchaRequired);
   });
 
-  it('rejects a token the verifier refuses', async () => {
-    // Act & Assess
-    await expect(
-      checkCaptcha(captchaVerifier(false), { captchaToken: 'bad-token', sourceIp: IP, required: true }),
-    ).rejects.toBeInstanceOf(CaptchaInvalid);
-  });
-
-  it('passes a token the verifier accepts, forwarding the token and the client IP', async () => {
+  it('passes a token the provider accepts, forwarding the token and the client IP', async () => {
     // Prepare
-    const verifier = captchaVerifier(true);
+    const configured = captcha(GOOD);
 
     // Act
-    await checkCaptcha(verifier, { captchaToken: 'good-token', sourceIp: IP, required: true });
+    const outcome = await checkCaptcha(configured, send('good-token'));
 
     // Assess
-    expect(verifier.calls).toEqual([['good-token', IP]]);
+    expect(outcome).toBe('passed');
+    expect(configured.verifier.calls).toEqual([['good-token', IP]]);
   });
+
+  it.each<[string, Partial<CaptchaVerdict>, CaptchaPolicy]>([
+    [
+      'a token the provider refuses',
+      { success: false, errorCodes: ['invalid-input-response'] },
+      check('hcaptcha'),
+    ],
+    [
+      'a token refused though its answer names the site',
+      { ...GOOD_RECAPTCHA, success: false, errorCodes: ['timeout-or-duplicate'] },
+      check('recaptcha'),
+    ],
+    ['a token solved on another site', { ...GOOD, hostname: 'evil.example.net' }, check('hcaptcha')],
+    ['an answer that names no hostname', { success: true }, check('turnstile')],
+    ['a Turnstile token made for another action', { ...GOOD, action: 'newsletter' }, check('turnstile')],
+    ['a reCAPTCHA token made for another action', { ...GOOD_RECAPTCHA, action: 'login' }, check('recaptcha')],
+    ['a reCAPTCHA score below the threshold', { ...GOOD_RECAPTCHA, score: 0.3 }, check('recaptcha')],
+    ['a reCAPTCHA answer with no score', { ...GOOD, action: 'authkit_start' }, check('recaptcha')],
+    [
+      'a reCAPTCHA score a hair below the threshold',
+      { ...GOOD_RECAPTCHA, score: 0.56 },
+      check('recaptcha', { recaptchaMinScorePercent: 57 }),
+    ],
+  ])('refuses %s (captcha-invalid)', async (_, answer, policy) => {
+    // Act & Assess
+    await expect(checkCaptcha(captcha(answer, policy), send('token'))).rejects.toMatchObject({
+      name: 'CaptchaInvalid',
+      refusalRule: 'captcha-invalid',
+    });
+  });
+
+  it.each<[string, Partial<CaptchaVerdict>, CaptchaPolicy]>([
+    ['a hostname in another case', { ...GOOD, hostname: 'WWW.Example.com' }, check('hcaptcha')],
+    ['a Turnstile widget that names no action', { ...GOOD, action: '' }, check('turnstile')],
+    ['a Turnstile token for the action', { ...GOOD, action: 'authkit_start' }, check('turnstile')],
+    [
+      'a reCAPTCHA score at the threshold',
+      { ...GOOD_RECAPTCHA, score: 0.57 },
+      check('recaptcha', { recaptchaMinScorePercent: 57 }),
+    ],
+  ])('passes %s', async (_, answer, policy) => {
+    // Act & Assess
+    await expect(checkCaptcha(captcha(answer, policy), send('token'))).resolves.toBe('passed');
+  });
+
+  describe('when the provider cannot answer', () => {
+    const down = new ProviderUnavailable('The captcha verifier answered 503');
+
+    it.each<Channel>(['sms', 'whatsapp'])(
+      'refuses a %s send (503, captcha-unavailable) whatever the email policy',
+      async (channel) => {
+        // Prepare
+        const policy = check('turnstile', { outageEmail: 'fail-open' });
+
+        // Act & Assess
+        await expect(checkCaptcha(captcha(down, policy), send('token', { channel }))).rejects.toMatchObject({
+          name: 'ServiceUnavailable',
+          status: 503,
+          code: 'service_unavailable',
+          refusalRule: 'captcha-unavailable',
+        });
+      },
+    );
+
+    it('refuses an email send when email fails closed', async () => {
+      // Act & Assess
+      await expect(checkCaptcha(captcha(down), send('token'))).rejects.toMatchObject({
+        name: 'ServiceUnavailable',
+        refusalRule: 'captcha-unavailable',
+      });
+    });
+
+    it('lets an email send go when email fails open, and says so', async () => {
+      // Prepare
+      const policy = check('recaptcha', { outageEmail: 'fail-open' });
+
+      // Act & Assess
+      await expect(checkCaptcha(captcha(down, policy), send('token'))).resolves.toBe('failed-open');
+    });
+
+    it('does not take a bug for an outage', async () => {
+      // Prepare
+      const policy = check('turnstile', { outageEmail: 'fail-open' });
+
+      // Act & Assess
+      await expect(checkCaptcha(captcha(new TypeError('x'), policy), send('token'))).rejects.toBeInstanceOf(
+        TypeError,
+      );
+    });
+  });
+});
+
+describe('captchaPolicy', () => {
+  it('reads the hostnames, trimmed and lower-cased', () => {
+    // Act & Assess
+    expect(check('turnstile', { hostnames: ' App.Example.com , localhost' }).hostnames).toEqual([
+      'app.example.com',
+      'localhost',
+    ]);
+  });
+
+  it.each(['', ' , '])('stops the cold start without hostnames (%j)', (hostnames) => {
+    // Act & Assess
+    expect(() => check('hcaptcha', { hostnames })).toThrow(
+      'CAPTCHA_HOSTNAMES is required with CAPTCHA_PROVIDER hcaptcha',
+    );
+  });
+
+  it.each(['-app.example.com', 'app..example.com', 'app.example.com.'])(
+    'stops the cold start on %s',
+    (hostnames) => {
+      // Act & Assess
+      expect(() => check('recaptcha', { hostnames })).toThrow(ConfigError);
+    },
+  );
 });
 
 describe('the SMS country allow-list', () => {

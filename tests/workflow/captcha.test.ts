@@ -1,6 +1,7 @@
 /** VerifyCaptcha with Turnstile configured in `always` mode: a token on every start. */
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../layers/core/src/config.ts';
+import { fromWorkflowFailure } from '../../layers/core/src/errors.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { budgetsFor } from '../../layers/core/src/rate-limits.ts';
 import { stores } from '../support/core-fixtures.ts';
@@ -45,16 +46,35 @@ describe('VerifyCaptcha with Turnstile configured', () => {
     expect(await emailsTo(email)).toHaveLength(1);
   });
 
-  it('fails closed (CaptchaInvalid) when the provider keeps answering 5xx', async () => {
-    suite.turnstile().status = 503;
-    try {
-      const execution = await execute(
-        suite.workflow(),
-        workflowInput(uniqueEmail('captchadown'), { captchaToken: VALID_TOKEN }),
-      );
-      expect(execution).toMatchObject({ status: 'FAILED', error: 'CaptchaInvalid' });
-    } finally {
-      suite.turnstile().status = 200;
-    }
+  it.each([
+    ['an email', () => uniqueEmail('captchadown')],
+    ['an SMS', () => '+14155550142'],
+  ])(
+    'fails closed for %s (ServiceUnavailable, 503) while the provider answers 5xx',
+    async (_, identifier) => {
+      suite.turnstile().outage = 'status-503';
+      try {
+        const execution = await execute(
+          suite.workflow(),
+          workflowInput(identifier(), { captchaToken: VALID_TOKEN }),
+        );
+        expect(execution).toMatchObject({ status: 'FAILED', error: 'ServiceUnavailable' });
+        expect(fromWorkflowFailure(execution.error ?? '', execution.cause)).toMatchObject({
+          status: 503,
+          code: 'service_unavailable',
+          refusalRule: 'captcha-unavailable',
+        });
+      } finally {
+        suite.turnstile().outage = 'none';
+      }
+    },
+  );
+
+  it('refuses a token solved on a site that is not the app (CaptchaInvalid)', async () => {
+    suite.turnstile().tokens.set('elsewhere', { hostname: 'phish.example.net' });
+    const email = uniqueEmail('elsewhere');
+    const execution = await execute(suite.workflow(), workflowInput(email, { captchaToken: 'elsewhere' }));
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'CaptchaInvalid' });
+    expect(await emailsTo(email)).toHaveLength(0);
   });
 });

@@ -68,7 +68,7 @@ export async function allowIdentifier(
   const key = screeningKey(identifier);
   const [standing] = await deps.denylist.standing([key]);
   await deps.denylist.allow(key);
-  await clearIdentifierLock(deps, identifierKey(identifier));
+  await clearIdentifierLock(deps, key);
   await recordOperatorChange(deps, identifier, { action: 'denylist-remove', requestId: input.requestId });
   return standing;
 }

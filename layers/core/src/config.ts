@@ -6,10 +6,12 @@
  */
 import { type IntegerSetting, SETTINGS, type Setting, type TextSetting } from './settings.ts';
 
-export type CaptchaProvider = 'none' | 'turnstile' | 'hcaptcha';
+export type CaptchaProvider = 'none' | 'turnstile' | 'hcaptcha' | 'recaptcha';
 export type SmsProvider = 'sns' | 'end-user-messaging';
 /** `escalate`: ask for a captcha only when a send is risky (a budget past half, an identifier under attack); `always`: on every start and resend. */
 export type CaptchaMode = 'escalate' | 'always';
+/** SMS and WhatsApp always fail closed: a pumped message costs money, a spammed email little. */
+export type CaptchaOutagePolicy = 'fail-closed' | 'fail-open';
 
 /** The tunables, by section; a function loads only the sections it uses. */
 export type Config = Readonly<{
@@ -52,6 +54,17 @@ export type Config = Readonly<{
     /** Sign-ins per 100 sends below which a scope trips. */
     minConversionPercent: number;
     coolOffSeconds: number;
+  }>;
+  /** What VerifyCaptcha checks of a provider's answer, and what a provider outage does (README, "Captcha"). */
+  captchaCheck: Readonly<{
+    /** Comma-separated hostnames the widget may run on; required with a provider (captchaPolicy checks). */
+    hostnames: string;
+    /** The action the app names when it asks for a token: reCAPTCHA's always, Turnstile's when set. */
+    action: string;
+    /** reCAPTCHA v3's lowest passing score, in hundredths (50: 0.5). */
+    recaptchaMinScorePercent: number;
+    /** For email, when the verifier cannot answer: refuse (503), or send without captcha. */
+    outageEmail: CaptchaOutagePolicy;
   }>;
   email: Readonly<{ from: string; configurationSet: string }>;
   /** Where SMS may go: screening's concern, apart from how it is sent. An array, not a Set: freezing a Set leaves `add` working. */

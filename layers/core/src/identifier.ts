@@ -193,12 +193,27 @@ export function identifierKey(identifier: Identifier): string {
   return `${identifier.kind}#${identifier.kind === 'email' ? identifier.value.toLowerCase() : identifier.value}`;
 }
 
+/** Gmail ignores dots in the name, and delivers googlemail.com to the same mailboxes. */
+const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
+
 /**
  * The key every abuse rule shares (the denylist, send budgets, the lockout, delivery feedback), so
- * an identifier blocked in one form is blocked in every form its provider delivers to the same place.
+ * an identifier blocked in one form is blocked in every form its provider delivers to the same
+ * place: a `+tag` is dropped for every domain (most providers deliver `a+x@` to `a@`), and for
+ * Gmail dots too. Users and sessions keep identifierKey: `a+work@x` remains its own account.
+ *
+ * A name that is all tag (`+x@example.com`) folds to an empty name: such addresses mostly bounce,
+ * and one bounce should stop the lot rather than each costing the sender's reputation in turn.
+ * Phone numbers are already canonical (E.164).
  */
 export function screeningKey(identifier: Identifier): string {
-  return identifierKey(identifier);
+  if (identifier.kind === 'phone') return identifierKey(identifier);
+  const at = identifier.value.lastIndexOf('@');
+  let name = identifier.value.slice(0, at).toLowerCase();
+  const plus = name.indexOf('+');
+  if (plus !== -1) name = name.slice(0, plus);
+  if (!GMAIL_DOMAINS.has(identifier.domain)) return `email#${name}@${identifier.domain}`;
+  return `email#${name.replaceAll('.', '')}@gmail.com`;
 }
 
 /**

@@ -1,5 +1,6 @@
 export * from './admin.ts';
 export * from './audit.ts';
+export * from './captcha.ts';
 export * from './challenge.ts';
 export * from './config.ts';
 export * from './delivery.ts';

@@ -1,6 +1,7 @@
 /**
  * Lockout: wrong codes since the last sign-in, counted per identifier and per identifier from one
- * source network (/24, /48). Attempts are spent from the locks before the code is compared, in the
+ * source network (/24, /48). The identifier is its screening key, as for budgets and the denylist:
+ * `a+1@x` and `a+2@x` share one lock, because their codes reach one mailbox. Attempts are spent from the locks before the code is compared, in the
  * transaction that spends the challenge's attempt, so parallel guesses cannot overrun them.
  *
  * - A network is blocked for that identifier after `sourceFailures` wrong codes; its blocks grow
@@ -150,11 +151,11 @@ export async function reopenAfterBlock(
 /** After a wrong code: for each block running now, tells the person, once for that block. */
 export async function noticeIfBlocked(
   deps: LockoutDeps & { notify: LockoutNotifier },
-  challenge: { identifierKey: string; channel: Channel; destination: string },
+  challenge: { lockKey: string; channel: Channel; destination: string },
   source: Source,
   now: number,
 ): Promise<void> {
-  const keys = keysOf(challenge.identifierKey, source);
+  const keys = keysOf(challenge.lockKey, source);
   const [identifier, fromSource] = await deps.locks.read([keys.identifier, keys.source]);
   const blocks: [BlockScope, number | undefined][] = [
     ['network', fromSource && blockEnd(deps, keys.source, fromSource)],

@@ -2,6 +2,7 @@
  * The ports the domain talks through. Adapters (DynamoDB, SES, SNS, HTTP verifiers) implement them;
  * the domain never imports an AWS SDK.
  */
+import type { CaptchaVerdict } from './captcha.ts';
 import type { Channel } from './identifier.ts';
 
 export interface Clock {
@@ -242,8 +243,11 @@ export interface SmsSender {
 }
 
 export interface CaptchaVerifier {
-  /** True when the provider accepts the token; throws ProviderUnavailable when it cannot tell. */
-  verify(token: string, remoteIp: string | undefined): Promise<boolean>;
+  /**
+   * The provider's answer, for captcha.ts to judge; throws ProviderUnavailable when the provider
+   * cannot tell (unreachable, 5xx, an answer that is no siteverify answer, our secret refused).
+   */
+  verify(token: string, remoteIp: string | undefined): Promise<CaptchaVerdict>;
 }
 
 /**

@@ -12,7 +12,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { Config } from './config.ts';
 import { RateLimited } from './errors.ts';
-import { type Identifier, identifierKey } from './identifier.ts';
+import { type Identifier, screeningKey } from './identifier.ts';
 import type { Budget, BudgetSpend, CounterStore, Source } from './ports.ts';
 
 export type RateLimits = Config['rateLimit'];
@@ -30,7 +30,7 @@ export function budgetsFor(config: RateLimits, identifier: Identifier, source: S
             { name: `n_${identifier.value.slice(-4)}`, limit: config.perIdentifier },
           ],
         }
-      : { key: `id#${identifierKey(identifier)}`, counters: [{ name: 'n', limit: config.perIdentifier }] },
+      : { key: `id#${screeningKey(identifier)}`, counters: [{ name: 'n', limit: config.perIdentifier }] },
     {
       key: 'global',
       counters: [

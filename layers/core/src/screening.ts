@@ -3,9 +3,18 @@
  * the SMS country allow-list and captcha. Each throws the typed error its Fail state is named after.
  */
 import MailChecker from 'mailchecker';
+import { type CaptchaPolicy, type CaptchaVerdict, refusalOf } from './captcha.ts';
 import type { Config } from './config.ts';
-import { CaptchaInvalid, CaptchaRequired, IdentifierRejected, RateLimited, refusedBy } from './errors.ts';
-import { type Identifier, identifierKey, screeningKey } from './identifier.ts';
+import {
+  CaptchaInvalid,
+  CaptchaRequired,
+  IdentifierRejected,
+  ProviderUnavailable,
+  RateLimited,
+  refusedBy,
+  ServiceUnavailable,
+} from './errors.ts';
+import { type Channel, type Identifier, screeningKey } from './identifier.ts';
 import { assessLockout, type LockoutDeps } from './lockout.ts';
 import type { CaptchaVerifier, CounterStore, DenylistStore, SmsBreakerStore, Source } from './ports.ts';
 import { assessBudgets, sendSpend } from './rate-limits.ts';
@@ -35,7 +44,7 @@ export async function assessSend(
   const { identifier, now } = input;
   const spend = sendSpend(deps.config.rateLimit, identifier, input.source, now);
   const reads = [
-    assessLockout(deps, identifierKey(identifier), input.source, now),
+    assessLockout(deps, screeningKey(identifier), input.source, now),
     assessBudgets({ counters: deps.counters, config: deps.config.rateLimit }, spend),
     identifier.kind === 'phone' ? standingTrip(deps.smsBreaker.store, identifier, now) : undefined,
   ] as const;
@@ -143,20 +152,42 @@ function isDisposable(domain: string): boolean {
   return false;
 }
 
+/** A deployment's captcha: the verifier that asks the provider, and what its answer must show. */
+export type Captcha = { verifier: CaptchaVerifier; policy: CaptchaPolicy };
+
+/** `failed-open`: the verifier was down and the policy let an email send go without captcha. */
+export type CaptchaOutcome = 'not-needed' | 'passed' | 'failed-open';
+
 /**
  * With no provider configured the step passes every request (see README, "Captcha"). With one, a
  * token is required when `required` (always-mode, or a risky start), and checked whenever sent.
+ * When the provider cannot answer, SMS and WhatsApp sends are refused (503): a pumped message costs
+ * money. Email sends follow the policy's `outageEmail`.
  */
 export async function checkCaptcha(
-  verifier: CaptchaVerifier | undefined,
-  input: { captchaToken: string | undefined; sourceIp: string | undefined; required: boolean },
-): Promise<void> {
-  if (!verifier) return;
+  captcha: Captcha | undefined,
+  input: {
+    captchaToken: string | undefined;
+    sourceIp: string | undefined;
+    required: boolean;
+    channel: Channel;
+  },
+): Promise<CaptchaOutcome> {
+  if (!captcha) return 'not-needed';
   if (!input.captchaToken) {
-    if (!input.required) return;
-    throw new CaptchaRequired();
+    if (!input.required) return 'not-needed';
+    throw refusedBy(new CaptchaRequired(), 'captcha-required');
   }
-  if (!(await verifier.verify(input.captchaToken, input.sourceIp))) {
-    throw new CaptchaInvalid();
+  let verdict: CaptchaVerdict;
+  try {
+    verdict = await captcha.verifier.verify(input.captchaToken, input.sourceIp);
+  } catch (error) {
+    if (!(error instanceof ProviderUnavailable)) throw error;
+    if (input.channel === 'email' && captcha.policy.outageEmail === 'fail-open') return 'failed-open';
+    throw refusedBy(new ServiceUnavailable(error.message, { cause: error }), 'captcha-unavailable');
   }
+  const refusal = refusalOf(verdict, captcha.policy);
+  if (refusal)
+    throw refusedBy(new CaptchaInvalid(`The captcha answer failed its ${refusal} check`), 'captcha-invalid');
+  return 'passed';
 }

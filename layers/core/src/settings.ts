@@ -65,6 +65,9 @@ export const COUNTRY_LIST_PATTERN = '^([A-Z]{2}(,[A-Z]{2})*)?$';
 /** A Secrets Manager secret's name (not an ARN: the functions' permission is the name's ARN pattern). */
 const SECRET_NAME_PATTERN = '^[A-Za-z0-9/_+=.@-]*$';
 
+/** Hostnames, lower case, comma-separated; empty is allowed here, and refused with a provider. */
+export const CAPTCHA_HOSTNAMES_PATTERN = '^([A-Za-z0-9.-]+(,[A-Za-z0-9.-]+)*)?$';
+
 const DAY = 86_400;
 
 // In template.yaml's order, except where a row depends on a later one (`atMost`, `differsFrom`).
@@ -382,9 +385,9 @@ export const SETTINGS: readonly Setting[] = [
     variable: 'CAPTCHA_PROVIDER',
     at: { section: 'captcha', key: 'provider' },
     kind: 'oneOf',
-    values: ['none', 'turnstile', 'hcaptcha'],
+    values: ['none', 'turnstile', 'hcaptcha', 'recaptcha'],
     default: 'none',
-    description: 'Captcha provider; `none` passes every send.',
+    description: 'Captcha provider (`recaptcha` is reCAPTCHA v3); `none` passes every send.',
   },
   {
     parameter: 'CaptchaMode',
@@ -402,6 +405,49 @@ export const SETTINGS: readonly Setting[] = [
     default: '',
     allowedPattern: SECRET_NAME_PATTERN,
     description: "Secret holding the provider's secret key; required unless the provider is `none`.",
+  },
+  {
+    parameter: 'CaptchaHostnames',
+    variable: 'CAPTCHA_HOSTNAMES',
+    at: { section: 'captchaCheck', key: 'hostnames' },
+    kind: 'text',
+    default: '',
+    allowedPattern: CAPTCHA_HOSTNAMES_PATTERN,
+    lowerCase: true,
+    description:
+      "Hostnames of the app's pages, comma-separated, e.g. `app.example.com`; a token solved elsewhere is refused. Required unless the provider is `none`.",
+  },
+  {
+    parameter: 'CaptchaAction',
+    variable: 'CAPTCHA_ACTION',
+    at: { section: 'captchaCheck', key: 'action' },
+    kind: 'text',
+    default: 'authkit_start',
+    // reCAPTCHA's action alphabet; Turnstile's also allows hyphens, which reCAPTCHA would refuse.
+    allowedPattern: '^[A-Za-z0-9_/]{1,32}$',
+    description:
+      'The action the app names when it asks for a token (reCAPTCHA `execute`, Turnstile `action`); a token for another action is refused.',
+  },
+  {
+    parameter: 'RecaptchaMinScorePercent',
+    variable: 'RECAPTCHA_MIN_SCORE_PERCENT',
+    at: { section: 'captchaCheck', key: 'recaptchaMinScorePercent' },
+    kind: 'integer',
+    default: 50,
+    // 0 would pass every bot; above 90 the top scores reCAPTCHA gives people (0.9) would fail.
+    min: 10,
+    max: 90,
+    description: "reCAPTCHA v3's lowest passing score, in hundredths: 50 passes 0.5 and above.",
+  },
+  {
+    parameter: 'CaptchaOutageEmail',
+    variable: 'CAPTCHA_OUTAGE_EMAIL',
+    at: { section: 'captchaCheck', key: 'outageEmail' },
+    kind: 'oneOf',
+    values: ['fail-closed', 'fail-open'],
+    default: 'fail-closed',
+    description:
+      'Email sends while the captcha verifier is down: refused (503), or sent without captcha (metric `CaptchaFailOpen`). SMS always fails closed.',
   },
   {
     parameter: 'TokenIssuer',

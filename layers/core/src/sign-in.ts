@@ -5,7 +5,7 @@
  */
 import type { Config } from './config.ts';
 import { InvalidCode, ServiceUnavailable } from './errors.ts';
-import { normalizeIdentifier } from './identifier.ts';
+import { normalizeIdentifier, screeningKey } from './identifier.ts';
 import {
   attemptLocks,
   clearLockout,
@@ -88,11 +88,13 @@ export async function verifyCode(
   if (record?.status !== 'pending' || record.expiresAt <= now || record.attempts >= config.code.maxAttempts) {
     throw new InvalidCode();
   }
+  const identifier = normalizeIdentifier(record.destination);
   // A denylisted identifier's (or domain's) open challenges die with it.
-  const destination = normalizeIdentifier(record.destination);
-  await refuseDenied(deps.denylist, destination);
+  await refuseDenied(deps.denylist, identifier);
   const lockout = { locks: deps.locks, config };
-  const locking = await attemptLocks(lockout, record.identifierKey, input.source, now);
+  // Folded like the budgets: guesses at `a+1@x` and `a+2@x` are guesses at one mailbox's codes.
+  const lockKey = screeningKey(identifier);
+  const locking = await attemptLocks(lockout, lockKey, input.source, now);
   for (let round = 1; ; round++) {
     const attempt = await store.countAttempt({
       challengeId: input.challengeId,
@@ -108,20 +110,23 @@ export async function verifyCode(
   const presented = hashCode(pepper, input.challengeId, input.code);
   if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
     // The answer is decided; a notice that fails must not turn it into an error.
-    await noticeIfBlocked({ ...lockout, notify: deps.notify }, record, input.source, now).catch((error) =>
-      deps.warn('lockout notice', error),
-    );
+    await noticeIfBlocked(
+      { ...lockout, notify: deps.notify },
+      { lockKey, channel: record.channel, destination: record.destination },
+      input.source,
+      now,
+    ).catch((error) => deps.warn('lockout notice', error));
     throw new InvalidCode();
   }
   if (!(await store.consume(input.challengeId, presented, now))) throw new InvalidCode();
   // The code is spent: failing here would cost the person their sign-in. Stale counts only bring a
   // later block sooner, and an uncounted sign-in only makes the SMS breaker stricter.
   await Promise.all([
-    clearLockout(lockout, record.identifierKey, input.source, { ...locking, now }).catch((error) =>
+    clearLockout(lockout, lockKey, input.source, { ...locking, now }).catch((error) =>
       deps.warn('clearing the lockout', error),
     ),
-    destination.kind === 'phone'
-      ? countSmsSignIn(deps.smsBreaker, destination).catch((error) => deps.warn('the SMS breaker', error))
+    identifier.kind === 'phone'
+      ? countSmsSignIn(deps.smsBreaker, identifier).catch((error) => deps.warn('the SMS breaker', error))
       : undefined,
   ]);
   return record;
