@@ -311,6 +311,7 @@ export function awsRoot(env: Environment) {
         denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
         sessions: new DynamoSessionStore(db, table('SESSIONS')),
         locks: new DynamoLockStore(db, table('COUNTERS')),
+        smsBreaker: await smsBreakerStore(),
         smsCountries: config('smsCountries').smsCountries.allowed,
         config: config('lockout', 'captcha'),
       };

@@ -9,6 +9,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from '@jest/globals';
 import { DynamoDenylistStore } from '../../layers/core/src/adapters/dynamodb/denylist-store.ts';
+import { DynamoSmsBreakerStore } from '../../layers/core/src/adapters/dynamodb/sms-breaker-store.ts';
 import { auditSubject } from '../../layers/core/src/audit.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { systemClock } from '../../layers/core/src/system.ts';
@@ -182,6 +183,28 @@ describe('npm run admin -- denylist', () => {
 
       // Assess
       expect(why.stdout.split('\n')).toContain(`  ${line}`);
+    });
+
+    it('names a tripped SMS breaker: the number range, since when, until when, on what counts', async () => {
+      // Prepare: the send step's trip of one US number range
+      const number = '+12025550143';
+      const store = new DynamoSmsBreakerStore(documentClient(), TABLES.counters);
+      const now = Date.now();
+      const trip = { trippedAt: now, until: now + 3_600_000, sends: 140, verified: 3 };
+      await store.trip(
+        { scope: 'prefix', value: '+12025' },
+        { ...trip, baseline: { sends: 0, verified: 0, windowStart: now } },
+        trip.until,
+      );
+
+      // Act
+      const why = await admin('denylist', 'why', number);
+
+      // Assess
+      expect(why.stdout.split('\n')).toContain(
+        `  sms-breaker: scope prefix, value +12025, since ${new Date(now).toISOString()}, until ${new Date(trip.until).toISOString()}, sends 140, verified 3`,
+      );
+      expect(why.stdout).not.toMatch(/scope country/);
     });
 
     it('says when nothing blocks the identifier', async () => {

@@ -7,10 +7,16 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { LocalRuntime } from '../../local/runtime.ts';
+import { client } from '../support/http.ts';
+import { startTestRuntime } from '../support/stack.ts';
 import { runtimeForSuite } from '../support/suite.ts';
 
 const suite = runtimeForSuite();
+const SMS_FAILURE_NUMBER = '+14254147167';
+/** Poland's failure simulator number: its own, so the SNS spec's entry (shared tables) does not answer for it. */
+const EUM_FAILURE_NUMBER = '+48732141442';
 
 const why = async (identifier: string) => {
   const { stdout } = await promisify(execFile)(process.execPath, [
@@ -68,11 +74,57 @@ describe("SES's mailbox simulator through npm start", () => {
   );
 });
 
+/** Polls the start the way an app would, until the denylist refuses the number (feedback is asynchronous). */
+async function refusedSoon(http: ReturnType<typeof client>, number: string): Promise<number> {
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+    const { status } = await http.start(number);
+    if (status === 422) return status;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return (await http.start(number)).status;
+}
+
+describe("a number the SMS provider refuses for good (End User Messaging's failure simulator number)", () => {
+  it('through SNS: the start fails, the send step reports it, and the next start is refused', async () => {
+    // Act
+    const first = await suite.http.start(SMS_FAILURE_NUMBER);
+    await suite.runtime.events.settled();
+
+    // Assess
+    expect(first.status).toBe(503);
+    expect(await refusedSoon(suite.http, SMS_FAILURE_NUMBER)).toBe(422);
+    expect(await why(SMS_FAILURE_NUMBER)).toMatch(/denylist: sms-failure, source authkit:/);
+  });
+
+  describe('through End User Messaging', () => {
+    let runtime: LocalRuntime;
+    beforeAll(async () => {
+      runtime = await startTestRuntime({ SmsProvider: 'end-user-messaging', SmsAllowedCountries: 'US,PL' });
+    });
+    afterAll(async () => {
+      await runtime.close();
+    });
+
+    it("the start is accepted; the service's final TEXT_INVALID event denylists the number", async () => {
+      // Prepare
+      const http = client(runtime.url);
+
+      // Act
+      const first = await http.start(EUM_FAILURE_NUMBER);
+      await runtime.events.settled();
+
+      // Assess
+      expect(first.status).toBe(202);
+      expect(await refusedSoon(http, EUM_FAILURE_NUMBER)).toBe(422);
+    });
+  });
+});
+
 describe("the feedback functions' dead-letter queue", () => {
   it('takes an event the SMS feedback function cannot read, after Lambda retried it twice', async () => {
-    // Prepare: the send step's event, without the number it is about
+    // Prepare: the send step's event, without the challenge it is about
     const detail = {
-      challengeId: 'ch_unreadable',
+      destinationPhoneNumber: '+14254147167',
       provider: 'sns',
       errorCode: 'InvalidParameter',
       permanent: true,
