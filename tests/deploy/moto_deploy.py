@@ -63,7 +63,13 @@ from moto.secretsmanager.models import secretsmanager_backends  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
 from moto.ses.models import ses_backends  # noqa: E402
 from moto.sqs.models import sqs_backends  # noqa: E402
-from moto.cloudwatch.models import cloudwatch_backends  # noqa: E402
+from moto.cloudwatch.models import (  # noqa: E402
+    Dimension,
+    Metric,
+    MetricDataQuery,
+    MetricStat,
+    cloudwatch_backends,
+)
 from moto.utilities.utils import get_partition  # noqa: E402
 
 REGION = "us-east-1"
@@ -454,7 +460,8 @@ class SqsQueuePolicy(Handler):
 
 class CloudWatchAlarm(Handler):
     """moto gap: AWS::CloudWatch::Alarm is left out of the stack. PutMetricAlarm with its metric,
-    dimensions (resolved, so an unknown queue fails the stack) and thresholds."""
+    dimensions (resolved, so an unknown queue fails the stack) and thresholds, or with its metric
+    math (`Metrics`), which must name a metric or an expression in every query."""
 
     TYPE = "AWS::CloudWatch::Alarm"
     ATTRIBUTES = ("Arn",)
@@ -462,15 +469,19 @@ class CloudWatchAlarm(Handler):
     @staticmethod
     def create(resource_name, properties, account_id, region_name):
         name = properties.get("AlarmName", resource_name)
+        queries = [CloudWatchAlarm.query(q) for q in properties.get("Metrics", [])]
+        if queries == [] and "MetricName" not in properties:
+            raise ValueError("ValidationException: an alarm needs MetricName or Metrics")
         alarm = cloudwatch_backends[account_id][region_name].put_metric_alarm(
             name=name,
-            namespace=properties["Namespace"],
-            metric_name=properties["MetricName"],
+            namespace=properties.get("Namespace"),
+            metric_name=properties.get("MetricName"),
+            metric_data_queries=queries or None,
             comparison_operator=properties["ComparisonOperator"],
             evaluation_periods=int(properties["EvaluationPeriods"]),
-            period=int(properties["Period"]),
+            period=int(properties["Period"]) if "Period" in properties else None,
             threshold=float(properties["Threshold"]),
-            statistic=properties["Statistic"],
+            statistic=properties.get("Statistic"),
             description=properties.get("AlarmDescription", ""),
             dimensions=properties.get("Dimensions", []),
             alarm_actions=properties.get("AlarmActions", []),
@@ -478,6 +489,26 @@ class CloudWatchAlarm(Handler):
             treat_missing_data=properties.get("TreatMissingData"),
         )
         return Created(name, {"Arn": alarm.alarm_arn})
+
+    @staticmethod
+    def query(q):
+        stat = q.get("MetricStat")
+        if stat is None and "Expression" not in q:
+            raise ValueError(f"ValidationException: metric query {q.get('Id')} has no MetricStat or Expression")
+        metric_stat = None
+        if stat is not None:
+            metric = stat["Metric"]
+            dimensions = [Dimension(d["Name"], d["Value"]) for d in metric.get("Dimensions", [])]
+            metric_stat = MetricStat(
+                Metric(metric["MetricName"], metric["Namespace"], dimensions),
+                str(stat["Period"]),
+                stat["Stat"],
+                stat.get("Unit"),
+            )
+        return MetricDataQuery(
+            q["Id"], q.get("Label"), str(q.get("Period", "")), str(q.get("ReturnData", True)),
+            q.get("Expression"), metric_stat,
+        )
 
 
 HANDLERS = {

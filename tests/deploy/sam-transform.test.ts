@@ -398,7 +398,9 @@ describe('the delivery feedback CloudFormation creates', () => {
 
   it('raises an alarm as soon as one event waits in the dead-letter queue', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').filter(([, alarm]) =>
-      JSON.stringify(alarm.Properties.Dimensions).includes(JSON.stringify(getAtt(queue, 'QueueName'))),
+      JSON.stringify(alarm.Properties.Dimensions ?? null).includes(
+        JSON.stringify(getAtt(queue, 'QueueName')),
+      ),
     );
     expect(alarms.map(([, alarm]) => alarm.Properties)).toEqual([
       expect.objectContaining({

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DeliveryFailed } from '@authkit/core';
 import { EventBridgeClient, EventBridgePublisher } from '@authkit/core/adapters/events';
 import { SNSClient, SnsSmsSender } from '@authkit/core/adapters/messaging';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PinpointSMSVoiceV2Client, SendTextMessageCommand } from '@aws-sdk/client-pinpoint-sms-voice-v2';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -23,13 +24,28 @@ let http: ReturnType<typeof client>;
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const sdk = (path: string) => ({ endpoint: `${runtime.url}${path}`, region: LOCAL_REGION, credentials });
 
+/**
+ * This runtime's functions keep their denylist apart: the simulator's bounce address folds to one
+ * screening key, which other spec files (sharing DynamoDB Local) denylist on purpose.
+ */
+const OWN_DENYLIST = `EventBusSpecDenylist-${Date.now()}`;
+
 beforeAll(async () => {
+  await new DynamoDBClient({ endpoint: dynamodbEndpoint(), region: LOCAL_REGION, credentials }).send(
+    new CreateTableCommand({
+      TableName: OWN_DENYLIST,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
   runtime = await startLocalRuntime({
     port: 0,
     dynamodbEndpoint: dynamodbEndpoint(),
     sesEndpoint: sesEndpoint(),
     parameters: TEST_PARAMETERS,
     templateOverlay: join(REPO_ROOT, 'tests/fixtures/event-bus/template-overlay.yaml'),
+    functionEnvironment: () => ({ DENYLIST_TABLE: OWN_DENYLIST }),
   });
   http = client(runtime.url);
 });

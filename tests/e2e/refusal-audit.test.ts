@@ -15,6 +15,7 @@ import { runtimeForSuite } from '../support/suite.ts';
 import {
   type FakeTurnstile,
   startFakeTurnstile,
+  TURNSTILE_PARAMETERS,
   TURNSTILE_SECRET,
   TURNSTILE_SECRET_NAME,
   VALID_TOKEN,
@@ -31,7 +32,7 @@ afterAll(async () => {
   await turnstile.close();
 });
 const suite = runtimeForSuite(
-  { CaptchaProvider: 'turnstile', CaptchaSecretName: TURNSTILE_SECRET_NAME, RateLimitPerIdentifier: '2' },
+  { ...TURNSTILE_PARAMETERS, RateLimitPerIdentifier: '2' },
   { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
 );
 

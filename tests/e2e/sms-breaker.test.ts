@@ -9,6 +9,7 @@ import { runtimeForSuite } from '../support/suite.ts';
 import {
   type FakeTurnstile,
   startFakeTurnstile,
+  TURNSTILE_PARAMETERS,
   TURNSTILE_SECRET,
   TURNSTILE_SECRET_NAME,
   VALID_TOKEN,
@@ -38,7 +39,7 @@ afterAll(async () => {
   await turnstile.close();
 });
 const suite = runtimeForSuite(
-  { CaptchaProvider: 'turnstile', CaptchaSecretName: TURNSTILE_SECRET_NAME, SmsAllowedCountries: 'DK,FI' },
+  { ...TURNSTILE_PARAMETERS, SmsAllowedCountries: 'DK,FI' },
   { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
 );
 

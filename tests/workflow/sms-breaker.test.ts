@@ -11,6 +11,7 @@ import { challengeWorkflow, useTemplateEnvironment } from '../support/stack.ts';
 import {
   type FakeTurnstile,
   startFakeTurnstile,
+  TURNSTILE_PARAMETERS,
   TURNSTILE_SECRET,
   TURNSTILE_SECRET_NAME,
   VALID_TOKEN,
@@ -25,7 +26,7 @@ beforeAll(async () => {
   turnstile = await startFakeTurnstile();
   process.env.CAPTCHA_VERIFY_URL = turnstile.url;
   const template = await useTemplateEnvironment(
-    { CaptchaProvider: 'turnstile', CaptchaSecretName: TURNSTILE_SECRET_NAME, SmsAllowedCountries: 'BE,SE' },
+    { ...TURNSTILE_PARAMETERS, SmsAllowedCountries: 'BE,SE' },
     { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
   );
   workflow = challengeWorkflow(template, (inner) => {
