@@ -106,6 +106,26 @@ describe('npm run admin -- denylist', () => {
     expect((await suite.http.signIn(email)).status).toBe(200);
   });
 
+  it('remove: also lifts an entry written under the address as typed (before keys folded, or by hand)', async () => {
+    // Prepare
+    const email = `first.last+${Date.now()}@gmail.com`;
+    const denylist = new DynamoDenylistStore(documentClient(), TABLES.denylist, systemClock);
+    await denylist.deny({
+      key: `email#${email}`,
+      reason: 'by hand',
+      source: 'operator',
+      deniedAt: Date.now(),
+    });
+    expect((await suite.http.start(email)).status).toBe(422);
+
+    // Act
+    const removed = await admin('denylist', 'remove', email);
+
+    // Assess
+    expect(removed.stdout).toMatch(`(was email#${email}: by hand`);
+    expect((await suite.http.start(email)).status).toBe(202);
+  });
+
   it('list: prints every standing entry, one a line; --json gives them to scripts', async () => {
     // Prepare
     const email = uniqueEmail('listed');

@@ -61,6 +61,11 @@ describe('recordRefusal', () => {
     ['a rate limit, by its own rule', new RateLimited(10, 'send-cap'), 'send-cap'],
     ['a captcha demand', new CaptchaRequired(), 'captcha-required'],
     ['a closed challenge', new ChallengeClosed(), 'challenge-closed'],
+    [
+      'an SMS refused while the captcha verifier is down (503, yet a refusal)',
+      refusedBy(new ServiceUnavailable(), 'captcha-unavailable'),
+      'captcha-unavailable',
+    ],
   ])('counts and audits %s', async (_, error, rule) => {
     // Prepare
     const email = uniqueEmail('refusal');

@@ -155,6 +155,19 @@ describe('screenIdentifier', () => {
       },
     );
 
+    it('still honours an entry written under the address as typed (before keys folded, or by hand)', async () => {
+      // Prepare
+      const denylist = new InMemoryDenylist(['email#first.last+news@gmail.com']);
+
+      // Act & Assess
+      await expect(
+        screenIdentifier(
+          { denylist, smsCountries: ALLOWED },
+          normalizeIdentifier('First.Last+news@gmail.com'),
+        ),
+      ).rejects.toMatchObject({ name: 'IdentifierRejected' });
+    });
+
     it('rejects a tagged address when its untagged form is denylisted, on any domain', async () => {
       // Prepare
       const denylist = new InMemoryDenylist(['email#ada@example.com']);

@@ -66,8 +66,10 @@ export async function allowIdentifier(
   input: { requestId: string },
 ): Promise<DenylistEntry | undefined> {
   const key = screeningKey(identifier);
-  const [standing] = await deps.denylist.standing([key]);
-  await deps.denylist.allow(key);
+  // The entry as typed too: written before keys folded, or by hand, it would still block.
+  const keys = [...new Set([key, identifierKey(identifier)])];
+  const [standing] = await deps.denylist.standing(keys);
+  await Promise.all(keys.map((one) => deps.denylist.allow(one)));
   await clearIdentifierLock(deps, key);
   await recordOperatorChange(deps, identifier, { action: 'denylist-remove', requestId: input.requestId });
   return standing;

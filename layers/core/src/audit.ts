@@ -28,12 +28,14 @@ const REFUSAL_RULES: Partial<Record<AuthKitError['name'], (error: AuthKitError) 
   ChallengeClosed: () => 'challenge-closed',
 };
 
-/** The rule that refused a send, or undefined when the error is no refusal (an outage, bad input). */
+/**
+ * The rule that refused a send, or undefined when the error is no refusal (an outage, bad input).
+ * A rule the refusing step named wins, whatever the error (a captcha outage answers 503, yet its
+ * `captcha-unavailable` is a refusal the operator must see).
+ */
 export function refusalRuleOf(error: unknown): string | undefined {
   if (!(error instanceof AuthKitError)) return undefined;
-  const fallback = REFUSAL_RULES[error.name];
-  if (!fallback) return undefined;
-  return error.refusalRule ?? fallback(error);
+  return error.refusalRule ?? REFUSAL_RULES[error.name]?.(error);
 }
 
 export type RefusalDeps = AuditDeps & {

@@ -14,7 +14,7 @@ import {
   refusedBy,
   ServiceUnavailable,
 } from './errors.ts';
-import { type Channel, type Identifier, screeningKey } from './identifier.ts';
+import { type Channel, type Identifier, identifierKey, screeningKey } from './identifier.ts';
 import { assessLockout, type LockoutDeps } from './lockout.ts';
 import type { CaptchaVerifier, CounterStore, DenylistStore, SmsBreakerStore, Source } from './ports.ts';
 import { assessBudgets, sendSpend } from './rate-limits.ts';
@@ -138,9 +138,15 @@ export async function refuseDenied(denylist: DenylistStore, identifier: Identifi
   if (block) throw refusedBy(new IdentifierRejected(), block.rule);
 }
 
-/** The denylist keys that block an identifier: its own, and its email domain's. */
+/**
+ * The denylist keys that block an identifier: its folded key, the address as typed (entries written
+ * before keys folded, or by hand, still block it), and its email domain's.
+ */
 export function denylistKeys(identifier: Identifier): string[] {
-  return [screeningKey(identifier), ...(identifier.kind === 'email' ? [`domain#${identifier.domain}`] : [])];
+  return [
+    ...new Set([screeningKey(identifier), identifierKey(identifier)]),
+    ...(identifier.kind === 'email' ? [`domain#${identifier.domain}`] : []),
+  ];
 }
 
 /** A disposable provider's subdomains are disposable too. */
