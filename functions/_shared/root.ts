@@ -119,7 +119,7 @@ export function awsRoot(env: Environment) {
       '@authkit/core/adapters/end-user-messaging'
     );
     const client = captured(new PinpointSMSVoiceV2Client(endpoint('PINPOINT_SMS_VOICE_V2')));
-    return new EndUserMessagingSmsSender(client, sms);
+    return new EndUserMessagingSmsSender(client, { ...sms, stack: requireVariable(env, 'STACK_NAME') });
   };
   const publisher = once(async () => {
     const { EventBridgeClient, EventBridgePublisher } = await import('@authkit/core/adapters/events');
@@ -136,6 +136,7 @@ export function awsRoot(env: Environment) {
     const { logger, metrics } = obs();
     return {
       events: appEvents,
+      stack: requireVariable(env, 'STACK_NAME'),
       failed: (error) => {
         logger.warn('SmsDeliveryFailed could not be published', { error: (error as Error).name });
         metrics.addMetric('FeedbackEventFailed', 'Count', 1);

@@ -325,13 +325,21 @@ describe('the delivery feedback CloudFormation creates', () => {
       {
         source: ['aws.sms-voice'],
         'detail-type': ['Text Message Delivery Status Updated'],
-        detail: { eventType: ['TEXT_INVALID', 'TEXT_BLOCKED'], isFinal: [true] },
+        detail: {
+          eventType: ['TEXT_INVALID', 'TEXT_BLOCKED'],
+          isFinal: [true],
+          context: { stack: [{ Ref: 'AWS::StackName' }] },
+        },
       },
     ],
     [
       'SmsFeedbackFunctionSmsDeliveryFailed',
       'SmsFeedbackFunction',
-      { source: ['authkit'], 'detail-type': ['SmsDeliveryFailed'], detail: { permanent: [true] } },
+      {
+        source: ['authkit'],
+        'detail-type': ['SmsDeliveryFailed'],
+        detail: { permanent: [true], stack: [{ Ref: 'AWS::StackName' }] },
+      },
     ],
   ])(
     '%s routes only what denylists to %s, retried for a day, then dead-lettered',

@@ -14,6 +14,8 @@ import { startTestRuntime } from '../support/stack.ts';
 import { runtimeForSuite } from '../support/suite.ts';
 
 const suite = runtimeForSuite();
+/** What template.yaml's `AWS::StackName` is in the local runtime. */
+const LOCAL_STACK = 'authkit-local';
 const SMS_FAILURE_NUMBER = '+14254147167';
 /** Poland's failure simulator number: its own, so the SNS spec's entry (shared tables) does not answer for it. */
 const EUM_FAILURE_NUMBER = '+48732141442';
@@ -120,10 +122,44 @@ describe("a number the SMS provider refuses for good (End User Messaging's failu
   });
 });
 
+/** Puts one `authkit` event on the runtime's bus, as the send step does, and waits for its delivery. */
+async function putEvent(detailType: string, detail: Record<string, unknown>): Promise<string> {
+  const { body } = await suite.http.call(
+    'POST',
+    '/_aws/events',
+    JSON.stringify({
+      Entries: [{ Source: 'authkit', DetailType: detailType, Detail: JSON.stringify(detail) }],
+    }),
+    { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
+  );
+  await suite.runtime.events.settled();
+  const [{ EventId }] = body.Entries as [{ EventId: string }];
+  return EventId;
+}
+
+describe('SMS feedback of another stack in the same account', () => {
+  it('reaches no function of this stack: the rules match their own stack name', async () => {
+    // Act
+    const eventId = await putEvent('SmsDeliveryFailed', {
+      stack: 'authkit-staging',
+      destinationPhoneNumber: '+14155550111',
+      challengeId: 'ch_elsewhere',
+      provider: 'sns',
+      errorCode: 'InvalidParameter',
+      permanent: true,
+    });
+
+    // Assess
+    expect(suite.runtime.events.deliveries().filter((d) => d.eventId === eventId)).toEqual([]);
+    expect((await suite.http.start('+14155550111')).status).toBe(202);
+  });
+});
+
 describe("the feedback functions' dead-letter queue", () => {
   it('takes an event the SMS feedback function cannot read, after Lambda retried it twice', async () => {
     // Prepare: the send step's event, without the challenge it is about
     const detail = {
+      stack: LOCAL_STACK,
       destinationPhoneNumber: '+14254147167',
       provider: 'sns',
       errorCode: 'InvalidParameter',
@@ -131,18 +167,9 @@ describe("the feedback functions' dead-letter queue", () => {
     };
 
     // Act
-    const { body } = await suite.http.call(
-      'POST',
-      '/_aws/events',
-      JSON.stringify({
-        Entries: [{ Source: 'authkit', DetailType: 'SmsDeliveryFailed', Detail: JSON.stringify(detail) }],
-      }),
-      { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.PutEvents' },
-    );
-    await suite.runtime.events.settled();
+    const EventId = await putEvent('SmsDeliveryFailed', detail);
 
     // Assess
-    const [{ EventId }] = body.Entries as [{ EventId: string }];
     const { deadLetters } = (await suite.http.get('/_local/dead-letters')).body as {
       deadLetters: { functionId: string; body: { id: string; detail: unknown } }[];
     };

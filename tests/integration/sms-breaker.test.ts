@@ -287,7 +287,7 @@ describe('the SMS-pumping breaker', () => {
   );
 
   it(
-    'refuses SMS to a tripped country as a spent budget when no captcha provider is configured; email goes on',
+    'without a captcha provider: refuses SMS to a tripped number range as a spent budget, never a whole country',
     async () => {
       // Prepare
       const portugal = deployment({ captcha: false, breaker: { minSends: 20, coolOffSeconds: 900 } });
@@ -304,6 +304,8 @@ describe('the SMS-pumping breaker', () => {
         refusalRule: 'sms-breaker',
         retryAfterSeconds: 800,
       });
+      // The country tripped too: it alarms, but one source must not be able to close a country.
+      await expect(portugal.start('+351961234567')).resolves.toBeDefined();
       await expect(portugal.start('+46701234567')).resolves.toBeDefined();
       await expect(portugal.start(uniqueEmail('breaker'))).resolves.toBeDefined();
     },

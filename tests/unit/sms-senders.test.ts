@@ -47,8 +47,9 @@ async function failureOf(send: () => Promise<unknown>): Promise<Error> {
 
 describe('EndUserMessagingSmsSender', () => {
   let fake: AwsFake;
-  const sender = (options = { configurationSet: 'authkit-sms', originationIdentity: '' }) =>
-    new EndUserMessagingSmsSender(new PinpointSMSVoiceV2Client(clientConfig(fake.endpoint)), options);
+  const sender = (
+    options = { configurationSet: 'authkit-sms', originationIdentity: '', stack: 'authkit-prod' },
+  ) => new EndUserMessagingSmsSender(new PinpointSMSVoiceV2Client(clientConfig(fake.endpoint)), options);
   const answering = (reply: Reply) => {
     fake.reply = reply;
     return sender();
@@ -75,7 +76,7 @@ describe('EndUserMessagingSmsSender', () => {
       MessageBody: 'Your AuthKit code is 123456',
       MessageType: 'TRANSACTIONAL',
       ConfigurationSetName: 'authkit-sms',
-      Context: { challengeId: 'ch_abc' },
+      Context: { challengeId: 'ch_abc', stack: 'authkit-prod' },
     });
   });
 
@@ -85,7 +86,9 @@ describe('EndUserMessagingSmsSender', () => {
     fake.received.length = 0;
 
     // Act
-    await sender({ configurationSet: 'authkit-sms', originationIdentity: 'pool-0123abcd' }).send(MESSAGE);
+    await sender({ configurationSet: 'authkit-sms', originationIdentity: 'pool-0123abcd', stack: 'x' }).send(
+      MESSAGE,
+    );
 
     // Assess
     expect(JSON.parse(fake.received[0]?.body ?? '')).toMatchObject({ OriginationIdentity: 'pool-0123abcd' });
@@ -173,6 +176,7 @@ describe('EndUserMessagingSmsSender', () => {
     const unreachable = new EndUserMessagingSmsSender(client, {
       configurationSet: 'x',
       originationIdentity: '',
+      stack: 'authkit-prod',
     });
 
     // Act

@@ -83,6 +83,7 @@ describe('SendChallenge by End User Messaging', () => {
         Source: 'authkit',
         DetailType: 'SmsDeliveryFailed',
         Detail: {
+          stack: 'authkit-local',
           destinationPhoneNumber: phone,
           challengeId: input.challengeId,
           provider: 'end-user-messaging',
@@ -176,6 +177,7 @@ describe('SendChallenge by SNS', () => {
         Source: 'authkit',
         DetailType: 'SmsDeliveryFailed',
         Detail: {
+          stack: 'authkit-local',
           destinationPhoneNumber: phone,
           challengeId: input.challengeId,
           provider: 'sns',

@@ -18,7 +18,7 @@ import { type Channel, type Identifier, identifierKey, screeningKey } from './id
 import { assessLockout, type LockoutDeps } from './lockout.ts';
 import type { CaptchaVerifier, CounterStore, DenylistStore, SmsBreakerStore, Source } from './ports.ts';
 import { assessBudgets, sendSpend } from './rate-limits.ts';
-import { standingTrip } from './sms-breaker.ts';
+import { standingTrips } from './sms-breaker.ts';
 
 /**
  * What screening says about a send, for the steps after it: `elevated` asks for captcha;
@@ -30,7 +30,7 @@ export type SendRisk = { elevated: boolean; smsBreaker?: true };
  * Refuses a send while a lockout lock blocks it or one of its budgets is already spent, counting
  * nothing. It is risky when a budget is past half, the identifier is under attack, or the SMS
  * breaker stands tripped over its country or number range. With no captcha provider to ask, a
- * tripped breaker refuses the SMS outright, as a spent budget, until the trip lapses.
+ * tripped number range refuses the SMS outright, as a spent budget, until the trip lapses.
  */
 export async function assessSend(
   deps: {
@@ -46,18 +46,23 @@ export async function assessSend(
   const reads = [
     assessLockout(deps, screeningKey(identifier), input.source, now),
     assessBudgets({ counters: deps.counters, config: deps.config.rateLimit }, spend),
-    identifier.kind === 'phone' ? standingTrip(deps.smsBreaker.store, identifier, now) : undefined,
+    identifier.kind === 'phone' ? standingTrips(deps.smsBreaker.store, identifier, now) : [],
   ] as const;
   // Read together, refused in order (a lockout block before a spent budget), none left unobserved.
   await Promise.allSettled(reads);
   const lockout = await reads[0];
   const budgets = await reads[1];
-  const trip = await reads[2];
-  if (!trip) return { elevated: budgets.elevated || lockout.underAttack };
-  if (deps.config.captcha.provider === 'none') {
-    throw refusedBy(new RateLimited((trip.until - now) / 1000, 'budget'), 'sms-breaker');
+  const trips = await reads[2];
+  if (deps.config.captcha.provider !== 'none') {
+    return trips.length > 0
+      ? { elevated: true, smsBreaker: true }
+      : { elevated: budgets.elevated || lockout.underAttack };
   }
-  return { elevated: true, smsBreaker: true };
+  // With nothing to ask, only a number range is refused. One source can trip a quiet country, and a
+  // refused country would shut SMS sign-in off for everyone there: that trip alarms, no more.
+  const range = trips.find((trip) => trip.scope === 'prefix');
+  if (range) throw refusedBy(new RateLimited((range.until - now) / 1000, 'budget'), 'sms-breaker');
+  return { elevated: budgets.elevated || lockout.underAttack };
 }
 
 const disposableDomains: Set<string> = MailChecker.blacklist();

@@ -145,16 +145,18 @@ export async function countSmsSignIn(deps: SmsBreakerDeps, identifier: PhoneIden
   await deps.store.count(breakerScopes(identifier), 'verified', window);
 }
 
-/** The trip that stands over an SMS to `identifier` at `now`, the one ending last; undefined if none. */
-export async function standingTrip(
+/** The trips that stand over an SMS to `identifier` at `now`, each with its scope. */
+export async function standingTrips(
   store: SmsBreakerStore,
   identifier: PhoneIdentifier,
   now: number,
-): Promise<BreakerTrip | undefined> {
-  const standing = (await store.trips(breakerScopes(identifier))).filter(
-    (trip): trip is BreakerTrip => trip !== undefined && trip.until > now,
-  );
-  return standing.sort((a, b) => b.until - a.until)[0];
+): Promise<(BreakerTrip & { scope: BreakerScope['scope'] })[]> {
+  const scopes = breakerScopes(identifier);
+  const trips = await store.trips(scopes);
+  return scopes.flatMap(({ scope }, i) => {
+    const trip = trips[i];
+    return trip && trip.until > now ? [{ ...trip, scope }] : [];
+  });
 }
 
 /** The `authkit` event a trip publishes; apps and operators may subscribe to it. */

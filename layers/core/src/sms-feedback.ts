@@ -10,6 +10,8 @@ import type { AppEvent, EventPublisher } from './ports.ts';
 export const SMS_DELIVERY_FAILED = 'SmsDeliveryFailed';
 
 export type SmsDeliveryFailedDetail = {
+  /** The stack that sent it: the rule of that stack alone takes it (one account's bus serves every stack). */
+  stack: string;
   destinationPhoneNumber: string;
   challengeId: string;
   provider: 'sns' | 'end-user-messaging';
@@ -17,8 +19,11 @@ export type SmsDeliveryFailedDetail = {
   permanent: true;
 };
 
-/** Where refusals are told, and what to do when telling fails (log without the number, count it). */
-export type SmsFeedback = { events: EventPublisher; failed: (error: unknown) => void };
+/**
+ * Where refusals are told, the stack they are told for, and what to do when telling fails (log
+ * without the number, count it).
+ */
+export type SmsFeedback = { events: EventPublisher; stack: string; failed: (error: unknown) => void };
 
 const PROVIDERS: readonly string[] = [
   'sns',
@@ -28,12 +33,13 @@ const PROVIDERS: readonly string[] = [
 /** The event a failed SMS send is worth, or undefined when the failure says nothing against the number. */
 export function smsDeliveryFailed(
   error: unknown,
-  send: { destination: string; challengeId: string },
+  send: { destination: string; challengeId: string; stack: string },
 ): AppEvent | undefined {
   if (!(error instanceof DeliveryFailed) || !error.destinationRefusal) return undefined;
   const { provider, errorCode } = error.destinationRefusal;
   if (!PROVIDERS.includes(provider)) return undefined;
   const detail: SmsDeliveryFailedDetail = {
+    stack: send.stack,
     destinationPhoneNumber: send.destination,
     challengeId: send.challengeId,
     provider: provider as SmsDeliveryFailedDetail['provider'],
@@ -52,7 +58,7 @@ export async function reportSmsFailure(
   error: unknown,
   send: { destination: string; challengeId: string },
 ): Promise<void> {
-  const event = smsDeliveryFailed(error, send);
+  const event = smsDeliveryFailed(error, { ...send, stack: feedback.stack });
   if (!event) return;
   try {
     await feedback.events.publish([event]);

@@ -40,14 +40,17 @@ export class EndUserMessagingSmsSender implements SmsSender {
   readonly #client: PinpointSMSVoiceV2Client;
   readonly #configurationSet: string;
   readonly #originationIdentity: string;
+  readonly #stack: string;
 
+  /** `stack`: echoed in every delivery-status event's context, so only this stack's rule takes them. */
   constructor(
     client: PinpointSMSVoiceV2Client,
-    options: { configurationSet: string; originationIdentity: string },
+    options: { configurationSet: string; originationIdentity: string; stack: string },
   ) {
     this.#client = client;
     this.#configurationSet = options.configurationSet;
     this.#originationIdentity = options.originationIdentity;
+    this.#stack = options.stack;
   }
 
   async send(message: SmsMessage): Promise<{ messageId: string }> {
@@ -57,7 +60,7 @@ export class EndUserMessagingSmsSender implements SmsSender {
           DestinationPhoneNumber: message.to,
           MessageBody: message.text,
           MessageType: 'TRANSACTIONAL',
-          Context: message.context,
+          Context: { ...message.context, stack: this.#stack },
           ...(this.#configurationSet ? { ConfigurationSetName: this.#configurationSet } : {}),
           // Empty: the service picks one of the account's identities that can reach the country.
           ...(this.#originationIdentity ? { OriginationIdentity: this.#originationIdentity } : {}),
