@@ -143,6 +143,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   dispatch = async (request, response, body) => {
     const { pathname, searchParams } = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
+    // The emulated AWS APIs (secrets, the admin function) and the inbox answer this machine only,
+    // whatever address the runtime listens on: on AWS they are behind IAM, not on the API.
+    if (/^\/(_aws|_local|2015-03-31)(\/|$)/.test(pathname) && !isLoopback(request.socket.remoteAddress)) {
+      response.writeHead(403, { 'content-type': 'text/plain' });
+      return void response.end(`${pathname} answers clients on this machine only`);
+    }
     // The AWS JSON protocols name the operation in this header.
     const target = request.headers['x-amz-target'] as string | undefined;
     if (method === 'POST' && pathname.startsWith('/_aws/sfn'))
@@ -247,6 +253,10 @@ export function useFunctionEnvironment(
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address !== undefined && (/^(::ffff:)?127\./.test(address) || address === '::1');
 }
 
 async function readBody(request: IncomingMessage): Promise<Buffer> {

@@ -123,7 +123,13 @@ export function awsRoot(env: Environment) {
   };
   const publisher = once(async () => {
     const { EventBridgeClient, EventBridgePublisher } = await import('@authkit/core/adapters/events');
-    return new EventBridgePublisher(captured(new EventBridgeClient(endpoint('EVENTBRIDGE'))));
+    // Bounded: an event is published after a send was decided, and a hung PutEvents must not hold
+    // the step (and the release of a failed send's claim) until the Lambda times out.
+    const client = new EventBridgeClient({
+      ...endpoint('EVENTBRIDGE'),
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    });
+    return new EventBridgePublisher(captured(client));
   });
   // AuthKit's own events. The client loads at the first event, not at cold start: a function may
   // publish none in its lifetime.
