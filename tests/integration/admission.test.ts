@@ -10,7 +10,13 @@ import type { Source } from '../../layers/core/src/ports.ts';
 import { budgetsFor } from '../../layers/core/src/rate-limits.ts';
 import { generateId } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
-import { challengeDeps, GENEROUS_BUDGETS, ManualClock, stores } from '../support/core-fixtures.ts';
+import {
+  atWindowStart,
+  challengeDeps,
+  GENEROUS_BUDGETS,
+  ManualClock,
+  stores,
+} from '../support/core-fixtures.ts';
 import { emailsTo, uniqueEmail } from '../support/stack.ts';
 
 const { counters } = stores();
@@ -19,7 +25,7 @@ const { counters } = stores();
 const texted: string[] = [];
 const sms = { send: async ({ to }: { to: string }) => ({ messageId: String(texted.push(to)) }) };
 
-function sender(rateLimit: Partial<typeof GENEROUS_BUDGETS>, clock = new ManualClock()) {
+function sender(rateLimit: Partial<typeof GENEROUS_BUDGETS>, clock = atWindowStart()) {
   const deps = challengeDeps({ clock, rateLimit, sms });
   const config = { ...GENEROUS_BUDGETS, ...rateLimit };
   return {
@@ -50,7 +56,7 @@ const settled = async (sends: Promise<unknown>[]) => {
 };
 
 /** A clock in a budget window no other spec reaches: counters of its own, even the shared ones. */
-const freshWindow = () => new ManualClock(Date.now() + (1 + Math.floor(Math.random() * 1e6)) * 86_400_000);
+const freshWindow = () => atWindowStart(1 + Math.floor(Math.random() * 1e6));
 
 /** A network of its own for each spec, so that parallel spec files never share a budget. */
 const network = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;

@@ -15,10 +15,11 @@ import { type VerifyDeps, verifyCode } from '../../layers/core/src/sign-in.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { resendChallenge } from '../../layers/core/src/workflow.ts';
 import {
+  atWindowStart,
   CODE_CONFIG,
   challengeDeps,
   GENEROUS_BUDGETS,
-  ManualClock,
+  type ManualClock,
   SOURCE,
   sendStepOnly,
   stores,
@@ -77,7 +78,7 @@ describe('one-time-code challenges in DynamoDB Local', () => {
   });
 
   beforeEach(() => {
-    clock = new ManualClock();
+    clock = atWindowStart();
     deps = challengeDeps({ clock });
     checking = verifyDeps(deps);
     email = uniqueEmail('challenge');

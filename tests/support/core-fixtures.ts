@@ -123,6 +123,16 @@ export class ManualClock implements Clock {
   }
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * A clock at the start of an hour, `daysAhead` days on: a spec's few minutes never cross a fixed
+ * budget window of up to an hour, as a clock started at an arbitrary moment may (a spec run at
+ * 22:59 would see its budget reset), and other days' windows are other specs' counters.
+ */
+export const atWindowStart = (daysAhead = 0): ManualClock =>
+  new ManualClock(Math.ceil(Date.now() / HOUR_MS) * HOUR_MS + daysAhead * 24 * HOUR_MS);
+
 export function sesMailer(): SesMailer {
   const ses = new SESv2Client({
     endpoint: sesEndpoint(),
