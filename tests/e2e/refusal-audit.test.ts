@@ -4,37 +4,16 @@
  * and nothing a client sent as a secret. Against `npm start`'s runtime, with Turnstile faked.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { DynamoDenylistStore } from '../../layers/core/src/adapters/dynamodb/denylist-store.ts';
 import { auditSubject } from '../../layers/core/src/audit.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { systemClock } from '../../layers/core/src/system.ts';
 import { TABLES } from '../support/core-fixtures.ts';
 import { documentClient, uniqueEmail } from '../support/stack.ts';
-import { runtimeForSuite } from '../support/suite.ts';
-import {
-  type FakeTurnstile,
-  startFakeTurnstile,
-  TURNSTILE_PARAMETERS,
-  TURNSTILE_SECRET,
-  TURNSTILE_SECRET_NAME,
-  VALID_TOKEN,
-} from '../support/turnstile.ts';
+import { turnstileRuntimeForSuite, VALID_TOKEN } from '../support/turnstile.ts';
 
-let turnstile: FakeTurnstile;
-// Registered before the runtime's own hook, so the fake answers from the runtime's first request.
-beforeAll(async () => {
-  turnstile = await startFakeTurnstile();
-  process.env.CAPTCHA_VERIFY_URL = turnstile.url;
-});
-afterAll(async () => {
-  delete process.env.CAPTCHA_VERIFY_URL;
-  await turnstile.close();
-});
-const suite = runtimeForSuite(
-  { ...TURNSTILE_PARAMETERS, RateLimitPerIdentifier: '2' },
-  { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
-);
+const suite = turnstileRuntimeForSuite({ RateLimitPerIdentifier: '2' });
 
 const trail = async (raw: string) => {
   const secret = suite.runtime.secrets.find('AuditKeySecret')?.value as string;

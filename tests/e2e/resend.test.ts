@@ -5,37 +5,15 @@
  */
 
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { TABLES } from '../support/core-fixtures.ts';
 import { documentClient, emailsTo, uniqueEmail } from '../support/stack.ts';
-import { runtimeForSuite } from '../support/suite.ts';
-import {
-  type FakeTurnstile,
-  startFakeTurnstile,
-  TURNSTILE_PARAMETERS,
-  TURNSTILE_SECRET,
-  TURNSTILE_SECRET_NAME,
-  VALID_TOKEN,
-} from '../support/turnstile.ts';
+import { turnstileRuntimeForSuite, VALID_TOKEN } from '../support/turnstile.ts';
 
 const PER_IDENTIFIER = 4;
-let turnstile: FakeTurnstile;
-// Registered before the runtime's own hook, so the fake answers from the runtime's first request.
-beforeAll(async () => {
-  turnstile = await startFakeTurnstile();
-  process.env.CAPTCHA_VERIFY_URL = turnstile.url;
+const suite = turnstileRuntimeForSuite({
+  RateLimitPerIdentifier: String(PER_IDENTIFIER),
 });
-afterAll(async () => {
-  delete process.env.CAPTCHA_VERIFY_URL;
-  await turnstile.close();
-});
-const suite = runtimeForSuite(
-  {
-    ...TURNSTILE_PARAMETERS,
-    RateLimitPerIdentifier: String(PER_IDENTIFIER),
-  },
-  { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
-);
 
 const resend = (challengeId: unknown, extra: Record<string, unknown> = {}) =>
   suite.http.post('/v1/auth/resend', { challengeId, ...extra });

@@ -3,23 +3,12 @@
  * over a country, an SMS start there answers the usual 428 `captcha_required`, with nothing that
  * names the breaker; other countries, and the same country with a solved captcha, get their code.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { stores } from '../support/core-fixtures.ts';
-import { runtimeForSuite } from '../support/suite.ts';
-import {
-  type FakeTurnstile,
-  startFakeTurnstile,
-  TURNSTILE_PARAMETERS,
-  TURNSTILE_SECRET,
-  TURNSTILE_SECRET_NAME,
-  VALID_TOKEN,
-} from '../support/turnstile.ts';
+import { turnstileRuntimeForSuite, VALID_TOKEN } from '../support/turnstile.ts';
 
-let turnstile: FakeTurnstile;
-// Registered before the runtime's own hook, so the fake answers from the runtime's first request.
+const suite = turnstileRuntimeForSuite({ SmsAllowedCountries: 'DK,FI' });
 beforeAll(async () => {
-  turnstile = await startFakeTurnstile();
-  process.env.CAPTCHA_VERIFY_URL = turnstile.url;
   // Denmark tripped a minute ago, for an hour.
   const trippedAt = Date.now() - 60_000;
   await stores().smsBreaker.trip(
@@ -34,14 +23,6 @@ beforeAll(async () => {
     trippedAt + 7_200_000,
   );
 });
-afterAll(async () => {
-  delete process.env.CAPTCHA_VERIFY_URL;
-  await turnstile.close();
-});
-const suite = runtimeForSuite(
-  { ...TURNSTILE_PARAMETERS, SmsAllowedCountries: 'DK,FI' },
-  { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
-);
 
 describe('POST /v1/auth/start to a country the SMS breaker tripped', () => {
   it('answers the usual 428 captcha_required, naming no rule', async () => {

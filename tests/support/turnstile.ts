@@ -5,6 +5,7 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import { type FakeSiteverify, SITE_HOSTNAME, startFakeSiteverify } from './siteverify.ts';
 import { challengeWorkflow, useTemplateEnvironment } from './stack.ts';
+import { runtimeForSuite } from './suite.ts';
 
 export const TURNSTILE_SECRET_NAME = 'authkit/turnstile';
 export const TURNSTILE_SECRET = 'turnstile-secret';
@@ -49,4 +50,28 @@ export function turnstileWorkflowForSuite(parameters: Record<string, string>): {
     await turnstile.close();
   });
   return { workflow: () => workflow, turnstile: () => turnstile };
+}
+
+/**
+ * For an e2e test file: `npm start`'s runtime with Turnstile configured (plus `parameters`), its
+ * siteverify faked on loopback for the file's lifetime. Call at the top level of the file.
+ */
+export function turnstileRuntimeForSuite(
+  parameters: Record<string, string> = {},
+): ReturnType<typeof runtimeForSuite> & { turnstile: () => FakeTurnstile } {
+  let turnstile: FakeTurnstile;
+  // Registered before the runtime's own hook, so the fake answers from the runtime's first request.
+  beforeAll(async () => {
+    turnstile = await startFakeTurnstile();
+    process.env.CAPTCHA_VERIFY_URL = turnstile.url;
+  });
+  afterAll(async () => {
+    delete process.env.CAPTCHA_VERIFY_URL;
+    await turnstile.close();
+  });
+  const suite = runtimeForSuite(
+    { ...TURNSTILE_PARAMETERS, ...parameters },
+    { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
+  );
+  return Object.assign(suite, { turnstile: () => turnstile });
 }
