@@ -9,11 +9,10 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from '@jest/globals';
 import { DynamoDenylistStore } from '../../layers/core/src/adapters/dynamodb/denylist-store.ts';
-import { DynamoSmsBreakerStore } from '../../layers/core/src/adapters/dynamodb/sms-breaker-store.ts';
 import { auditSubject } from '../../layers/core/src/audit.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import { systemClock } from '../../layers/core/src/system.ts';
-import { TABLES } from '../support/core-fixtures.ts';
+import { TABLES, tripBreaker } from '../support/core-fixtures.ts';
 import { client } from '../support/http.ts';
 import { documentClient, uniqueEmail } from '../support/stack.ts';
 import { runtimeForSuite } from '../support/suite.ts';
@@ -208,13 +207,10 @@ describe('npm run admin -- denylist', () => {
     it('names a tripped SMS breaker: the number range, since when, until when, on what counts', async () => {
       // Prepare: the send step's trip of one US number range
       const number = '+12025550143';
-      const store = new DynamoSmsBreakerStore(documentClient(), TABLES.counters);
       const now = Date.now();
-      const trip = { trippedAt: now, until: now + 3_600_000, sends: 140, verified: 3 };
-      await store.trip(
+      const trip = await tripBreaker(
         { scope: 'prefix', value: '+12025' },
-        { ...trip, baseline: { sends: 0, verified: 0, windowStart: now } },
-        trip.until,
+        { trippedAt: now, sends: 140, verified: 3 },
       );
 
       // Act

@@ -4,23 +4,15 @@
  * names the breaker; other countries, and the same country with a solved captcha, get their code.
  */
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { stores } from '../support/core-fixtures.ts';
+import { tripBreaker } from '../support/core-fixtures.ts';
 import { turnstileRuntimeForSuite, VALID_TOKEN } from '../support/turnstile.ts';
 
 const suite = turnstileRuntimeForSuite({ SmsAllowedCountries: 'DK,FI' });
 beforeAll(async () => {
   // Denmark tripped a minute ago, for an hour.
-  const trippedAt = Date.now() - 60_000;
-  await stores().smsBreaker.trip(
+  await tripBreaker(
     { scope: 'country', value: 'DK' },
-    {
-      trippedAt,
-      until: trippedAt + 3_600_000,
-      sends: 180,
-      verified: 4,
-      baseline: { windowStart: 0, sends: 0, verified: 0 },
-    },
-    trippedAt + 7_200_000,
+    { trippedAt: Date.now() - 60_000, sends: 180, verified: 4 },
   );
 });
 

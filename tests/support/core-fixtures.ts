@@ -16,6 +16,8 @@ import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import type { LockoutNotifier } from '../../layers/core/src/lockout.ts';
 import type {
   AppEvent,
+  BreakerScope,
+  BreakerTrip,
   Clock,
   EventPublisher,
   Mailer,
@@ -249,3 +251,17 @@ export const stores = () => {
     smsBreaker: new DynamoSmsBreakerStore(db, TABLES.counters),
   };
 };
+
+/** Writes a standing trip of the SMS breaker as the send step would: tripped at `trippedAt`, for an hour. */
+export async function tripBreaker(
+  scope: BreakerScope,
+  counts: { trippedAt: number; sends: number; verified: number },
+): Promise<BreakerTrip> {
+  const trip = {
+    ...counts,
+    until: counts.trippedAt + 3_600_000,
+    baseline: { windowStart: 0, sends: 0, verified: 0 },
+  };
+  await stores().smsBreaker.trip(scope, trip, trip.until + 3_600_000);
+  return trip;
+}

@@ -30,7 +30,10 @@ export async function startFakeTurnstile(): Promise<FakeTurnstile> {
  * For a test file: the challenge workflow with Turnstile configured (plus `parameters`), its
  * siteverify faked on loopback for the file's lifetime. Call at the top level of the file.
  */
-export function turnstileWorkflowForSuite(parameters: Record<string, string>): {
+export function turnstileWorkflowForSuite(
+  parameters: Record<string, string>,
+  wrap?: Parameters<typeof challengeWorkflow>[1],
+): {
   workflow: () => ReturnType<typeof challengeWorkflow>;
   turnstile: () => FakeTurnstile;
 } {
@@ -43,7 +46,7 @@ export function turnstileWorkflowForSuite(parameters: Record<string, string>): {
       { ...TURNSTILE_PARAMETERS, ...parameters },
       { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
     );
-    workflow = challengeWorkflow(template);
+    workflow = challengeWorkflow(template, wrap);
   });
   afterAll(async () => {
     delete process.env.CAPTCHA_VERIFY_URL;

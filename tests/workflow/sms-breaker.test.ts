@@ -4,54 +4,24 @@
  * and the refusal names the breaker for the audit; a start elsewhere or with a token goes on to
  * SendChallenge (made to fail before it runs: no SMS provider here).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { fromWorkflowFailure } from '../../layers/core/src/errors.ts';
-import { stores } from '../support/core-fixtures.ts';
-import { challengeWorkflow, useTemplateEnvironment } from '../support/stack.ts';
-import {
-  type FakeTurnstile,
-  startFakeTurnstile,
-  TURNSTILE_PARAMETERS,
-  TURNSTILE_SECRET,
-  TURNSTILE_SECRET_NAME,
-  VALID_TOKEN,
-} from '../support/turnstile.ts';
+import { tripBreaker } from '../support/core-fixtures.ts';
+import { turnstileWorkflowForSuite, VALID_TOKEN } from '../support/turnstile.ts';
 import { execute, RecordingInvoker, workflowInput } from '../support/workflow.ts';
 
 let invoker: RecordingInvoker;
-let turnstile: FakeTurnstile;
-let workflow: ReturnType<typeof challengeWorkflow>;
-
-beforeAll(async () => {
-  turnstile = await startFakeTurnstile();
-  process.env.CAPTCHA_VERIFY_URL = turnstile.url;
-  const template = await useTemplateEnvironment(
-    { ...TURNSTILE_PARAMETERS, SmsAllowedCountries: 'BE,SE' },
-    { [TURNSTILE_SECRET_NAME]: TURNSTILE_SECRET },
-  );
-  workflow = challengeWorkflow(template, (inner) => {
-    invoker = new RecordingInvoker(inner);
-    return invoker;
-  });
-  // Belgium tripped ten minutes ago, for an hour.
-  const now = Date.now();
-  const trippedAt = now - 600_000;
-  await stores().smsBreaker.trip(
-    { scope: 'country', value: 'BE' },
-    {
-      trippedAt,
-      until: trippedAt + 3_600_000,
-      sends: 150,
-      verified: 2,
-      baseline: { windowStart: 0, sends: 0, verified: 0 },
-    },
-    now + 7_200_000,
-  );
+const suite = turnstileWorkflowForSuite({ SmsAllowedCountries: 'BE,SE' }, (inner) => {
+  invoker = new RecordingInvoker(inner);
+  return invoker;
 });
 
-afterAll(async () => {
-  delete process.env.CAPTCHA_VERIFY_URL;
-  await turnstile.close();
+beforeAll(async () => {
+  // Belgium tripped ten minutes ago, for an hour.
+  await tripBreaker(
+    { scope: 'country', value: 'BE' },
+    { trippedAt: Date.now() - 600_000, sends: 150, verified: 2 },
+  );
 });
 
 /**
@@ -61,7 +31,7 @@ afterAll(async () => {
 async function start(number: string, extra: Record<string, unknown> = {}) {
   invoker.failNext('SendChallengeFunction', 'DeliveryFailed');
   const before = invoker.count('SendChallengeFunction');
-  const execution = await execute(workflow, workflowInput(number, extra));
+  const execution = await execute(suite.workflow(), workflowInput(number, extra));
   return { execution, reachedSend: invoker.count('SendChallengeFunction') > before };
 }
 
