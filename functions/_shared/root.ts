@@ -124,10 +124,11 @@ export function awsRoot(env: Environment) {
   const publisher = once(async () => {
     const { EventBridgeClient, EventBridgePublisher } = await import('@authkit/core/adapters/events');
     // Bounded: an event is published after a send was decided, and a hung PutEvents must not hold
-    // the step (and the release of a failed send's claim) until the Lambda times out.
+    // the step (and the release of a failed send's claim) until the Lambda times out. Without
+    // throwOnRequestTimeout the SDK's handler only warns when the request timeout passes.
     const client = new EventBridgeClient({
       ...endpoint('EVENTBRIDGE'),
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
     });
     return new EventBridgePublisher(captured(client));
   });
