@@ -7,6 +7,7 @@ import {
   INTERNAL_ERROR,
   InvalidRequest,
   PayloadTooLarge,
+  Unauthorized,
   UnsupportedMediaType,
 } from '@authkit/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
@@ -23,7 +24,33 @@ export type HttpRequest = {
   pathParameters: Record<string, string | undefined>;
   headers: Record<string, string | undefined>;
   sourceIp: string | undefined;
+  /** What AuthKit's authorizer put in the request context (protected routes only); see callerOf. */
+  authorizer: Record<string, unknown> | undefined;
 };
+
+/**
+ * The signed-in caller of a protected route, from the context AuthKit's Lambda authorizer returned:
+ * API Gateway hands it to the function as `requestContext.authorizer`, every value a string.
+ */
+export type Caller = {
+  userId: string;
+  sessionId: string;
+  /** The device the session is bound to, if any. */
+  deviceId: string | undefined;
+  identifierKey: string;
+};
+
+/** The caller, or Unauthorized: a protected route the authorizer did not run before is refused. */
+export function callerOf(request: HttpRequest): Caller {
+  const context = request.authorizer ?? {};
+  const text = (key: string) =>
+    typeof context[key] === 'string' && context[key] !== '' ? context[key] : undefined;
+  const userId = text('userId');
+  const sessionId = text('sessionId');
+  const identifierKey = text('identifierKey');
+  if (!userId || !sessionId || !identifierKey) throw new Unauthorized();
+  return { userId, sessionId, identifierKey, deviceId: text('deviceId') };
+}
 
 export type HttpResult = {
   status: number;
@@ -43,6 +70,7 @@ export function parseRequest(event: APIGatewayProxyEvent): HttpRequest {
     pathParameters: event.pathParameters ?? {},
     headers,
     sourceIp: event.requestContext?.identity?.sourceIp,
+    authorizer: event.requestContext?.authorizer ?? undefined,
   };
 }
 

@@ -61,8 +61,9 @@ export type AwsRoot = ReturnType<typeof awsRoot>;
 
 export function awsRoot(env: Environment) {
   const config = <S extends ConfigSection>(...sections: S[]) => loadConfig(env, sections);
-  const table = (name: 'CHALLENGES' | 'COUNTERS' | 'DENYLIST' | 'USERS' | 'SESSIONS' | 'AUDIT') =>
-    requireVariable(env, `${name}_TABLE`);
+  const table = (
+    name: 'CHALLENGES' | 'COUNTERS' | 'DENYLIST' | 'USERS' | 'SESSIONS' | 'AUDIT' | 'ACCOUNTS',
+  ) => requireVariable(env, `${name}_TABLE`);
   const obs = once(observability);
   const captured = <C>(client: C): C => obs().tracer.captureAWSv3Client(client);
   // Unset on AWS; the local runtime and tests point a function's clients elsewhere through its own

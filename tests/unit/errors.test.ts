@@ -64,7 +64,7 @@ describe('the error table', () => {
 
   it.each(Object.entries(ERRORS))('gives %s a 4xx or 503 status and a snake_case code', (_, entry) => {
     // Assess
-    expect([400, 401, 403, 409, 413, 415, 422, 428, 429, 503]).toContain(entry.status);
+    expect([400, 401, 403, 404, 409, 413, 415, 422, 428, 429, 503]).toContain(entry.status);
     expect(entry.code).toMatch(/^[a-z]+(_[a-z]+)*$/);
     expect(entry.detail).toMatch(/\.$/);
   });

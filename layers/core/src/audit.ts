@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { AuthKitError, type RateLimited } from './errors.ts';
 import { type Identifier, maskIdentifier, normalizeIdentifier, screeningKey } from './identifier.ts';
-import type { AuditLog, Clock, SecretSource } from './ports.ts';
+import type { AuditLog, Clock, SecretSource, Source } from './ports.ts';
 import { networkOf } from './rate-limits.ts';
 
 export type AuditDeps = { audit: AuditLog; auditKey: SecretSource; clock: Clock };
@@ -97,4 +97,63 @@ export async function recordOperatorChange(
       ...change.facts,
     },
   });
+}
+
+/**
+ * What happens to a person's account, each an audit record under the same subject as their
+ * identifier's refusals and operator changes, so GET /v1/me/activity reads one trail.
+ */
+export const ACCOUNT_ACTIONS = [
+  'signed-in',
+  'verify-locked',
+  'refresh-reused',
+  'refresh-device-mismatch',
+  'logged-out',
+  'session-ended',
+  'device-bound',
+  'device-revoked',
+] as const;
+
+export type AccountAction = (typeof ACCOUNT_ACTIONS)[number];
+
+export type AccountEvent = {
+  /** The account's identifier key (`email#…`, `phone#…`), as users and sessions hold it. */
+  identifierKey: string;
+  action: AccountAction;
+  requestId: string;
+  source?: Source;
+  sessionId?: string;
+  deviceId?: string;
+  /** More facts: never a code, a token or a full identifier. */
+  facts?: Record<string, string | number>;
+};
+
+export type AccountAuditDeps = AuditDeps & {
+  /** The audit write failed: the answer stands, the failure is counted and logged. */
+  warn: (error: unknown) => void;
+};
+
+/**
+ * Audits something that happened to an account; never throws. The answer it follows is decided (a
+ * session exists, a device is revoked), and a lost audit record must not undo or hide it.
+ */
+export async function recordAccountEvent(deps: AccountAuditDeps, event: AccountEvent): Promise<void> {
+  try {
+    const identifier = normalizeIdentifier(event.identifierKey.slice(event.identifierKey.indexOf('#') + 1));
+    await deps.audit.record({
+      subject: await auditSubject(deps.auditKey, identifier),
+      at: deps.clock.now(),
+      action: event.action,
+      facts: {
+        identifier: maskIdentifier(identifier),
+        network: (event.source?.ip && networkOf(event.source.ip)) || 'unknown',
+        requestId: event.requestId,
+        ...(event.sessionId ? { sessionId: event.sessionId } : {}),
+        ...(event.deviceId ? { deviceId: event.deviceId } : {}),
+        ...event.facts,
+      },
+    });
+  } catch (error) {
+    deps.warn(error);
+  }
 }

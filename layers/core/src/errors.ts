@@ -32,11 +32,30 @@ export const ERRORS = {
     title: 'Unauthorized',
     detail: 'The refresh token is invalid, expired or revoked.',
   },
+  InvalidLink: {
+    status: 401,
+    code: 'invalid_link',
+    title: 'Unauthorized',
+    detail:
+      'The sign-in link is invalid, has expired, was used, or was opened in another browser than the one that asked for it; use the code from the same email instead.',
+  },
+  Unauthorized: {
+    status: 401,
+    code: 'unauthorized',
+    title: 'Unauthorized',
+    detail: 'A valid access token is required.',
+  },
   ProxyRequired: {
     status: 403,
     code: 'proxy_required',
     title: 'Forbidden',
     detail: 'This API is reachable only through its proxy.',
+  },
+  NotFound: {
+    status: 404,
+    code: 'not_found',
+    title: 'Not Found',
+    detail: 'There is no such resource on this account.',
   },
   ChallengeClosed: {
     status: 409,
@@ -261,6 +280,21 @@ export class InvalidGrant extends AuthKitError {
 
 export class ChallengeClosed extends AuthKitError {
   readonly name = 'ChallengeClosed';
+}
+
+/** The same answer for every magic link that does not sign in: unknown, expired, used, unbound. */
+export class InvalidLink extends AuthKitError {
+  readonly name = 'InvalidLink';
+}
+
+/** No caller: a protected route reached without the authorizer's context. */
+export class Unauthorized extends AuthKitError {
+  readonly name = 'Unauthorized';
+}
+
+/** Not the caller's (or not at all): the two are never told apart. */
+export class NotFound extends AuthKitError {
+  readonly name = 'NotFound';
 }
 
 /**

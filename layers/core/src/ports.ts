@@ -42,6 +42,31 @@ export type ChallengeRecord = {
 /** Where a request comes from: the socket's address, and the ASN a trusted proxy names. */
 export type Source = { ip?: string | undefined; asn?: string | undefined };
 
+/**
+ * What a browser or app reports about the device it runs on (the `device` field of start, verify,
+ * token and POST /v1/devices). Every attribute is the client's own claim: it tells a person's
+ * laptop from their phone, and a refresh token replayed elsewhere from the device it was issued
+ * to, not a determined attacker who copies every attribute. At least one attribute is present.
+ */
+export type DeviceDescription = {
+  /** The person's own name for it ("Ada's laptop"). */
+  name?: string;
+  /** `navigator.userAgent`; the request's User-Agent header when the body names none. */
+  userAgent?: string;
+  /** `navigator.platform` or the OS's name ("MacIntel", "iOS"). */
+  platform?: string;
+  /** BCP 47, e.g. `en-GB`. */
+  language?: string;
+  /** IANA, e.g. `Europe/London`. */
+  timezone?: string;
+  /** `<width>x<height>` in CSS pixels. */
+  screen?: string;
+  colorDepth?: number;
+  hardwareConcurrency?: number;
+  deviceMemory?: number;
+  touchPoints?: number;
+};
+
 /** A fixed-window send budget: named counters on one item, each with its limit. */
 export type Budget = { key: string; counters: { name: string; limit: number }[] };
 
