@@ -34,6 +34,7 @@ console.log(`
 AuthKit is running locally at ${url} (ready in ${Date.now() - started} ms)
 
   Inbox (every email and SMS sent):  ${url}/_local/
+  Sign in by magic link, in a browser: ${url}/_local/app
   Messages as JSON:                  ${url}/_local/messages?to=ada@example.com
   Token verification keys:           ${url}/.well-known/jwks.json
   Events that failed their handler:  ${url}/_local/dead-letters
