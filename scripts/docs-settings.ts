@@ -63,7 +63,7 @@ function boundsOf(setting: Setting): string {
     case 'countries':
       return 'ISO 3166 alpha-2 codes';
     case 'urls':
-      return `${setting.single ? 'one URL, no query' : 'URLs'}: https, or http on localhost; no fragment`;
+      return `${setting.single ? 'one URL' : 'URLs'}: https, or http on localhost`;
   }
 }
 

@@ -237,6 +237,21 @@ describe('what the deploy itself refuses', () => {
   });
 
   it.each([
+    ['MagicLinkRedirectUris', 'https://app.example.com/in?from=mail,http://localhost:5173/', true],
+    ['MagicLinkRedirectUris', 'http://127.0.0.1:8080/in', true],
+    ['MagicLinkRedirectUris', '', true],
+    ['MagicLinkRedirectUris', 'http://app.example.com/in', false],
+    ['MagicLinkRedirectUris', 'http://localhost.example.com/in', false],
+    ['MagicLinkRedirectUris', 'https://app.example.com/#token', false],
+    ['MagicLinkRedirectUris', '/in', false],
+    ['MagicLinkBaseUrl', 'https://abc123.execute-api.eu-west-1.amazonaws.com/live', true],
+    ['MagicLinkBaseUrl', 'https://a.example.com,https://b.example.com', false],
+    ['MagicLinkBaseUrl', 'https://auth.example.com/?stage=live', false],
+  ])('a %s of %j (allowed: %s)', (parameter, value, allowed) => {
+    expect(allows(parameter, value)).toBe(allowed);
+  });
+
+  it.each([
     ['CaptchaSecretName', 'authkit/turnstile'],
     ['ProxySecretName', 'authkit/proxy'],
   ])("a %s given by ARN: the functions' permission is built from the name", (parameter, name) => {
@@ -251,6 +266,7 @@ describe('what the deploy itself refuses', () => {
     ['CaptchaNeedsItsSecret', 'CaptchaProvider', 'none', 'CaptchaSecretName'],
     ['CaptchaNeedsItsHostnames', 'CaptchaProvider', 'none', 'CaptchaHostnames'],
     ['TrustedAsnHeaderNeedsProxySecret', 'TrustedAsnHeader', '', 'ProxySecretName'],
+    ['MagicLinksNeedTheirBaseUrl', 'MagicLinkRedirectUris', '', 'MagicLinkBaseUrl'],
   ])('%s: %s set (not %j) without %s', (rule, setting, unset, secret) => {
     const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
     expect(rules[rule]).toEqual({

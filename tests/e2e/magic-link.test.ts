@@ -350,6 +350,19 @@ describe('confirming a link', () => {
     expect((await page(token)).status).toBe(404);
   });
 
+  it('refuses a link whose challenge wrong codes used up', async () => {
+    // Prepare
+    const { token, codeVerifier, challengeId, message } = await requestLink();
+    const wrong = String((Number(codeIn(message)) + 1) % 1_000_000).padStart(6, '0');
+    for (let i = 0; i < 5; i++) await suite.http.verify(challengeId, wrong);
+
+    // Act
+    const confirmed = await confirm(token, codeVerifier);
+
+    // Assess
+    expect(confirmed).toMatchObject({ status: 401, body: { code: 'invalid_link' } });
+  });
+
   it('refuses a token with its secret changed', async () => {
     // Prepare
     const { token, codeVerifier } = await requestLink();

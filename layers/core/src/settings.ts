@@ -477,7 +477,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'urls',
     default: '',
     description:
-      "The app's pages a magic link may continue to (`redirectUri` of start must be one of them, exactly), comma-separated; empty: no magic links.",
+      "The app's pages a magic link may continue to, comma-separated; start's `redirectUri` must equal one. Empty: no magic links.",
   },
   {
     parameter: 'MagicLinkBaseUrl',
@@ -487,7 +487,7 @@ export const SETTINGS: readonly Setting[] = [
     default: '',
     single: true,
     description:
-      "The API's public base URL that magic links open (`<base>/v1/auth/magic-link`), e.g. the `ApiUrl` output or a custom domain; required with MagicLinkRedirectUris.",
+      "The API's public URL magic links open (`<base>/v1/auth/magic-link`), e.g. the `ApiUrl` output; required with magic links.",
   },
   {
     parameter: 'TokenIssuer',
