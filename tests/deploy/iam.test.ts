@@ -5,6 +5,7 @@
  * (the SAM transform, run offline). A call the role does not allow would fail on AWS with
  * AccessDenied, in a path no local test would otherwise notice.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
@@ -81,6 +82,23 @@ async function signInFlows(): Promise<void> {
   expect((await elsewhere.post('/v1/auth/resend', { challengeId: again.body.challengeId })).status).toBe(202);
   expect((await here.get('/health')).status).toBe(200);
 
+  // By magic link: its page reads the challenge, its verify consumes it and clears the lockout.
+  const verifier = randomBytes(32).toString('base64url');
+  const linked = uniqueEmail('iam-link');
+  const link = await here.start(linked, {
+    method: 'magic_link',
+    redirectUri: `${runtime.url}/_local/app`,
+    codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+  });
+  expect(link.status).toBe(202);
+  const { body: inbox } = await here.get(`/_local/messages?to=${encodeURIComponent(linked)}`);
+  const token = /token=(\S+)/.exec((inbox.messages as { text: string }[])[0]?.text ?? '')?.[1] ?? '';
+  expect((await here.get(`/v1/auth/magic-link?token=${token}`)).status).toBe(200);
+  const confirm = (codeVerifier?: string) =>
+    here.post('/v1/auth/magic-link/verify', { token: decodeURIComponent(token), codeVerifier });
+  expect((await confirm()).status).toBe(401);
+  expect((await confirm(verifier)).status).toBe(200);
+
   // By SMS: the send step counts the send for the SMS breaker and reads the previous window and the
   // trips; verify counts the sign-in.
   expect((await here.signIn('+14155550142')).status).toBe(200);
@@ -140,6 +158,8 @@ describe("each function's role", () => {
         'CheckDenylistFunction',
         'CheckRateLimitFunction',
         'EmailFeedbackFunction',
+        'MagicLinkPageFunction',
+        'MagicLinkVerifyFunction',
         'ResendFunction',
         'SendChallengeFunction',
         'SmsFeedbackFunction',
