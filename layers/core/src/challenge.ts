@@ -16,12 +16,12 @@ import {
 } from './identifier.ts';
 import { type LinkRequest, magicLinkUrl, newLinkToken } from './magic-link.ts';
 import type {
-  ChallengeMethod,
   ChallengeRecord,
   ChallengeStore,
   Clock,
   Random,
   SecretSource,
+  SignInMethod,
   Source,
 } from './ports.ts';
 import { overBudget, sendSpend } from './rate-limits.ts';
@@ -46,7 +46,7 @@ export type ChallengeDeps = Messengers & {
 export type ChallengeView = {
   challengeId: string;
   channel: Channel;
-  method: ChallengeMethod;
+  method: SignInMethod;
   destination: string;
   expiresAt: string;
   resendAvailableAt: string;
@@ -79,7 +79,7 @@ export type SendRequest = {
   channel: Channel;
   source: Source;
   /** Absent: `otp`. */
-  method?: ChallengeMethod | undefined;
+  method?: SignInMethod | undefined;
   /** A magic link's first send: what start bound it to. Resends keep the challenge's. */
   link?: LinkRequest | undefined;
 };

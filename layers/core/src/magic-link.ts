@@ -16,19 +16,11 @@ import type { Config } from './config.ts';
 import { InvalidLink, InvalidRequest } from './errors.ts';
 import { type Identifier, maskIdentifier, normalizeIdentifier, screeningKey } from './identifier.ts';
 import { attemptLocks, clearLockout, type LockoutDeps } from './lockout.ts';
-import type {
-  ChallengeRecord,
-  ChallengeStore,
-  Clock,
-  DenylistStore,
-  DeviceDescription,
-  Random,
-  Source,
-  UserStore,
-} from './ports.ts';
+import type { ChallengeRecord, ChallengeStore, Clock, DenylistStore, Random, Source } from './ports.ts';
 import { refuseDenied } from './screening.ts';
-import { generateId, generateToken, hashToken, sameHash } from './secrets.ts';
-import { startSession, type TokenDeps, type TokenSet } from './tokens.ts';
+import { generateToken, hashToken, sameHash } from './secrets.ts';
+import { type FinishSignInDeps, finishSignIn, type SignInContext } from './sign-in.ts';
+import type { TokenSet } from './tokens.ts';
 
 /** The route a link opens, under the configured base URL (MagicLinkBaseUrl). */
 export const MAGIC_LINK_PATH = '/v1/auth/magic-link';
@@ -210,24 +202,13 @@ export async function verifyMagicLink(
   return record;
 }
 
-export type LinkSignInDeps = LinkVerifyDeps & { users: UserStore; random: Random; tokens: TokenDeps };
+export type LinkSignInDeps = LinkVerifyDeps & FinishSignInDeps;
 
-/** A confirmed link signs its person in as a code would: their user recorded, a session opened. */
+/** A confirmed link signs its person in where a code does: their user recorded, a session opened. */
 export async function completeLinkSignIn(
   deps: LinkSignInDeps,
-  input: {
-    token: string;
-    codeVerifier: string | undefined;
-    source: Source;
-    device: DeviceDescription | undefined;
-    requestId: string;
-  },
+  input: { token: string; codeVerifier: string | undefined } & Omit<SignInContext, 'method'>,
 ): Promise<TokenSet> {
   const challenge = await verifyMagicLink(deps, input);
-  const user = await deps.users.recordLogin(
-    challenge.identifierKey,
-    generateId(deps.random, 'usr'),
-    deps.clock.now(),
-  );
-  return startSession(deps.tokens, user);
+  return finishSignIn(deps, challenge, { ...input, method: 'magic_link' });
 }

@@ -10,7 +10,7 @@ import type { Config } from './config.ts';
 import { ChallengeClosed, InvalidRequest } from './errors.ts';
 import { type Channel, chooseChannel, normalizeIdentifier } from './identifier.ts';
 import { linkRequest } from './magic-link.ts';
-import type { ChallengeMethod, ChallengeStore, Clock, Random, Source } from './ports.ts';
+import type { ChallengeStore, Clock, Random, SignInMethod, Source } from './ports.ts';
 import type { SendRisk } from './screening.ts';
 import { generateId } from './secrets.ts';
 
@@ -26,7 +26,7 @@ export type ChallengeWorkflowInput = {
   identifier: string;
   channel: Channel;
   /** Absent: `otp`. A resend's is its challenge's. */
-  method?: ChallengeMethod | undefined;
+  method?: SignInMethod | undefined;
   /** A magic link's first send: the app page it continues to, and the PKCE code challenge. */
   redirectUri?: string | undefined;
   codeChallenge?: string | undefined;
@@ -84,7 +84,7 @@ export async function startChallenge(
   request: {
     identifier: string;
     channel?: Channel | undefined;
-    method?: ChallengeMethod | undefined;
+    method?: SignInMethod | undefined;
     redirectUri?: string | undefined;
     codeChallenge?: string | undefined;
     from: SendRequestSource;
