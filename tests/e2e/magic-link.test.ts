@@ -71,6 +71,19 @@ const confirm = (token: unknown, codeVerifier?: string) =>
 const page = (token: string, method = 'GET') =>
   suite.http.call(method, `/v1/auth/magic-link?token=${encodeURIComponent(token)}`);
 
+/** The user's session summaries (accounts table), one per session opened. */
+const sessionsOf = async (userId: string) =>
+  (
+    await documentClient().send(
+      new QueryCommand({
+        TableName: TABLES.accounts,
+        KeyConditionExpression: 'pk = :user AND begins_with(sk, :session)',
+        ExpressionAttributeValues: { ':user': userId, ':session': 'session#' },
+        ConsistentRead: true,
+      }),
+    )
+  ).Items ?? [];
+
 const challengeItem = async (challengeId: string) =>
   (await documentClient().send(new GetCommand({ TableName: TABLES.challenges, Key: { pk: challengeId } })))
     .Item;
@@ -316,6 +329,9 @@ describe('confirming a link', () => {
     expect(statuses).toEqual([200, ...Array(19).fill(401)]);
     const signedIn = answers.find((answer) => answer.status === 200);
     expect((await suite.http.refresh(signedIn?.body.refreshToken)).status).toBe(200);
+    expect(await sessionsOf(String((signedIn?.body.user as { id?: string } | undefined)?.id))).toEqual([
+      expect.objectContaining({ method: 'magic_link' }),
+    ]);
   });
 
   it('refuses a used link with 401', async () => {
