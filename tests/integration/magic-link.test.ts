@@ -115,6 +115,23 @@ describe('magic-link challenges in DynamoDB Local', () => {
     expect(await stored()).toMatchObject({ status: 'pending' });
   });
 
+  it('consumes a link once, however many confirmations passed their read together', async () => {
+    // Prepare: twenty confirmations that all read the challenge open and the binding right
+    await send();
+    const { linkHash } = (await stored()) as { linkHash: string };
+
+    // Act
+    const consumed = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        deps.store.consumeLink({ challengeId, linkHash, now: clock.now(), maxAttempts: 5 }),
+      ),
+    );
+
+    // Assess
+    expect(consumed.filter(Boolean)).toHaveLength(1);
+    expect(await stored()).toMatchObject({ status: 'used', usedAt: clock.now() });
+  });
+
   it('clears the lockout, as a correct code does', async () => {
     // Prepare: two wrong codes on another challenge of the same identifier
     const other = generateId(systemRandom, 'ch');
