@@ -132,6 +132,34 @@ describe('magic-link challenges in DynamoDB Local', () => {
     expect(await stored()).toMatchObject({ status: 'used', usedAt: clock.now() });
   });
 
+  it('consumes no link a resend replaced after the confirmation read it', async () => {
+    // Prepare: a confirmation read the first link's hash; then the challenge was resent
+    await send();
+    const { linkHash: read } = (await stored()) as { linkHash: string };
+    clock.advance(31);
+    await sendChallenge(deps, {
+      challengeId,
+      sendNumber: 2,
+      identifier: normalizeIdentifier(email),
+      channel: 'email',
+      source: SOURCE,
+      method: 'magic_link',
+    });
+
+    // Act
+    const consumed = await deps.store.consumeLink({
+      challengeId,
+      linkHash: read,
+      now: clock.now(),
+      maxAttempts: 5,
+    });
+
+    // Assess
+    expect(consumed).toBe(false);
+    expect(await stored()).toMatchObject({ status: 'pending', redirectUri: link.redirectUri });
+    expect((await stored())?.linkHash).not.toBe(read);
+  });
+
   it('clears the lockout, as a correct code does', async () => {
     // Prepare: two wrong codes on another challenge of the same identifier
     const other = generateId(systemRandom, 'ch');
