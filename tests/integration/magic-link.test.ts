@@ -160,6 +160,26 @@ describe('magic-link challenges in DynamoDB Local', () => {
     expect((await stored())?.linkHash).not.toBe(read);
   });
 
+  it.each([
+    ['expired', 301, 5],
+    ['ran out of wrong-code attempts', 0, 0],
+  ])(
+    'consumes no link whose challenge %s since the confirmation read it',
+    async (_, seconds, maxAttempts) => {
+      // Prepare
+      await send();
+      const { linkHash } = (await stored()) as { linkHash: string };
+      clock.advance(seconds);
+
+      // Act
+      const consumed = await deps.store.consumeLink({ challengeId, linkHash, now: clock.now(), maxAttempts });
+
+      // Assess
+      expect(consumed).toBe(false);
+      expect(await stored()).toMatchObject({ status: 'pending' });
+    },
+  );
+
   it('clears the lockout, as a correct code does', async () => {
     // Prepare: two wrong codes on another challenge of the same identifier
     const other = generateId(systemRandom, 'ch');
