@@ -122,7 +122,7 @@ describe("start's fields for a magic link", () => {
       { codeChallenge: RFC_VERIFIER.slice(0, 20) },
       'codeChallenge',
     ],
-  ])('are refused %s, naming %s', (_, config, identifier, change, field) => {
+  ])('are refused %s, naming the field', (_, config, identifier, change, field) => {
     // Act
     const error = thrownBy(() => linkRequest(config, identifier, { ...fields, ...change }));
 
