@@ -71,7 +71,7 @@ export class LocalApiGateway {
     const event = this.#event(request, url, body, found);
     const { authorizer } = found.route;
     if (authorizer) {
-      const outcome = await this.#authorize(authorizer, request, event);
+      const outcome = await this.#authorize(found.route, authorizer, request, event);
       if ('refusal' in outcome) return write(response, outcome.refusal);
       event.requestContext.authorizer = outcome.context;
     }
@@ -95,13 +95,14 @@ export class LocalApiGateway {
    * allowed request carries the context, with `principalId`, as `requestContext.authorizer`.
    */
   async #authorize(
+    route: Route,
     authorizer: LocalAuthorizer,
     request: IncomingMessage,
     event: APIGatewayProxyEvent,
   ): Promise<{ refusal: Reply } | { context: Record<string, unknown> }> {
     const { requestId, apiId, httpMethod, path } = event.requestContext;
     const refuse = (type: string, message: string | null) => ({
-      refusal: this.#gatewayResponse(event, type, message),
+      refusal: this.#gatewayResponse(route.apiId, event, type, message),
     });
     const token = headerValue(request, authorizer.header);
     const valid = authorizer.validationExpression;
@@ -152,8 +153,8 @@ export class LocalApiGateway {
   }
 
   /** The API's declared gateway response of `type`, else its DEFAULT_4XX/5XX, else API Gateway's own. */
-  #gatewayResponse(event: APIGatewayProxyEvent, type: string, message: string | null): Reply {
-    const responses = this.#gatewayResponses(event.requestContext.apiId);
+  #gatewayResponse(apiId: string, event: APIGatewayProxyEvent, type: string, message: string | null): Reply {
+    const responses = this.#gatewayResponses(apiId);
     const defaultStatus = DEFAULT_STATUS[type] ?? 500;
     const fallback = responses[defaultStatus < 500 ? 'DEFAULT_4XX' : 'DEFAULT_5XX'];
     const declared = responses[type] ?? fallback;

@@ -176,9 +176,11 @@ export function tokenAuthorizerHandler(
         throw error;
       }
       if (!result.ok) {
-        const refused = metrics.singleMetric();
-        refused.addDimension('reason', result.reason);
-        refused.addMetric('Unauthorized', 'Count', 1);
+        // In all, and by reason on its own (so the reason does not spill onto the other metrics).
+        metrics.addMetric('Unauthorized', 'Count', 1);
+        const byReason = metrics.singleMetric();
+        byReason.addDimension('reason', result.reason);
+        byReason.addMetric('Unauthorized', 'Count', 1);
         logger.info('access token refused', { reason: result.reason });
         throw new Error('Unauthorized');
       }
