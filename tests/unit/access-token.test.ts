@@ -13,6 +13,7 @@ import {
   verifyAccessToken,
 } from '../../layers/core/src/access-token.ts';
 import type { Config } from '../../layers/core/src/config.ts';
+import type { SessionSummary } from '../../layers/core/src/ports.ts';
 import { deriveKeyRing, deriveSigningKey, type SigningKey } from '../../layers/core/src/signing-key.ts';
 
 const SEED = 'unit-test-access-seed-'.padEnd(48, 'a');
@@ -38,10 +39,18 @@ const [previousKey, currentKey, nextKey] = (await Promise.all(
 const attacker = await generateKeyPair('ES256', { extractable: true });
 const attackerJwk = await exportJWK(attacker.publicKey);
 
-type Session = { identifierKey: string; absoluteExpiresAt: number; revokedAt?: number; deviceId?: string };
-const OPEN: Session = { identifierKey: 'email#ada@example.com', absoluteExpiresAt: NOW + 30 * DAY * 1000 };
+const OPEN: SessionSummary = {
+  sessionId: 'ses_1',
+  userId: 'usr_ada',
+  identifierKey: 'email#ada@example.com',
+  createdAt: NOW - DAY * 1000,
+  absoluteExpiresAt: NOW + 29 * DAY * 1000,
+  method: 'otp',
+  network: '203.0.113.0/24',
+  lastSeenAt: NOW - 60_000,
+};
 
-function deps(sessions: Record<string, Session> = { 'usr_ada/ses_1': OPEN }): AccessTokenDeps {
+function deps(sessions: Record<string, SessionSummary> = { 'usr_ada/ses_1': OPEN }): AccessTokenDeps {
   return {
     keyRing: async () => ring,
     sessions: { findSession: async (userId, sessionId) => sessions[`${userId}/${sessionId}`] },
@@ -65,7 +74,7 @@ const CLAIMS = {
 function accessToken(
   claims: Record<string, unknown> = {},
   header: Partial<JWTHeaderParameters> = {},
-  key: SigningKey | CryptoKey = currentKey,
+  key: SigningKey | typeof attacker.privateKey = currentKey,
 ): Promise<string> {
   const payload = Object.fromEntries(
     Object.entries({ ...CLAIMS, ...claims }).filter(([, value]) => value !== undefined),
@@ -141,7 +150,7 @@ describe('a token whose header picks its own verification', () => {
       'the public key as PEM',
       () =>
         new TextEncoder().encode(
-          createPublicKey({ key: currentKey.publicJwk as JsonWebKey, format: 'jwk' })
+          createPublicKey({ key: { ...currentKey.publicJwk }, format: 'jwk' })
             .export({ type: 'spki', format: 'pem' })
             .toString(),
         ),

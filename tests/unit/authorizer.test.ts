@@ -10,13 +10,23 @@ import { SignJWT } from 'jose';
 import { observability } from '../../functions/_shared/powertools.ts';
 import { authorizerHandler } from '../../functions/api/authorizer.ts';
 import type { AccessTokenDeps } from '../../layers/core/src/access-token.ts';
+import type { SessionSummary } from '../../layers/core/src/ports.ts';
 import { deriveKeyRing } from '../../layers/core/src/signing-key.ts';
 
 const SEED = 'unit-test-authorizer-seed-'.padEnd(48, 'z');
 const ring = await deriveKeyRing(SEED, 1);
 const ISSUER = 'https://auth.example.com';
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/live/GET/v1/me';
-const SESSION = { identifierKey: 'email#ada@example.com', absoluteExpiresAt: Date.now() + 86_400_000 };
+const SESSION: SessionSummary = {
+  sessionId: 'ses_1',
+  userId: 'usr_ada',
+  identifierKey: 'email#ada@example.com',
+  createdAt: Date.now() - 60_000,
+  absoluteExpiresAt: Date.now() + 86_400_000,
+  method: 'otp',
+  network: '203.0.113.0/24',
+  lastSeenAt: Date.now() - 60_000,
+};
 
 const context = {
   functionName: 'AuthorizerFunction',

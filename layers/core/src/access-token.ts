@@ -14,7 +14,7 @@ import {
   type ProtectedHeaderParameters,
 } from 'jose';
 import type { Config } from './config.ts';
-import type { Clock } from './ports.ts';
+import type { Clock, SessionStore } from './ports.ts';
 import type { KeyRingSource } from './signing-key.ts';
 
 /**
@@ -61,20 +61,10 @@ export type AccessRefusal =
 
 export type AccessResult = { ok: true; caller: AccessCaller } | { ok: false; reason: AccessRefusal };
 
-// TODO(merge): Pick<SessionStore, 'findSession'> once the session layer lands.
-type SessionLookup = {
-  findSession(
-    userId: string,
-    sessionId: string,
-  ): Promise<
-    { identifierKey: string; absoluteExpiresAt: number; revokedAt?: number; deviceId?: string } | undefined
-  >;
-};
-
 export type AccessTokenDeps = {
   /** AuthKit's keys as the seed stands now: only its `published` keys verify. */
   keyRing: KeyRingSource;
-  sessions: SessionLookup;
+  sessions: Pick<SessionStore, 'findSession'>;
   clock: Clock;
   config: Pick<Config['tokens'], 'issuer' | 'audience' | 'accessTtlSeconds'>;
 };
