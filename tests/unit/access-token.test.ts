@@ -295,12 +295,12 @@ describe('a token that is not an access token', () => {
 });
 
 describe('the lifetime of an access token, with 30 s of clock skew', () => {
-  const tolerance = ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS;
+  // The skew the product promises, written out: the specs below hold the code to it, not to itself.
+  const tolerance = 30;
 
-  it('allows at most 30 s', () => {
+  it('is declared as 30 s', () => {
     // Assess
-    expect(tolerance).toBeGreaterThan(0);
-    expect(tolerance).toBeLessThanOrEqual(30);
+    expect(ACCESS_TOKEN_CLOCK_TOLERANCE_SECONDS).toBe(tolerance);
   });
 
   it('still accepts a token that expired within the skew, and refuses one past it', async () => {

@@ -126,6 +126,15 @@ describe('a protected route of the local API Gateway', () => {
 
   it.each([
     ['an explicit Deny', () => policy('Deny')],
+    [
+      'a Deny beside an Allow of the same method',
+      () => {
+        const allowed = policy('Allow');
+        const denied = policy('Deny');
+        allowed.policyDocument.Statement.push(...denied.policyDocument.Statement);
+        return allowed;
+      },
+    ],
     ['an Allow of another method only', () => policy('Allow', METHOD_ARN.replace('/GET/', '/DELETE/'))],
   ])('answers 403 access_denied to %s, without invoking the route', async (_, answer) => {
     // Prepare
