@@ -19,6 +19,8 @@ type Expectation = {
   /** An HTML page: words it holds (`body` is then undefined for HEAD, unchecked otherwise). */
   html?: string;
   denylists?: Record<string, boolean>;
+  /** The error the invocation fails with, e.g. an authorizer's `Unauthorized` (API Gateway's 401). */
+  error?: string;
 };
 
 const view = (channel: string) => ({
@@ -79,6 +81,8 @@ const SAMPLES: Record<string, Expectation> = {
     body: { user: { id: 'usr_exampleexampleexample1', identifier: 'ada@example.com' }, sessions: [] },
   },
   'api/end-session.json': { functionId: 'SessionsFunction', status: 404, body: problem(404, 'not_found') },
+  // A token of no key of the ring (its kid is made up): refused, as API Gateway's contract says.
+  'api/authorizer.json': { functionId: 'AuthorizerFunction', body: undefined, error: 'Unauthorized' },
   'api/jwks.json': {
     functionId: 'JwksFunction',
     status: 200,
@@ -151,7 +155,12 @@ describe('the samples in events/', () => {
 
   it.each(Object.entries(SAMPLES))('%s runs through its handler', async (file, expected) => {
     // Act
-    const result = await suite.runtime.lambda.invoke(expected.functionId, sample(file));
+    const invocation = suite.runtime.lambda.invoke(expected.functionId, sample(file));
+    if (expected.error !== undefined) {
+      await expect(invocation).rejects.toThrow(new Error(expected.error));
+      return;
+    }
+    const result = await invocation;
 
     // Assess
     if (expected.denylists) {
