@@ -418,6 +418,21 @@ describe('the code beside the link', () => {
   });
 });
 
+describe("the local runtime's stand-in app", () => {
+  it('is served at the one page its magic links may continue to, and plays the app there', async () => {
+    // Act
+    const { status, headers, body } = await suite.http.get('/_local/app');
+
+    // Assess
+    expect(status).toBe(200);
+    expect(headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = String(body.text);
+    expect(html).toContain(`data-app="${appUrl()}"`);
+    expect(html).toContain("crypto.subtle.digest('SHA-256'");
+    expect(html).toContain('/v1/auth/magic-link/verify');
+  });
+});
+
 describe('resending a magic link', () => {
   it('sends a new link and a new code, and the old link stops working', async () => {
     // Prepare
