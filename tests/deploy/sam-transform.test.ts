@@ -100,6 +100,42 @@ describe('the REST API CloudFormation creates', () => {
   });
 });
 
+describe("the traces of a magic link's page", () => {
+  const rules = ofType('AWS::XRay::SamplingRule').map(
+    ([, rule]) => rule.Properties.SamplingRule as Record<string, Json>,
+  );
+  /** X-Ray's wildcards: `*` any characters, `?` one. */
+  const matches = (pattern: Json | undefined, value: string) =>
+    new RegExp(
+      `^${String(pattern)
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replaceAll('*', '.*')
+        .replaceAll('?', '.')}$`,
+    ).test(value);
+  const ruleFor = (method: string, path: string) =>
+    rules
+      .filter((rule) => rule.ServiceType === 'AWS::ApiGateway::Stage' && matches(rule.HTTPMethod, method))
+      .find((rule) => matches(rule.URLPath, path));
+
+  it.each([
+    ['GET', '/live/v1/auth/magic-link'],
+    ['HEAD', '/live/v1/auth/magic-link'],
+    ['GET', '/v1/auth/magic-link'],
+  ])('are never sampled for %s %s: API Gateway records the URL with its query, the token', (method, path) => {
+    expect(ruleFor(method, path)).toMatchObject({
+      FixedRate: 0,
+      ReservoirSize: 0,
+      Host: '*',
+      ResourceARN: '*',
+    });
+  });
+
+  it("leave every other route traced, the link's verify included (its token is in the body)", () => {
+    expect(ruleFor('POST', '/live/v1/auth/magic-link/verify')).toBeUndefined();
+    expect(ruleFor('POST', '/live/v1/auth/start')).toBeUndefined();
+  });
+});
+
 describe('the functions CloudFormation creates', () => {
   const functions = ofType('AWS::Lambda::Function');
   const roleOf = (fn: Resource) =>
