@@ -4,6 +4,7 @@ import {
   DynamoChallengeStore,
   DynamoCounterStore,
   DynamoDenylistStore,
+  DynamoDeviceStore,
   DynamoLockStore,
   DynamoSessionStore,
   DynamoSmsBreakerStore,
@@ -39,6 +40,7 @@ export const TABLES = {
   users: 'UsersTable',
   sessions: 'SessionsTable',
   audit: 'AuditTable',
+  accounts: 'AccountsTable',
 } as const;
 
 export const CODE_CONFIG = {
@@ -249,6 +251,7 @@ export const stores = () => {
     locks: new DynamoLockStore(db, TABLES.counters),
     denylist: (clock: Clock) => new DynamoDenylistStore(db, TABLES.denylist, clock),
     smsBreaker: new DynamoSmsBreakerStore(db, TABLES.counters),
+    devices: new DynamoDeviceStore(db, TABLES.accounts),
   };
 };
 

@@ -11,6 +11,13 @@
  */
 import type { DeviceDescription } from './ports.ts';
 
+/**
+ * A device not seen for this long is forgotten (the accounts table's TTL): longer than any session
+ * lasts, so a forgotten device has no session left, and a person who signs in once a year is still
+ * recognised.
+ */
+export const DEVICE_RETENTION_MS = 400 * 86_400_000;
+
 /** What a user agent says that survives updates. Undefined: it does not say. */
 export type UserAgentTraits = {
   /** `Chrome`, `Safari`, `Firefox`, `Edge`, `Opera`, `Samsung Internet`, or an app's product name. */
