@@ -104,6 +104,11 @@ export type DeviceBinding = {
 export interface DeviceStore {
   /** Records a new device; its id is never taken twice. */
   create(device: DeviceRecord): Promise<void>;
+  /**
+   * Records a new device and binds the user's session `sessionId` to it, both or neither: only a
+   * session that stands and is bound to no device yet. False when that session is ended or bound.
+   */
+  createForSession(device: DeviceRecord, sessionId: string): Promise<boolean>;
   /** Every device of the user, revoked ones too (strongly consistent). */
   list(userId: string): Promise<DeviceRecord[]>;
   /** The device, if the user has it (strongly consistent). */

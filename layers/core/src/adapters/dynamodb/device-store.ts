@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { DEVICE_RETENTION_MS } from '../../devices.ts';
 import type { DeviceBinding, DeviceDescription, DeviceRecord, DeviceStore } from '../../ports.ts';
-import { ifConditionHolds, ttlFor } from './conditional.ts';
+import { ifConditionHolds, transact, ttlFor } from './conditional.ts';
 
 const PREFIX = 'device#';
 /** Only a device that exists and is not revoked is seen or bound. */
@@ -28,19 +28,47 @@ export class DynamoDeviceStore implements DeviceStore {
   }
 
   async create(device: DeviceRecord): Promise<void> {
-    const { userId, deviceId, ...fields } = device;
     await this.#db.send(
       new PutCommand({
         TableName: this.#table,
-        Item: {
-          ...fields,
-          pk: userId,
-          sk: PREFIX + deviceId,
-          ttl: ttlFor(device.lastSeenAt + DEVICE_RETENTION_MS),
-        },
+        Item: this.#item(device),
         ConditionExpression: 'attribute_not_exists(sk)',
       }),
     );
+  }
+
+  async createForSession(device: DeviceRecord, sessionId: string): Promise<boolean> {
+    const result = await transact(this.#db, [
+      {
+        Put: {
+          TableName: this.#table,
+          Item: this.#item(device),
+          ConditionExpression: 'attribute_not_exists(sk)',
+        },
+      },
+      {
+        // The session's summary item (the session store's): one device per session, never re-pointed.
+        Update: {
+          TableName: this.#table,
+          Key: { pk: device.userId, sk: `session#${sessionId}` },
+          UpdateExpression: 'SET deviceId = :deviceId',
+          ConditionExpression:
+            'attribute_exists(sk) AND attribute_not_exists(deviceId) AND attribute_not_exists(revokedAt)',
+          ExpressionAttributeValues: { ':deviceId': device.deviceId },
+        },
+      },
+    ]);
+    return result.ok;
+  }
+
+  #item(device: DeviceRecord): Record<string, unknown> {
+    const { userId, deviceId, ...fields } = device;
+    return {
+      ...fields,
+      pk: userId,
+      sk: PREFIX + deviceId,
+      ttl: ttlFor(device.lastSeenAt + DEVICE_RETENTION_MS),
+    };
   }
 
   async list(userId: string): Promise<DeviceRecord[]> {
