@@ -35,7 +35,8 @@ export function devicesHandler(deps: DevicesDeps) {
     if (request.method === 'POST') {
       const { body } = request;
       onlyFields(body, ['device']);
-      if (body.device === undefined || body.device === null) throw new InvalidRequest('device', 'is required');
+      if (body.device === undefined || body.device === null)
+        throw new InvalidRequest('device', 'is required');
       const device = optionalDevice(body, request.headers['user-agent'], ['publicKey']);
       if (!device?.name) throw new InvalidRequest('device.name', 'is required');
       const publicKey = (body.device as Record<string, unknown>).publicKey;

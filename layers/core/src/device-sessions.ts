@@ -21,6 +21,7 @@ import type {
 } from './ports.ts';
 import { networkOf } from './rate-limits.ts';
 import { generateId } from './secrets.ts';
+import { refreshSession, type TokenDeps, type TokenSet } from './tokens.ts';
 
 export type DeviceDeps = { devices: DeviceStore; clock: Clock; random: Random };
 
@@ -101,11 +102,11 @@ export async function announceNewDevice(
 }
 
 export type RefreshDeviceVerdict =
-  | { outcome: 'same' }
+  | { outcome: 'same'; deviceId?: string }
   /** The session is bound to a device and the refresh came from another (or named none). */
-  | { outcome: 'mismatch'; differing: string[] }
+  | { outcome: 'mismatch'; deviceId: string; differing: string[] }
   /** The session's device is revoked (or gone). */
-  | { outcome: 'revoked' };
+  | { outcome: 'revoked'; deviceId: string };
 
 /**
  * Whether a refresh comes from the device its session is bound to. The device is read (strongly
@@ -122,9 +123,46 @@ export async function judgeRefreshDevice(
     session.deviceId ?? (await deps.sessions.findSession(session.userId, session.sessionId))?.deviceId;
   if (!deviceId) return { outcome: 'same' };
   const device = await deps.devices.find(session.userId, deviceId);
-  if (!device || device.revokedAt !== undefined) return { outcome: 'revoked' };
+  if (!device || device.revokedAt !== undefined) return { outcome: 'revoked', deviceId };
   const comparison = compareDevices(device.attributes, presented);
-  return comparison.same ? { outcome: 'same' } : { outcome: 'mismatch', differing: comparison.differing };
+  return comparison.same
+    ? { outcome: 'same', deviceId }
+    : { outcome: 'mismatch', deviceId, differing: comparison.differing };
+}
+
+export type RefreshDeps = { tokens: TokenDeps; devices: DeviceStore; audit: AccountAuditDeps };
+
+/**
+ * POST /v1/auth/token: rotates the refresh token only from the device its session is bound to. From
+ * another device (or from a revoked one) the answer is InvalidGrant, the token stays as it was (the
+ * person's own device keeps refreshing), and the attempt is audited.
+ */
+export async function refreshOnDevice(
+  deps: RefreshDeps,
+  input: { refreshToken: string; device: DeviceDescription | undefined; source: Source; requestId: string },
+): Promise<TokenSet> {
+  return refreshSession(deps.tokens, input.refreshToken, async (session) => {
+    const verdict = await judgeRefreshDevice(
+      { devices: deps.devices, sessions: deps.tokens.sessions },
+      session,
+      input.device,
+    );
+    if (verdict.outcome === 'same') return true;
+    await recordAccountEvent(deps.audit, {
+      identifierKey: session.identifierKey,
+      action: 'refresh-device-mismatch',
+      requestId: input.requestId,
+      source: input.source,
+      sessionId: session.sessionId,
+      ...(verdict.deviceId ? { deviceId: verdict.deviceId } : {}),
+      // Which attributes differed, never their values: the record says why, not what the device is.
+      facts:
+        verdict.outcome === 'mismatch'
+          ? { reason: 'another-device', differing: verdict.differing.join(',') || 'none-in-common' }
+          : { reason: 'device-revoked' },
+    });
+    return false;
+  });
 }
 
 /** A device as its user sees it (GET and POST /v1/devices). */

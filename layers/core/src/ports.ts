@@ -273,6 +273,8 @@ export type RotateResult =
   | { outcome: 'rotated'; session: SessionRecord }
   /** The token was used before: the whole session (token family) has been revoked. */
   | { outcome: 'reused' }
+  /** `accept` refused the token's session (another device): nothing was rotated or ended. */
+  | { outcome: 'refused' }
   | { outcome: 'invalid' };
 
 export interface SessionStore {
@@ -282,6 +284,11 @@ export interface SessionStore {
     newTokenHash: string;
     now: number;
     idleSeconds: number;
+    /**
+     * Asked about the session of a token that would rotate (active), before anything is written: false
+     * leaves the token as it was. A spent token is judged as reuse whatever this says.
+     */
+    accept?: (session: SessionRecord) => Promise<boolean>;
   }): Promise<RotateResult>;
   /** Ends the session the token belongs to (logout), whatever the token's state; its session, if any. */
   revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined>;
