@@ -10,7 +10,7 @@ import { generateId } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { stores, TABLES } from '../support/core-fixtures.ts';
 
-const { db, devices } = stores();
+const { db, devices, sessions } = stores();
 const CHROME_MAC =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const KEY = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' } as const;
@@ -239,5 +239,64 @@ describe('revoking a device', () => {
     expect(outcome).toBe('unknown');
     expect(await devices.list(stranger)).toEqual([]);
     expect(await devices.find(device.userId, device.deviceId)).not.toHaveProperty('revokedAt');
+  });
+});
+
+describe('a device for a session that had none', () => {
+  const openSession = async (userId: string) => {
+    const now = Date.now();
+    const session = {
+      sessionId: generateId(systemRandom, 'ses'),
+      userId,
+      identifierKey: 'email#ada@example.com',
+      createdAt: now,
+      absoluteExpiresAt: now + 86_400_000,
+      method: 'otp' as const,
+      network: 'unknown',
+    };
+    await sessions.createSession(session, generateId(systemRandom, 'rt'), now + 86_400_000);
+    return session;
+  };
+  const fresh = (userId: string): DeviceRecord => ({
+    deviceId: generateId(systemRandom, 'dev'),
+    userId,
+    name: 'laptop',
+    attributes: { userAgent: CHROME_MAC },
+    createdAt: 1_000,
+    lastSeenAt: 1_000,
+    boundAt: 1_000,
+    lastNetwork: 'unknown',
+  });
+
+  it('of 10 parallel requests, one creates its device and binds the session; the others write nothing', async () => {
+    // Prepare
+    const userId = generateId(systemRandom, 'usr');
+    const session = await openSession(userId);
+    const candidates = Array.from({ length: 10 }, () => fresh(userId));
+
+    // Act
+    const results = await Promise.all(
+      candidates.map((device) => devices.createForSession(device, session.sessionId)),
+    );
+
+    // Assess
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = candidates[results.indexOf(true)];
+    expect((await sessions.findSession(userId, session.sessionId))?.deviceId).toBe(winner?.deviceId);
+    expect(await devices.list(userId)).toEqual([winner]);
+  });
+
+  it('binds no ended session', async () => {
+    // Prepare
+    const userId = generateId(systemRandom, 'usr');
+    const session = await openSession(userId);
+    await sessions.endSession(userId, session.sessionId, Date.now(), 'logout');
+
+    // Act
+    const created = await devices.createForSession(fresh(userId), session.sessionId);
+
+    // Assess
+    expect(created).toBe(false);
+    expect(await devices.list(userId)).toEqual([]);
   });
 });
