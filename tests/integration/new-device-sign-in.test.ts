@@ -5,12 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
-import type {
-  AppEvent,
-  ChallengeRecord,
-  DeviceDescription,
-  EventPublisher,
-} from '../../layers/core/src/ports.ts';
+import type { ChallengeRecord, DeviceDescription, EventPublisher } from '../../layers/core/src/ports.ts';
 import { finishSignIn, type SignInDeps } from '../../layers/core/src/sign-in.ts';
 import { deriveSigningKey } from '../../layers/core/src/signing-key.ts';
 import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
