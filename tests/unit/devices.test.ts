@@ -4,6 +4,8 @@
  * browsers named send them.
  */
 import { describe, expect, it } from '@jest/globals';
+import { exportJWK, generateKeyPair } from 'jose';
+import { parseDevicePublicKey } from '../../layers/core/src/device-sessions.ts';
 import {
   compareDevices,
   deviceSummary,
@@ -201,12 +203,7 @@ describe('another machine, browser or screen is another device', () => {
     ['Safari and Chrome on one iPhone', iphone(UA.safariIos17), iphone(UA.chromeIos), ['browser']],
     ['Windows 7 and Windows 10', desktop(UA.chrome109Windows7), desktop(UA.chrome131Windows), ['osMajor']],
     ['a Pixel 8 and a Pixel 7', { userAgent: UA.chromePixel8 }, { userAgent: UA.chromePixel7 }, ['model']],
-    [
-      'a Chromebook and a Windows PC',
-      { userAgent: UA.chromeOs },
-      { userAgent: UA.chrome131Windows },
-      ['os'],
-    ],
+    ['a Chromebook and a Windows PC', { userAgent: UA.chromeOs }, { userAgent: UA.chrome131Windows }, ['os']],
     // An iPad's Safari says Macintosh; only the touch screen tells it from the Mac.
     [
       'an iPad in desktop mode and a Mac',
@@ -279,5 +276,55 @@ describe('recognising one of the user’s devices', () => {
 
     // Assess
     expect(recognised).toBeUndefined();
+  });
+});
+
+describe('a device’s public key', () => {
+  const pair = async (alg: 'ES256' | 'EdDSA') => {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+    return { privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) };
+  };
+
+  it.each(['ES256', 'EdDSA'] as const)('keeps a public %s key as its bare members', async (alg) => {
+    // Prepare
+    const { publicJwk } = await pair(alg);
+
+    // Act
+    const key = await parseDevicePublicKey({ ...publicJwk, kid: 'mine', use: 'sig' }).catch((error) => error);
+
+    // Assess: a kid or use is not part of the key, and is refused rather than silently dropped
+    expect(key).toMatchObject({ field: 'device.publicKey', message: expect.stringContaining('only') });
+    await expect(parseDevicePublicKey(publicJwk)).resolves.toEqual(publicJwk);
+  });
+
+  it('refuses a private key, naming its private members', async () => {
+    // Prepare
+    const { privateJwk } = await pair('ES256');
+
+    // Act
+    const refused = parseDevicePublicKey(privateJwk);
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({
+      field: 'device.publicKey',
+      message: expect.stringContaining('private members (d)'),
+    });
+  });
+
+  it.each([
+    [
+      'a point off the curve',
+      async () => ({ ...(await pair('ES256')).publicJwk, y: (await pair('ES256')).publicJwk.x }),
+    ],
+    ['an RSA key', async () => ({ kty: 'RSA', n: 'AQAB', e: 'AQAB' })],
+    ['a P-384 key', async () => ({ kty: 'EC', crv: 'P-384', x: 'AA', y: 'AA' })],
+    ['an Ed25519 key of the wrong length', async () => ({ kty: 'OKP', crv: 'Ed25519', x: 'AAAA' })],
+    ['a symmetric key', async () => ({ kty: 'oct', k: 'c2VjcmV0' })],
+    ['not an object', async () => 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE'],
+  ])('refuses %s', async (_, key) => {
+    await expect(parseDevicePublicKey(await key())).rejects.toMatchObject({
+      name: 'InvalidRequest',
+      field: expect.stringMatching(/^device\.publicKey/),
+    });
   });
 });
