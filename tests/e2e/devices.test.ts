@@ -368,7 +368,11 @@ describe('binding a device', () => {
     // Assess
     expect(bound).toMatchObject({
       status: 400,
-      body: { code: 'invalid_request', field: 'device.publicKey' },
+      body: {
+        code: 'invalid_request',
+        field: 'device.publicKey',
+        detail: expect.stringContaining('private'),
+      },
     });
   });
 
