@@ -144,6 +144,13 @@ describe('an update is the same device', () => {
     expect(comparison).toMatchObject({ same: true, differing: [] });
   });
 
+  it('a 64-bit build of the browser (platform `Linux armv8l` → `Linux aarch64`) is the same phone', () => {
+    const android = { userAgent: UA.chromeAndroidReduced, screen: '412x915', touchPoints: 5 };
+    expect(
+      sameDevice({ ...android, platform: 'Linux armv8l' }, { ...android, platform: 'Linux aarch64' }),
+    ).toBe(true);
+  });
+
   it('a phone turned on its side is the same phone', () => {
     expect(sameDevice(iphone(UA.safariIos17), iphone(UA.safariIos17, { screen: '852x393' }))).toBe(true);
   });
