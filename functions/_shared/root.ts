@@ -30,6 +30,7 @@ import {
   type TokenDeps,
 } from '@authkit/core';
 import type { AdminFunctionDeps } from '../admin/admin.ts';
+import type { AuthorizerDeps } from '../api/authorizer.ts';
 import type { DevicesDeps } from '../api/devices.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
@@ -335,6 +336,20 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
         clock: systemClock,
+      };
+    },
+    async authorizer(): Promise<AuthorizerDeps> {
+      const { DynamoSessionLookup, db } = await dynamodb();
+      return {
+        observability: obs(),
+        access: {
+          // The ring through the secrets cache (a rotated seed applies within its max age); the
+          // session read per request, so a revocation applies at once.
+          keyRing: await keyRing(),
+          sessions: new DynamoSessionLookup(db, table('ACCOUNTS')),
+          clock: systemClock,
+          config: config('tokens').tokens,
+        },
       };
     },
     async me(): Promise<MeDeps> {

@@ -1,15 +1,11 @@
 /**
  * Devices through `npm start`'s runtime: a sign-in recognises the device it comes from (a new one is
  * told as NewDeviceSignIn), a refresh works only from the session's device, and revoking a device
- * ends its sessions. Audit records are read from the audit table.
- *
- * The protected routes are called with the context AuthKit's authorizer hands the function
- * (`requestContext.authorizer`), built here from the access token's `sub`/`sid` and the session's
- * summary, as the authorizer builds it: this branch has no authorizer in front of the routes yet.
+ * ends its sessions, refresh and access tokens alike. The routes are called with an access token,
+ * through AuthKit's authorizer. Audit records are read from the audit table.
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from '@jest/globals';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { decodeJwt } from 'jose';
 import { auditSubject } from '../../layers/core/src/audit.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
@@ -91,8 +87,8 @@ const refresh = (refreshToken: string, device?: DeviceDescription) =>
     ...(device ? { device } : {}),
   });
 
-/** The context AuthKit's authorizer returns for the access token: the session's summary, read as it reads it. */
-async function authorizerContext(accessToken: string): Promise<Record<string, string>> {
+/** The session's summary, as the authorizer reads it: its device, and whether it ended. */
+async function summaryOf(accessToken: string): Promise<Record<string, unknown> | undefined> {
   const { sub, sid } = decodeJwt(accessToken) as { sub: string; sid: string };
   const { Item } = await db.send(
     new GetCommand({
@@ -101,38 +97,19 @@ async function authorizerContext(accessToken: string): Promise<Record<string, st
       ConsistentRead: true,
     }),
   );
-  if (!Item || Item.revokedAt !== undefined) throw new Error('the authorizer would refuse this access token');
-  return { userId: sub, sessionId: sid, deviceId: Item.deviceId ?? '', identifierKey: Item.identifierKey };
+  return Item;
 }
 
-/** A protected devices route, invoked as API Gateway invokes it behind the authorizer. */
-async function devicesRoute(
+/** A devices route, behind AuthKit's authorizer, with the session's access token. */
+const devicesRoute = (
   session: Session,
   method: 'GET' | 'POST' | 'DELETE',
   deviceId?: string,
   body?: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const event = {
-    resource: deviceId ? '/v1/devices/{id}' : '/v1/devices',
-    path: deviceId ? `/v1/devices/${deviceId}` : '/v1/devices',
-    httpMethod: method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: deviceId ? { id: deviceId } : null,
-    stageVariables: null,
-    body: body === undefined ? null : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: {
-      requestId: crypto.randomUUID(),
-      identity: { sourceIp: '127.0.0.1' },
-      authorizer: await authorizerContext(session.accessToken),
-    },
-  } as unknown as APIGatewayProxyEvent;
-  const result = (await suite.runtime.lambda.invoke('DevicesFunction', event)) as APIGatewayProxyResult;
-  return { status: result.statusCode, body: result.body ? JSON.parse(result.body) : {} };
-}
+) =>
+  suite.http.call(method, deviceId ? `/v1/devices/${deviceId}` : '/v1/devices', body, {
+    authorization: `Bearer ${session.accessToken}`,
+  });
 
 /** The account's audit trail, oldest first. */
 async function trail(email: string): Promise<Record<string, unknown>[]> {
@@ -214,7 +191,7 @@ describe('signing in from a device', () => {
 
     // Assess
     expect((await devicesRoute(ada, 'GET')).body.devices).toEqual([]);
-    expect((await authorizerContext(ada.accessToken)).deviceId).toBe('');
+    expect((await summaryOf(ada.accessToken))?.deviceId).toBeUndefined();
     expect(newDeviceEvents(ada.userId)).toEqual([]);
   });
 });
@@ -272,7 +249,8 @@ describe('revoking a device', () => {
     expect(revoked.status).toBe(204);
     expect((await refresh(onLaptop.refreshToken, laptop())).status).toBe(401);
     expect((await refresh(againOnLaptop.refreshToken, laptop())).status).toBe(401);
-    await expect(authorizerContext(onLaptop.accessToken)).rejects.toThrow('refuse');
+    expect((await devicesRoute(onLaptop, 'GET')).status).toBe(401);
+    expect((await devicesRoute(againOnLaptop, 'GET')).status).toBe(401);
     expect((await refresh(onPhone.refreshToken, phone)).status).toBe(200);
     expect((await devicesRoute(onPhone, 'GET')).body.devices).toEqual([
       expect.objectContaining({ os: 'iOS' }),
@@ -385,7 +363,7 @@ describe('binding a device', () => {
 
     // Assess
     expect(bound).toMatchObject({ status: 201, body: { current: true, bound: true } });
-    expect((await authorizerContext(ada.accessToken)).deviceId).toBe(bound.body.id);
+    expect((await summaryOf(ada.accessToken))?.deviceId).toBe(bound.body.id);
     expect((await refresh(ada.refreshToken, desktop)).status).toBe(401);
     expect((await refresh(ada.refreshToken, laptop(CHROME_131_MAC))).status).toBe(200);
   });
