@@ -196,6 +196,18 @@ describe('signing in from a device', () => {
   });
 });
 
+describe('the device field of start', () => {
+  it('is accepted and checked like verify’s', async () => {
+    // Act
+    const accepted = await suite.http.start(uniqueEmail('devices-start'), { device: laptop() });
+    const refused = await suite.http.start(uniqueEmail('devices-start'), { device: { screen: 'wide' } });
+
+    // Assess
+    expect(accepted.status).toBe(202);
+    expect(refused).toMatchObject({ status: 400, body: { field: 'device.screen' } });
+  });
+});
+
 describe('refreshing from a device', () => {
   it('refuses a refresh token replayed from another machine, audits it, and leaves the token working', async () => {
     // Prepare
