@@ -198,9 +198,10 @@ export function awsRoot(env: Environment) {
     };
   };
   const account = async (): Promise<AccountDeps> => {
-    const { DynamoSessionStore, db } = await dynamodb();
+    const { DynamoDeviceStore, DynamoSessionStore, db } = await dynamodb();
     return {
       sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+      devices: new DynamoDeviceStore(db, table('ACCOUNTS')),
       clock: systemClock,
       config: config('tokens').tokens,
     };
