@@ -19,6 +19,7 @@ import {
   loadConfig,
   lockoutNotices,
   MIN_SECRET_LENGTH,
+  type NewDeviceNotice,
   type RefusalDeps,
   requireVariable,
   type SecretName,
@@ -30,6 +31,7 @@ import {
 } from '@authkit/core';
 import type { AdminFunctionDeps } from '../admin/admin.ts';
 import type { AuthorizerDeps } from '../api/authorizer.ts';
+import type { DevicesDeps } from '../api/devices.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
@@ -198,11 +200,30 @@ export function awsRoot(env: Environment) {
     };
   };
   const account = async (): Promise<AccountDeps> => {
-    const { DynamoSessionStore, db } = await dynamodb();
+    const { DynamoDeviceStore, DynamoSessionStore, db } = await dynamodb();
     return {
       sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+      devices: new DynamoDeviceStore(db, table('ACCOUNTS')),
       clock: systemClock,
       config: config('tokens').tokens,
+    };
+  };
+  const deviceStore = async () => {
+    const { DynamoDeviceStore, db } = await dynamodb();
+    return new DynamoDeviceStore(db, table('ACCOUNTS'));
+  };
+  /** NewDeviceSignIn told; a failure to tell is logged and counted, and the sign-in stands. */
+  const newDevices = (): NewDeviceNotice => {
+    const { logger, metrics } = obs();
+    return {
+      events: appEvents,
+      stack: requireVariable(env, 'STACK_NAME'),
+      failed: (error) => {
+        logger.warn('NewDeviceSignIn could not be published; the sign-in stands', {
+          error: (error as Error).name,
+        });
+        metrics.addMetric('NewDeviceEventFailed', 'Count', 1);
+      },
     };
   };
   /** Each refusal counted by rule (its own metric, so the function's other metrics keep their dimensions). */
@@ -280,6 +301,8 @@ export function awsRoot(env: Environment) {
             config: config('smsBreaker').smsBreaker,
           },
           tokens: await tokens(),
+          devices: await deviceStore(),
+          newDevices: newDevices(),
           notify: async (notice) => {
             await notices(notice);
             metrics.addMetric('LockoutNoticeSent', 'Count', 1);
@@ -316,6 +339,8 @@ export function awsRoot(env: Environment) {
           denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
           users: new DynamoUserStore(db, table('USERS')),
           tokens: await tokens(),
+          devices: await deviceStore(),
+          newDevices: newDevices(),
           warn: (what, error) => {
             logger.warn(`${what} failed after the answer was decided`, { error: (error as Error).name });
             metrics.addMetric('VerifyBookkeepingFailed', 'Count', 1);
@@ -324,7 +349,23 @@ export function awsRoot(env: Environment) {
       };
     },
     async token(): Promise<TokenHandlerDeps> {
-      return { observability: obs(), tokens: await tokens() };
+      return {
+        observability: obs(),
+        refresh: { tokens: await tokens(), devices: await deviceStore(), audit: await accountAudit() },
+      };
+    },
+    async devices(): Promise<DevicesDeps> {
+      const { DynamoSessionStore, db } = await dynamodb();
+      return {
+        observability: obs(),
+        devices: {
+          devices: await deviceStore(),
+          sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+          clock: systemClock,
+          random: systemRandom,
+          audit: await accountAudit(),
+        },
+      };
     },
     async logout(): Promise<LogoutDeps> {
       const { DynamoSessionStore, db } = await dynamodb();

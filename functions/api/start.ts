@@ -60,6 +60,9 @@ export function startHandler(deps: StartDeps) {
     };
     const stray = LINK_FIELDS.find((field) => method !== 'magic_link' && link[field] !== undefined);
     if (stray) throw new InvalidRequest(stray, 'is only for method magic_link');
+    // Checked like verify's, so a client learns of a bad description at once; the device that
+    // signs in is the one that verifies (it may be another: a code read on a phone). Here it
+    // names the device in the audit record of a refused start.
     const device = optionalDevice(body, request.headers['user-agent']);
     const from = {
       ip: request.sourceIp,

@@ -4,6 +4,7 @@ import {
   DynamoChallengeStore,
   DynamoCounterStore,
   DynamoDenylistStore,
+  DynamoDeviceStore,
   DynamoLockStore,
   DynamoSessionStore,
   DynamoSmsBreakerStore,
@@ -251,6 +252,7 @@ export const stores = () => {
     locks: new DynamoLockStore(db, TABLES.counters),
     denylist: (clock: Clock) => new DynamoDenylistStore(db, TABLES.denylist, clock),
     smsBreaker: new DynamoSmsBreakerStore(db, TABLES.counters),
+    devices: new DynamoDeviceStore(db, TABLES.accounts),
   };
 };
 

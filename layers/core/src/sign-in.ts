@@ -4,6 +4,7 @@
  * the lockout's locks before the code is compared, and a matching code is consumed once.
  */
 import type { Config } from './config.ts';
+import { announceNewDevice, deviceAtSignIn, type NewDeviceNotice } from './device-sessions.ts';
 import { InvalidCode, ServiceUnavailable } from './errors.ts';
 import { normalizeIdentifier, screeningKey } from './identifier.ts';
 import {
@@ -20,6 +21,7 @@ import type {
   Clock,
   DenylistStore,
   DeviceDescription,
+  DeviceStore,
   Random,
   SecretSource,
   SignInMethod,
@@ -47,10 +49,21 @@ export type VerifyDeps = {
   warn: (what: string, error: unknown) => void;
 };
 
-export type SignInDeps = VerifyDeps & { users: UserStore; random: Random; tokens: TokenDeps };
+export type SignInDeps = VerifyDeps & {
+  users: UserStore;
+  random: Random;
+  tokens: TokenDeps;
+  /** The user's devices, to recognise the one a sign-in comes from. */
+  devices: DeviceStore;
+  /** Where a sign-in from a new device is told (NewDeviceSignIn). */
+  newDevices: NewDeviceNotice;
+};
 
 /** What finishing a sign-in needs, whichever way it was proved: a magic link needs no pepper or notices. */
-export type FinishSignInDeps = Pick<SignInDeps, 'clock' | 'users' | 'random' | 'tokens'>;
+export type FinishSignInDeps = Pick<
+  SignInDeps,
+  'clock' | 'users' | 'random' | 'tokens' | 'devices' | 'newDevices'
+>;
 
 /** A lock that was reopened is tried again; more rounds than this means the locks keep moving. */
 const MAX_ATTEMPT_ROUNDS = 3;
@@ -87,10 +100,22 @@ export async function finishSignIn(
 ): Promise<TokenSet> {
   const now = deps.clock.now();
   const user = await deps.users.recordLogin(challenge.identifierKey, generateId(deps.random, 'usr'), now);
-  return startSession(deps.tokens, user, {
+  // Before the session opens: the session is bound to the device from its first token.
+  const seen = await deviceAtSignIn(deps, {
+    userId: user.userId,
+    device: context.device,
+    source: context.source,
+  });
+  const sessionId = generateId(deps.random, 'ses');
+  const tokens = await startSession(deps.tokens, user, {
+    sessionId,
     method: context.method,
     network: (context.source.ip && networkOf(context.source.ip)) || 'unknown',
+    ...(seen ? { deviceId: seen.device.deviceId } : {}),
   });
+  if (seen?.isNew)
+    await announceNewDevice(deps.newDevices, { device: seen.device, sessionId, signedInAt: now });
+  return tokens;
 }
 
 /**

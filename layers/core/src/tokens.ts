@@ -28,20 +28,21 @@ export type TokenSet = {
   user: { id: string; identifier: string };
 };
 
-/** What a new session records of its opening. */
-export type SessionOpening = Pick<SessionRecord, 'method' | 'network' | 'deviceId'>;
+/** What a new session records of its opening; its id, when the caller must know it (NewDeviceSignIn names it). */
+export type SessionOpening = Pick<SessionRecord, 'method' | 'network' | 'deviceId'> & { sessionId?: string };
 
 export async function startSession(deps: TokenDeps, user: User, opening: SessionOpening): Promise<TokenSet> {
   // The key is read before anything is written: a key that cannot be read leaves no session behind.
   const signingKey = await deps.signingKey();
   const now = deps.clock.now();
+  const { sessionId = generateId(deps.random, 'ses'), ...recorded } = opening;
   const session: SessionRecord = {
-    sessionId: generateId(deps.random, 'ses'),
+    sessionId,
     userId: user.userId,
     identifierKey: user.identifierKey,
     createdAt: now,
     absoluteExpiresAt: now + deps.config.refreshAbsoluteSeconds * 1000,
-    ...opening,
+    ...recorded,
   };
   const refreshToken = generateToken(deps.random);
   await deps.sessions.createSession(
@@ -52,7 +53,15 @@ export async function startSession(deps: TokenDeps, user: User, opening: Session
   return signTokens(deps, signingKey, session, refreshToken, now);
 }
 
-export async function refreshSession(deps: TokenDeps, refreshToken: string): Promise<TokenSet> {
+/**
+ * Rotates the refresh token. `accept` may refuse the token's session before anything is written
+ * (a refresh from another device than the session's, see device-sessions.ts).
+ */
+export async function refreshSession(
+  deps: TokenDeps,
+  refreshToken: string,
+  accept?: (session: SessionRecord) => Promise<boolean>,
+): Promise<TokenSet> {
   // Read before rotating: once rotated, the presented token is spent, and a key read that failed
   // after it would leave the client with neither token.
   const signingKey = await deps.signingKey();
@@ -63,6 +72,7 @@ export async function refreshSession(deps: TokenDeps, refreshToken: string): Pro
     newTokenHash: hashToken(next),
     now,
     idleSeconds: deps.config.refreshIdleSeconds,
+    ...(accept ? { accept } : {}),
   });
   if (result.outcome !== 'rotated') throw new InvalidGrant();
   return signTokens(deps, signingKey, result.session, next, now);
