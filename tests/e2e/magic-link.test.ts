@@ -65,8 +65,12 @@ async function requestLink(extra: Record<string, unknown> = {}) {
   };
 }
 
-const confirm = (token: unknown, codeVerifier?: string) =>
-  suite.http.post('/v1/auth/magic-link/verify', { token, ...(codeVerifier && { codeVerifier }) });
+const confirm = (token: unknown, codeVerifier?: string, device?: object) =>
+  suite.http.post('/v1/auth/magic-link/verify', {
+    token,
+    ...(codeVerifier && { codeVerifier }),
+    ...(device && { device }),
+  });
 
 const page = (token: string, method = 'GET') =>
   suite.http.call(method, `/v1/auth/magic-link?token=${encodeURIComponent(token)}`);
@@ -297,6 +301,25 @@ describe('confirming a link', () => {
       user: { id: expect.stringMatching(/^usr_/), identifier: email },
     });
     expect((await suite.http.refresh(confirmed.body.refreshToken)).status).toBe(200);
+  });
+
+  it('opens a session of method magic_link on the device the confirmation describes', async () => {
+    // Prepare
+    const { token, codeVerifier } = await requestLink();
+    const device = {
+      name: "Ada's laptop",
+      platform: 'MacIntel',
+      userAgent: 'Mozilla/5.0 (Macintosh) Firefox/140.0',
+    };
+
+    // Act
+    const confirmed = await confirm(token, codeVerifier, device);
+
+    // Assess
+    const userId = String((confirmed.body.user as { id?: string } | undefined)?.id);
+    expect(await sessionsOf(userId)).toEqual([
+      expect.objectContaining({ method: 'magic_link', deviceId: expect.any(String) }),
+    ]);
   });
 
   it.each([
