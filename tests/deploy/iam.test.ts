@@ -98,8 +98,10 @@ async function signInFlows(): Promise<void> {
   const { body: inbox } = await here.get(`/_local/messages?to=${encodeURIComponent(linked)}`);
   const token = /token=(\S+)/.exec((inbox.messages as { text: string }[])[0]?.text ?? '')?.[1] ?? '';
   expect((await here.get(`/v1/auth/magic-link?token=${token}`)).status).toBe(200);
+  // With a device: the sign-in records it (a new device of the user) and tells of it.
+  const device = { name: 'iam laptop', platform: 'Linux x86_64', userAgent: 'Mozilla/5.0 (X11; Linux)' };
   const confirm = (codeVerifier?: string) =>
-    here.post('/v1/auth/magic-link/verify', { token: decodeURIComponent(token), codeVerifier });
+    here.post('/v1/auth/magic-link/verify', { token: decodeURIComponent(token), codeVerifier, device });
   expect((await confirm()).status).toBe(401);
   expect((await confirm(verifier)).status).toBe(200);
 
