@@ -27,6 +27,7 @@ import {
   type TokenDeps,
 } from '@authkit/core';
 import type { AdminFunctionDeps } from '../admin/admin.ts';
+import type { ActivityDeps } from '../api/activity.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
@@ -274,6 +275,14 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         sessions: new DynamoSessionStore(db, table('SESSIONS')),
         clock: systemClock,
+      };
+    },
+    async activity(): Promise<ActivityDeps> {
+      const { DynamoAuditTrail, db } = await dynamodb();
+      return {
+        observability: obs(),
+        trail: new DynamoAuditTrail(db, table('AUDIT')),
+        auditKey: await secret('auditKey'),
       };
     },
     async jwks(): Promise<JwksDeps> {

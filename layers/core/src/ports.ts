@@ -344,7 +344,16 @@ export type AuditRecord = {
   facts: Record<string, string | number>;
 };
 
+/** One page of a subject's records, newest first, and where the next (older) page starts. */
+export type AuditPage = { records: AuditRecord[]; next: string | undefined };
+
 export interface AuditLog {
   /** Appends the record; records of one subject read back in time order. */
   record(record: AuditRecord): Promise<void>;
+  /**
+   * Up to `limit` of the subject's records, newest first, as written (strongly consistent), older
+   * than the position `after` if given (a page's `next`). A position only orders records within the
+   * subject named here: it cannot reach another subject's.
+   */
+  read(subject: string, page: { limit: number; after?: string | undefined }): Promise<AuditPage>;
 }
