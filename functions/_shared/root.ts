@@ -6,6 +6,7 @@
  * from the layer. Tests build handlers from here with an environment of their choosing.
  */
 import {
+  type AccountAuditDeps,
   type AuditDeps,
   type CaptchaProvider,
   type Config,
@@ -180,9 +181,15 @@ export function awsRoot(env: Environment) {
       clock: systemClock,
     };
   };
+  /** An audit record that could not be written: counted, and logged by its error's name alone. */
+  const auditWriteFailed = (what: string) => (error: unknown) => {
+    const { logger, metrics } = obs();
+    logger.warn(`${what} audit record failed; the answer stands`, { error: (error as Error).name });
+    metrics.addMetric('AuditWriteFailed', 'Count', 1);
+  };
   /** Each refusal counted by rule (its own metric, so the function's other metrics keep their dimensions). */
   const refusals = async (): Promise<RefusalDeps> => {
-    const { logger, metrics } = obs();
+    const { metrics } = obs();
     return {
       ...(await audit()),
       count: (rule) => {
@@ -190,12 +197,13 @@ export function awsRoot(env: Environment) {
         refused.addDimension('rule', rule);
         refused.addMetric('Refused', 'Count', 1);
       },
-      warn: (error) => {
-        logger.warn('refusal audit record failed; the answer stands', { error: (error as Error).name });
-        metrics.addMetric('AuditWriteFailed', 'Count', 1);
-      },
+      warn: auditWriteFailed('refusal'),
     };
   };
+  const accountAudit = async (): Promise<AccountAuditDeps> => ({
+    ...(await audit()),
+    warn: auditWriteFailed('account'),
+  });
   const keyRing = async () =>
     keyRingSource(await secret('signingKeySeed'), config('tokens').tokens.signingKeyGeneration);
   const tokens = async (): Promise<TokenDeps> => {
@@ -254,6 +262,7 @@ export function awsRoot(env: Environment) {
             config: config('smsBreaker').smsBreaker,
           },
           tokens: await tokens(),
+          audit: await accountAudit(),
           notify: async (notice) => {
             await notices(notice);
             metrics.addMetric('LockoutNoticeSent', 'Count', 1);

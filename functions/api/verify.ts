@@ -12,16 +12,19 @@ export type VerifyDeps = { observability: Observability; signIn: SignInDeps };
  */
 export function verifyHandler(deps: VerifyDeps) {
   const { metrics } = deps.observability;
-  return httpHandler(deps.observability, async ({ body, sourceIp }) => {
+  return httpHandler(deps.observability, async ({ body, sourceIp, requestId }) => {
     onlyFields(body, ['challengeId', 'code']);
     const challengeId = requiredString(body, 'challengeId', 64);
     const code = requiredString(body, 'code', 16);
-    const tokens = await completeSignIn(deps.signIn, { challengeId, code, source: { ip: sourceIp } }).catch(
-      (error: unknown) => {
-        metrics.addMetric('VerifyFailed', 'Count', 1);
-        throw error;
-      },
-    );
+    const tokens = await completeSignIn(deps.signIn, {
+      challengeId,
+      code,
+      source: { ip: sourceIp },
+      requestId,
+    }).catch((error: unknown) => {
+      metrics.addMetric('VerifyFailed', 'Count', 1);
+      throw error;
+    });
     metrics.addMetric('VerifySucceeded', 'Count', 1);
     return { status: 200, body: tokens };
   });

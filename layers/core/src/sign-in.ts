@@ -3,6 +3,7 @@
  * a session opened. Every limit is a conditional write: an attempt is spent from the challenge and
  * the lockout's locks before the code is compared, and a matching code is consumed once.
  */
+import { type AccountAuditDeps, recordAccountEvent } from './audit.ts';
 import type { Config } from './config.ts';
 import { InvalidCode, ServiceUnavailable } from './errors.ts';
 import { normalizeIdentifier, screeningKey } from './identifier.ts';
@@ -42,9 +43,19 @@ export type VerifyDeps = {
   smsBreaker: SmsBreakerDeps;
   /** Bookkeeping after the answer is decided (notices, clearing the lockout) that failed. */
   warn: (what: string, error: unknown) => void;
+  /** The account's trail: a lockout block that starts, a sign-in. */
+  audit: AccountAuditDeps;
 };
 
 export type SignInDeps = VerifyDeps & { users: UserStore; random: Random; tokens: TokenDeps };
+
+export type VerifyInput = {
+  challengeId: string;
+  code: string;
+  source: Source;
+  /** The request's id, for the audit trail. */
+  requestId?: string;
+};
 
 /** A lock that was reopened is tried again; more rounds than this means the locks keep moving. */
 const MAX_ATTEMPT_ROUNDS = 3;
@@ -54,10 +65,7 @@ const MAX_ATTEMPT_ROUNDS = 3;
  * (creating their user on first success) and opens a session; anything else answers InvalidCode,
  * or RateLimited while a lockout block runs.
  */
-export async function completeSignIn(
-  deps: SignInDeps,
-  input: { challengeId: string; code: string; source: Source },
-): Promise<TokenSet> {
+export async function completeSignIn(deps: SignInDeps, input: VerifyInput): Promise<TokenSet> {
   const challenge = await verifyCode(deps, input);
   const user = await deps.users.recordLogin(
     challenge.identifierKey,
@@ -74,10 +82,7 @@ export async function completeSignIn(
  * clears the lockout. Every failure of the code answers the same InvalidCode; a lock that blocks
  * answers RateLimited with the time its block ends.
  */
-export async function verifyCode(
-  deps: VerifyDeps,
-  input: { challengeId: string; code: string; source: Source },
-): Promise<ChallengeRecord> {
+export async function verifyCode(deps: VerifyDeps, input: VerifyInput): Promise<ChallengeRecord> {
   const { config, clock, store } = deps;
   if (!/^\d{6,8}$/.test(input.code)) throw new InvalidCode();
   // Read before an attempt is spent: a pepper that cannot be read must not cost the user a guess.
@@ -110,8 +115,19 @@ export async function verifyCode(
   const presented = hashCode(pepper, input.challengeId, input.code);
   if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
     // The answer is decided; a notice that fails must not turn it into an error.
+    const blocks = {
+      record: ({ scope, until }: { scope: string; until: number }) =>
+        recordAccountEvent(deps.audit, {
+          identifierKey: record.identifierKey,
+          action: 'verify-locked',
+          requestId: input.requestId ?? 'unknown',
+          source: input.source,
+          facts: { lock: scope, until: new Date(until).toISOString(), channel: record.channel },
+        }),
+      failed: deps.audit.warn,
+    };
     await noticeIfBlocked(
-      { ...lockout, notify: deps.notify },
+      { ...lockout, notify: deps.notify, blocks },
       { lockKey, channel: record.channel, destination: record.destination },
       input.source,
       now,
