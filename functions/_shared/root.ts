@@ -7,6 +7,7 @@
  */
 import {
   type AccountAuditDeps,
+  type AccountDeps,
   type AuditDeps,
   type CaptchaProvider,
   type Config,
@@ -32,7 +33,9 @@ import type { ActivityDeps } from '../api/activity.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
+import type { MeDeps } from '../api/me.ts';
 import type { ResendDeps } from '../api/resend.ts';
+import type { SessionsDeps } from '../api/sessions.ts';
 import type { StartDeps } from '../api/start.ts';
 import type { TokenHandlerDeps } from '../api/token.ts';
 import type { VerifyDeps } from '../api/verify.ts';
@@ -187,6 +190,19 @@ export function awsRoot(env: Environment) {
     logger.warn(`${what} audit record failed; the answer stands`, { error: (error as Error).name });
     metrics.addMetric('AuditWriteFailed', 'Count', 1);
   };
+  /** Account events audited; a failed write is counted and logged, and the answer stands. */
+  const accountAudit = async (): Promise<AccountAuditDeps> => ({
+    ...(await audit()),
+    warn: auditWriteFailed('account'),
+  });
+  const account = async (): Promise<AccountDeps> => {
+    const { DynamoSessionStore, db } = await dynamodb();
+    return {
+      sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+      clock: systemClock,
+      config: config('tokens').tokens,
+    };
+  };
   /** Each refusal counted by rule (its own metric, so the function's other metrics keep their dimensions). */
   const refusals = async (): Promise<RefusalDeps> => {
     const { metrics } = obs();
@@ -200,17 +216,13 @@ export function awsRoot(env: Environment) {
       warn: auditWriteFailed('refusal'),
     };
   };
-  const accountAudit = async (): Promise<AccountAuditDeps> => ({
-    ...(await audit()),
-    warn: auditWriteFailed('account'),
-  });
   const keyRing = async () =>
     keyRingSource(await secret('signingKeySeed'), config('tokens').tokens.signingKeyGeneration);
   const tokens = async (): Promise<TokenDeps> => {
     const { DynamoSessionStore, db } = await dynamodb();
     const ring = await keyRing();
     return {
-      sessions: new DynamoSessionStore(db, table('SESSIONS')),
+      sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
       clock: systemClock,
       random: systemRandom,
       signingKey: async () => (await ring()).current,
@@ -282,7 +294,7 @@ export function awsRoot(env: Environment) {
       const { DynamoSessionStore, db } = await dynamodb();
       return {
         observability: obs(),
-        sessions: new DynamoSessionStore(db, table('SESSIONS')),
+        sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
         clock: systemClock,
       };
     },
@@ -293,6 +305,12 @@ export function awsRoot(env: Environment) {
         trail: new DynamoAuditTrail(db, table('AUDIT')),
         auditKey: await secret('auditKey'),
       };
+    },
+    async me(): Promise<MeDeps> {
+      return { observability: obs(), account: await account() };
+    },
+    async sessions(): Promise<SessionsDeps> {
+      return { observability: obs(), account: { ...(await account()), audit: await accountAudit() } };
     },
     async jwks(): Promise<JwksDeps> {
       return { observability: obs(), keyRing: await keyRing() };
@@ -331,12 +349,14 @@ export function awsRoot(env: Environment) {
       return { observability: obs(), captcha: { verifier, policy }, mode };
     },
     async admin(): Promise<AdminFunctionDeps> {
-      const { DynamoDenylistStore, DynamoLockStore, DynamoSessionStore, db } = await dynamodb();
+      const { DynamoDenylistStore, DynamoLockStore, DynamoSessionStore, DynamoUserStore, db } =
+        await dynamodb();
       return {
         observability: obs(),
         ...(await audit()),
+        users: new DynamoUserStore(db, table('USERS')),
         denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
-        sessions: new DynamoSessionStore(db, table('SESSIONS')),
+        sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
         locks: new DynamoLockStore(db, table('COUNTERS')),
         smsBreaker: await smsBreakerStore(),
         smsCountries: config('smsCountries').smsCountries.allowed,
