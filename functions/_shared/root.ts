@@ -288,7 +288,7 @@ export function awsRoot(env: Environment) {
       };
     },
     async token(): Promise<TokenHandlerDeps> {
-      return { observability: obs(), tokens: await tokens() };
+      return { observability: obs(), tokens: { ...(await tokens()), audit: await accountAudit() } };
     },
     async logout(): Promise<LogoutDeps> {
       const { DynamoSessionStore, db } = await dynamodb();
@@ -296,6 +296,7 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
         clock: systemClock,
+        audit: await accountAudit(),
       };
     },
     async activity(): Promise<ActivityDeps> {

@@ -5,6 +5,8 @@
  * (the SAM transform, run offline). A call the role does not allow would fail on AWS with
  * AccessDenied, in a path no local test would otherwise notice.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
@@ -111,6 +113,13 @@ async function adminAndRefusalFlows(): Promise<void> {
   await admin('sessions-end');
 }
 
+/** The trail read back, as API Gateway hands the route its caller once the authorizer has run. */
+async function activityFlow(): Promise<void> {
+  const event = JSON.parse(readFileSync(join(REPO_ROOT, 'events/api/activity.json'), 'utf8'));
+  const read = (await runtime.lambda.invoke('ActivityFunction', event)) as { statusCode: number };
+  expect(read.statusCode).toBe(200);
+}
+
 beforeAll(async () => {
   recorder = await startDynamoDbRecorder(dynamodbEndpoint());
   runtime = await startTestRuntime({ LockoutSourceFailures: '3' }, {}, (functionId) => ({
@@ -119,6 +128,7 @@ beforeAll(async () => {
   await signInFlows();
   await feedbackFlows();
   await adminAndRefusalFlows();
+  await activityFlow();
   calls = recorder.calls();
 }, 60_000);
 
@@ -136,6 +146,7 @@ describe("each function's role", () => {
     // Assess
     expect(Object.keys(calls).sort()).toEqual(
       expect.arrayContaining([
+        'ActivityFunction',
         'AdminFunction',
         'CheckDenylistFunction',
         'CheckRateLimitFunction',
@@ -148,6 +159,18 @@ describe("each function's role", () => {
       ]),
     );
     expect(calls.VerifyFunction?.length).toBeGreaterThan(5);
+  });
+
+  it('lets only ActivityFunction read the audit trail, and no function change or delete a record', () => {
+    // Act
+    const onAudit = functions.flatMap((fn) =>
+      [...allowed(fn.id)]
+        .filter((grant) => grant.endsWith(' AuditTable') && grant !== 'dynamodb:PutItem AuditTable')
+        .map((grant) => `${fn.id}: ${grant}`),
+    );
+
+    // Assess
+    expect(onAudit).toEqual(['ActivityFunction: dynamodb:Query AuditTable']);
   });
 
   it.each(functions.map((fn) => [fn.id] as const))('%s allows every DynamoDB call it made', (id) => {

@@ -207,8 +207,11 @@ export type SessionSummary = SessionRecord & {
 
 export type RotateResult =
   | { outcome: 'rotated'; session: SessionRecord }
-  /** The token was used before: the whole session (token family) has been revoked. */
-  | { outcome: 'reused' }
+  /**
+   * The token was used before: the whole session (token family) has been revoked; `ended` for the
+   * one presentation that ended a live session.
+   */
+  | { outcome: 'reused'; session: SessionRecord; ended: boolean }
   | { outcome: 'invalid' };
 
 export interface SessionStore {
@@ -219,8 +222,14 @@ export interface SessionStore {
     now: number;
     idleSeconds: number;
   }): Promise<RotateResult>;
-  /** Ends the session the token belongs to (logout), whatever the token's state; its session, if any. */
-  revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined>;
+  /**
+   * Ends the session the token belongs to (logout), whatever the token's state; its session, if
+   * any, and whether this call ended it (false when it had ended before).
+   */
+  revokeByRefreshToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ session: SessionSummary; ended: boolean } | undefined>;
   /**
    * Ends every session of the identifier opened before `now`; later sign-ins are unaffected. With
    * the user's id, each of their sessions is also ended one by one, so the authorizer refuses its

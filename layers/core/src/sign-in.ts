@@ -31,7 +31,7 @@ import { networkOf } from './rate-limits.ts';
 import { refuseDenied } from './screening.ts';
 import { generateId, hashCode, sameHash } from './secrets.ts';
 import { countSmsSignIn, type SmsBreakerDeps } from './sms-breaker.ts';
-import { startSession, type TokenDeps, type TokenSet } from './tokens.ts';
+import { openSession, type TokenDeps, type TokenSet } from './tokens.ts';
 
 export type VerifyDeps = {
   store: ChallengeStore;
@@ -95,10 +95,20 @@ export async function finishSignIn(
 ): Promise<TokenSet> {
   const now = deps.clock.now();
   const user = await deps.users.recordLogin(challenge.identifierKey, generateId(deps.random, 'usr'), now);
-  return startSession(deps.tokens, user, {
+  const { session, tokens } = await openSession(deps.tokens, user, {
     method: context.method,
     network: (context.source.ip && networkOf(context.source.ip)) || 'unknown',
   });
+  await recordAccountEvent(deps.audit, {
+    identifierKey: user.identifierKey,
+    action: 'signed-in',
+    requestId: context.requestId,
+    source: context.source,
+    sessionId: session.sessionId,
+    deviceId: session.deviceId,
+    facts: { method: session.method, channel: challenge.channel },
+  });
+  return tokens;
 }
 
 /**
