@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { hashToken } from '../../layers/core/src/secrets.ts';
 import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
 import { LocalTemplate } from '../../local/template.ts';
 import { TABLES } from '../support/core-fixtures.ts';
@@ -113,8 +114,24 @@ async function adminAndRefusalFlows(): Promise<void> {
   await admin('sessions-end');
 }
 
-/** The trail read back, as API Gateway hands the route its caller once the authorizer has run. */
-async function activityFlow(): Promise<void> {
+/**
+ * A rotated refresh token replayed past the grace window (the reuse that ends its session, and its
+ * audit record), and the trail read back as API Gateway hands the route the authorizer's caller.
+ */
+async function reuseAndActivityFlows(): Promise<void> {
+  const here = client(runtime.url);
+  const signedIn = await here.signIn(uniqueEmail('iam-reuse'));
+  const refreshToken = signedIn.body.refreshToken as string;
+  expect((await here.refresh(refreshToken)).status).toBe(200);
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: TABLES.sessions,
+      Key: { pk: `refresh#${hashToken(refreshToken)}` },
+      UpdateExpression: 'SET rotatedAt = :minuteAgo',
+      ExpressionAttributeValues: { ':minuteAgo': Date.now() - 60_000 },
+    }),
+  );
+  expect((await here.refresh(refreshToken)).status).toBe(401);
   const event = JSON.parse(readFileSync(join(REPO_ROOT, 'events/api/activity.json'), 'utf8'));
   const read = (await runtime.lambda.invoke('ActivityFunction', event)) as { statusCode: number };
   expect(read.statusCode).toBe(200);
@@ -128,7 +145,7 @@ beforeAll(async () => {
   await signInFlows();
   await feedbackFlows();
   await adminAndRefusalFlows();
-  await activityFlow();
+  await reuseAndActivityFlows();
   calls = recorder.calls();
 }, 60_000);
 

@@ -88,18 +88,19 @@ describe('GET /v1/me/activity', () => {
   });
 
   it("shows one account nothing of another's, whatever cursor it brings", async () => {
-    // Prepare
-    const theirs = await signIn(uniqueEmail('activity-theirs'));
-    await signIn(uniqueEmail('activity-theirs-again'));
+    // Prepare: their cursor points after their newest record, which is newer than mine
     const mine = await signIn(uniqueEmail('activity-mine'));
+    const theirEmail = uniqueEmail('activity-theirs');
+    await signIn(theirEmail);
+    const theirs = await signIn(theirEmail);
     const theirPage = (await activity(theirs, '?limit=1')).body as Page;
 
     // Act
-    const reply = await activity(mine, theirPage.nextCursor ? `?cursor=${theirPage.nextCursor}` : '');
+    const reply = await activity(mine, `?cursor=${theirPage.nextCursor}`);
 
-    // Assess
+    // Assess: from that moment on, my own trail
     expect(reply.status).toBe(200);
-    for (const item of (reply.body as Page).items) expect(item.sessionId).toBe(sessionIdOf(mine));
+    expect((reply.body as Page).items.map((item) => item.sessionId)).toEqual([sessionIdOf(mine)]);
   });
 
   it('answers 401 without an access token', async () => {
