@@ -446,12 +446,28 @@ describe("reading one's own trail", () => {
     ]);
   });
 
-  it("shows someone else's attempts to sign in as the person, by the rule that refused them", async () => {
+  it.each([
+    [
+      'a rate limit, with the rule its requester was told',
+      new RateLimited(30, 'cooldown'),
+      { code: 'rate_limited', rule: 'cooldown' },
+    ],
+    [
+      'the SMS breaker, as the budget its requester was told of, without naming it',
+      refusedBy(new RateLimited(30, 'budget'), 'sms-breaker'),
+      { code: 'rate_limited' },
+    ],
+    [
+      'a denylisted address, without which list denied it',
+      refusedBy(new IdentifierRejected(), 'disposable-domain'),
+      { code: 'identifier_rejected' },
+    ],
+  ])("shows someone else's attempt to sign in as the person refused by %s", async (_, error, shown) => {
     // Prepare
     await recordRefusal(
       { ...accountAudit(clock), count: () => undefined },
       {
-        error: refusedBy(new IdentifierRejected(), 'denylist'),
+        error,
         challengeId: 'ch_stranger',
         identifier: email,
         sourceIp: '203.0.113.9',
@@ -467,7 +483,7 @@ describe("reading one's own trail", () => {
       {
         at: expect.any(String),
         action: 'refused',
-        rule: 'denylist',
+        ...shown,
         network: '203.0.113.0/24',
         identifier: expect.stringContaining('*'),
       },
