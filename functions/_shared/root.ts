@@ -30,6 +30,7 @@ import {
 } from '@authkit/core';
 import type { AdminFunctionDeps } from '../admin/admin.ts';
 import type { ActivityDeps } from '../api/activity.ts';
+import type { AuthorizerDeps } from '../api/authorizer.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
@@ -305,6 +306,20 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         trail: new DynamoAuditTrail(db, table('AUDIT')),
         auditKey: await secret('auditKey'),
+      };
+    },
+    async authorizer(): Promise<AuthorizerDeps> {
+      const { DynamoSessionLookup, db } = await dynamodb();
+      return {
+        observability: obs(),
+        access: {
+          // The ring through the secrets cache (a rotated seed applies within its max age); the
+          // session read per request, so a revocation applies at once.
+          keyRing: await keyRing(),
+          sessions: new DynamoSessionLookup(db, table('ACCOUNTS')),
+          clock: systemClock,
+          config: config('tokens').tokens,
+        },
       };
     },
     async me(): Promise<MeDeps> {

@@ -68,6 +68,9 @@ async function signInFlows(): Promise<void> {
   expect(signedIn.status).toBe(200);
   const refreshed = await here.refresh(signedIn.body.refreshToken);
   expect(refreshed.status).toBe(200);
+  // A protected route: the authorizer reads the session on the way in.
+  const authorization = `Bearer ${refreshed.body.accessToken}`;
+  expect((await here.call('GET', '/v1/me', undefined, { authorization })).status).toBe(200);
   expect((await here.refresh(signedIn.body.refreshToken)).status).toBe(401);
   await here.post('/v1/auth/logout', { refreshToken: refreshed.body.refreshToken });
 
@@ -165,6 +168,7 @@ describe("each function's role", () => {
       expect.arrayContaining([
         'ActivityFunction',
         'AdminFunction',
+        'AuthorizerFunction',
         'CheckDenylistFunction',
         'CheckRateLimitFunction',
         'EmailFeedbackFunction',

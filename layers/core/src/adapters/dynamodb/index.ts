@@ -6,7 +6,7 @@ export { DynamoChallengeStore } from './challenge-store.ts';
 export { DynamoCounterStore } from './counter-store.ts';
 export { DynamoDenylistStore } from './denylist-store.ts';
 export { DynamoLockStore } from './lock-store.ts';
-export { DynamoSessionStore } from './session-store.ts';
+export { DynamoSessionLookup, DynamoSessionStore } from './session-store.ts';
 export { DynamoSmsBreakerStore } from './sms-breaker-store.ts';
 export { probeTable } from './table-probe.ts';
 export { DynamoUserStore } from './user-store.ts';

@@ -233,6 +233,31 @@ export class DynamoSessionStore implements SessionStore {
   }
 }
 
+/**
+ * The one read AuthKit's authorizer makes per request: a session's summary, strongly consistent,
+ * from the accounts table alone (the authorizer may read nothing else).
+ */
+export class DynamoSessionLookup implements Pick<SessionStore, 'findSession'> {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #accounts: string;
+
+  constructor(db: DynamoDBDocumentClient, accountsTable: string) {
+    this.#db = db;
+    this.#accounts = accountsTable;
+  }
+
+  async findSession(userId: string, sessionId: string): Promise<SessionSummary | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({
+        TableName: this.#accounts,
+        Key: summaryKey({ userId, sessionId }),
+        ConsistentRead: true,
+      }),
+    );
+    return Item && toSummary(Item);
+  }
+}
+
 function summaryKey(session: Pick<SessionRecord, 'userId' | 'sessionId'>): Record<string, string> {
   return { pk: session.userId, sk: `session#${session.sessionId}` };
 }
