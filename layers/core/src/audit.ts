@@ -5,7 +5,14 @@
  * beside it is for reading; the reference is for finding every record of one identifier.
  */
 import { createHmac } from 'node:crypto';
-import { AuthKitError, InvalidRequest, type RateLimited } from './errors.ts';
+import {
+  AuthKitError,
+  ERRORS,
+  type ErrorName,
+  InvalidRequest,
+  RATE_LIMIT_RULES,
+  type RateLimited,
+} from './errors.ts';
 import { type Identifier, maskIdentifier, normalizeIdentifier, screeningKey } from './identifier.ts';
 import type { AuditLog, AuditRecord, Clock, SecretSource, Source } from './ports.ts';
 import { networkOf } from './rate-limits.ts';
@@ -168,8 +175,8 @@ export const ACTIVITY_PAGE = { defaultLimit: 25, maxLimit: 100 } as const;
 
 /**
  * The facts a person reads of their own trail: what happened, from which network and device, in
- * which session, by which rule. Not the request or challenge ids (a refusal's are a stranger's
- * requests), not an error's internal name, not an operator's own words (`reason`).
+ * which session. Not the request or challenge ids (a refusal's are a stranger's requests), not an
+ * operator's own words (`reason`); a refusal only as its requester was answered (refusalAsAnswered).
  */
 const SHOWN_FACTS = [
   'identifier',
@@ -178,7 +185,6 @@ const SHOWN_FACTS = [
   'channel',
   'sessionId',
   'deviceId',
-  'rule',
   'lock',
   'until',
   'by',
@@ -221,9 +227,23 @@ function positionOf(cursor: string): string {
 
 function toActivityItem(record: AuditRecord): ActivityItem {
   const item: ActivityItem = { at: new Date(record.at).toISOString(), action: record.action };
+  if (record.action === 'refused') Object.assign(item, refusalAsAnswered(record.facts));
   for (const fact of SHOWN_FACTS) {
     const value = record.facts[fact];
     if (value !== undefined) item[fact] = value;
   }
   return item;
+}
+
+/**
+ * A refusal as the person who asked was answered: the problem's `code`, and a rate limit's public
+ * `rule`. Never the rule behind it that the answer kept back (which list denied the address, the
+ * SMS breaker behind a `budget`): shown here, it would tell anyone who signs up with a number or
+ * address of their own what the answer hides. The operator reads those (runbook, "Audit records").
+ */
+function refusalAsAnswered(facts: AuditRecord['facts']): { code: string; rule?: string } {
+  const code = Object.hasOwn(ERRORS, String(facts.error)) ? ERRORS[facts.error as ErrorName].code : 'refused';
+  const rule = String(facts.rule);
+  const told = facts.error === 'RateLimited' && Object.hasOwn(RATE_LIMIT_RULES, rule);
+  return told ? { code, rule } : { code };
 }
