@@ -19,6 +19,7 @@ import {
   loadConfig,
   lockoutNotices,
   MIN_SECRET_LENGTH,
+  type NewDeviceNotice,
   type RefusalDeps,
   requireVariable,
   type SecretName,
@@ -31,6 +32,7 @@ import {
 import type { AdminFunctionDeps } from '../admin/admin.ts';
 import type { ActivityDeps } from '../api/activity.ts';
 import type { AuthorizerDeps } from '../api/authorizer.ts';
+import type { DevicesDeps } from '../api/devices.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
@@ -204,6 +206,24 @@ export function awsRoot(env: Environment) {
       config: config('tokens').tokens,
     };
   };
+  const deviceStore = async () => {
+    const { DynamoDeviceStore, db } = await dynamodb();
+    return new DynamoDeviceStore(db, table('ACCOUNTS'));
+  };
+  /** NewDeviceSignIn told; a failure to tell is logged and counted, and the sign-in stands. */
+  const newDevices = (): NewDeviceNotice => {
+    const { logger, metrics } = obs();
+    return {
+      events: appEvents,
+      stack: requireVariable(env, 'STACK_NAME'),
+      failed: (error) => {
+        logger.warn('NewDeviceSignIn could not be published; the sign-in stands', {
+          error: (error as Error).name,
+        });
+        metrics.addMetric('NewDeviceEventFailed', 'Count', 1);
+      },
+    };
+  };
   /** Each refusal counted by rule (its own metric, so the function's other metrics keep their dimensions). */
   const refusals = async (): Promise<RefusalDeps> => {
     const { metrics } = obs();
@@ -276,6 +296,8 @@ export function awsRoot(env: Environment) {
           },
           tokens: await tokens(),
           audit: await accountAudit(),
+          devices: await deviceStore(),
+          newDevices: newDevices(),
           notify: async (notice) => {
             await notices(notice);
             metrics.addMetric('LockoutNoticeSent', 'Count', 1);
@@ -289,7 +311,23 @@ export function awsRoot(env: Environment) {
       };
     },
     async token(): Promise<TokenHandlerDeps> {
-      return { observability: obs(), tokens: { ...(await tokens()), audit: await accountAudit() } };
+      return {
+        observability: obs(),
+        refresh: { tokens: await tokens(), devices: await deviceStore(), audit: await accountAudit() },
+      };
+    },
+    async devices(): Promise<DevicesDeps> {
+      const { DynamoSessionStore, db } = await dynamodb();
+      return {
+        observability: obs(),
+        devices: {
+          devices: await deviceStore(),
+          sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+          clock: systemClock,
+          random: systemRandom,
+          audit: await accountAudit(),
+        },
+      };
     },
     async logout(): Promise<LogoutDeps> {
       const { DynamoSessionStore, db } = await dynamodb();

@@ -64,6 +64,10 @@ const SAMPLES: Record<string, Expectation> = {
     body: { user: { id: 'usr_exampleexampleexample1', identifier: 'ada@example.com' }, sessions: [] },
   },
   'api/end-session.json': { functionId: 'SessionsFunction', status: 404, body: problem(404, 'not_found') },
+  'api/devices-list.json': { functionId: 'DevicesFunction', status: 200, body: { devices: [] } },
+  // The sample's session was never opened: its device cannot be bound, as after the session ended.
+  'api/devices-bind.json': { functionId: 'DevicesFunction', status: 401, body: problem(401, 'unauthorized') },
+  'api/devices-revoke.json': { functionId: 'DevicesFunction', status: 404, body: problem(404, 'not_found') },
   // A token of no key of the ring (its kid is made up): refused, as API Gateway's contract says.
   'api/authorizer.json': { functionId: 'AuthorizerFunction', body: undefined, error: 'Unauthorized' },
   'api/jwks.json': {

@@ -7,7 +7,13 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { DynamoAuditTrail, DynamoLockStore } from '../../layers/core/src/adapters/index.ts';
-import { auditSubject, readActivity, recordRefusal } from '../../layers/core/src/audit.ts';
+import {
+  auditSubject,
+  readActivity,
+  recordAccountEvent,
+  recordOperatorChange,
+  recordRefusal,
+} from '../../layers/core/src/audit.ts';
 import type { Config } from '../../layers/core/src/config.ts';
 import {
   IdentifierRejected,
@@ -29,6 +35,7 @@ import {
   challengeDeps,
   ManualClock,
   openChallenge,
+  RecordingPublisher,
   stores,
   TABLES,
   verifyDeps,
@@ -236,7 +243,7 @@ const SIGNING_KEY = await deriveSigningKey('integration-audit-signing-seed-'.pad
 function accountDeps(auditTable: string = TABLES.audit) {
   const deps = challengeDeps({ clock });
   const checking = verifyDeps(deps, { auditTable });
-  const { users, sessions } = stores();
+  const { users, sessions, devices } = stores();
   const tokens = {
     sessions,
     clock,
@@ -252,7 +259,14 @@ function accountDeps(auditTable: string = TABLES.audit) {
       signingKeyGeneration: 1,
     },
   };
-  const signIn: SignInDeps = { ...checking, users, random: systemRandom, tokens };
+  const signIn: SignInDeps = {
+    ...checking,
+    users,
+    random: systemRandom,
+    tokens,
+    devices,
+    newDevices: { events: new RecordingPublisher(), stack: 'authkit-test', failed: () => undefined },
+  };
   return {
     signIn,
     auditWarnings: checking.auditWarnings,
@@ -485,6 +499,46 @@ describe("reading one's own trail", () => {
         action: 'refused',
         ...shown,
         network: '203.0.113.0/24',
+        identifier: expect.stringContaining('*'),
+      },
+    ]);
+  });
+
+  it("shows why an account action happened, but never an operator's own words", async () => {
+    // Prepare
+    const audit = accountAudit(clock);
+    await recordOperatorChange(audit, normalizeIdentifier(email), {
+      action: 'denylist-add',
+      requestId: 'req-operator',
+      facts: { reason: 'ticket 4711: chargeback ring', until: '2030-01-01T00:00:00.000Z' },
+    });
+    clock.advance(1);
+    await recordAccountEvent(audit, {
+      identifierKey: `email#${email}`,
+      action: 'refresh-device-mismatch',
+      requestId: 'req-mismatch',
+      source: net(8),
+      sessionId: 'ses_stolen',
+      deviceId: 'dev_laptop',
+      facts: { reason: 'another-device', differing: 'platform,screen' },
+    });
+
+    // Act
+    const { items } = await read(email, { limit: 25 });
+
+    // Assess
+    expect(items).toEqual([
+      expect.objectContaining({
+        action: 'refresh-device-mismatch',
+        reason: 'another-device',
+        differing: 'platform,screen',
+        deviceId: 'dev_laptop',
+      }),
+      {
+        at: expect.any(String),
+        action: 'denylist-add',
+        by: 'operator',
+        until: '2030-01-01T00:00:00.000Z',
         identifier: expect.stringContaining('*'),
       },
     ]);

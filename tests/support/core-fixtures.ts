@@ -5,6 +5,7 @@ import {
   DynamoChallengeStore,
   DynamoCounterStore,
   DynamoDenylistStore,
+  DynamoDeviceStore,
   DynamoLockStore,
   DynamoSessionStore,
   DynamoSmsBreakerStore,
@@ -275,6 +276,7 @@ export const stores = () => {
     locks: new DynamoLockStore(db, TABLES.counters),
     denylist: (clock: Clock) => new DynamoDenylistStore(db, TABLES.denylist, clock),
     smsBreaker: new DynamoSmsBreakerStore(db, TABLES.counters),
+    devices: new DynamoDeviceStore(db, TABLES.accounts),
   };
 };
 

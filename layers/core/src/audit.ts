@@ -175,8 +175,10 @@ export const ACTIVITY_PAGE = { defaultLimit: 25, maxLimit: 100 } as const;
 
 /**
  * The facts a person reads of their own trail: what happened, from which network and device, in
- * which session. Not the request or challenge ids (a refusal's are a stranger's requests), not an
- * operator's own words (`reason`); a refusal only as its requester was answered (refusalAsAnswered).
+ * which session, why (an account action's `reason`: `device`, `another-device`, which device
+ * attributes `differing`). Not the request or challenge ids (a refusal's are a stranger's
+ * requests), not an operator's own words (their `reason`); a refusal only as its requester was
+ * answered (refusalAsAnswered).
  */
 const SHOWN_FACTS = [
   'identifier',
@@ -188,6 +190,9 @@ const SHOWN_FACTS = [
   'lock',
   'until',
   'by',
+  'reason',
+  'differing',
+  'publicKey',
 ] as const;
 
 export type TrailDeps = { trail: Pick<AuditLog, 'read'>; auditKey: SecretSource };
@@ -232,6 +237,7 @@ function toActivityItem(record: AuditRecord): ActivityItem {
     const value = record.facts[fact];
     if (value !== undefined) item[fact] = value;
   }
+  if (record.facts.by === 'operator') delete item.reason;
   return item;
 }
 

@@ -5,6 +5,7 @@
  */
 import { type AccountAuditDeps, recordAccountEvent } from './audit.ts';
 import type { Config } from './config.ts';
+import { announceNewDevice, deviceAtSignIn, type NewDeviceNotice } from './device-sessions.ts';
 import { InvalidCode, ServiceUnavailable } from './errors.ts';
 import { normalizeIdentifier, screeningKey } from './identifier.ts';
 import {
@@ -21,6 +22,7 @@ import type {
   Clock,
   DenylistStore,
   DeviceDescription,
+  DeviceStore,
   Random,
   SecretSource,
   SignInMethod,
@@ -31,7 +33,7 @@ import { networkOf } from './rate-limits.ts';
 import { refuseDenied } from './screening.ts';
 import { generateId, hashCode, sameHash } from './secrets.ts';
 import { countSmsSignIn, type SmsBreakerDeps } from './sms-breaker.ts';
-import { openSession, type TokenDeps, type TokenSet } from './tokens.ts';
+import { startSession, type TokenDeps, type TokenSet } from './tokens.ts';
 
 export type VerifyDeps = {
   store: ChallengeStore;
@@ -50,7 +52,15 @@ export type VerifyDeps = {
   audit: AccountAuditDeps;
 };
 
-export type SignInDeps = VerifyDeps & { users: UserStore; random: Random; tokens: TokenDeps };
+export type SignInDeps = VerifyDeps & {
+  users: UserStore;
+  random: Random;
+  tokens: TokenDeps;
+  /** The user's devices, to recognise the one a sign-in comes from. */
+  devices: DeviceStore;
+  /** Where a sign-in from a new device is told (NewDeviceSignIn). */
+  newDevices: NewDeviceNotice;
+};
 
 export type VerifyInput = {
   challengeId: string;
@@ -95,19 +105,34 @@ export async function finishSignIn(
 ): Promise<TokenSet> {
   const now = deps.clock.now();
   const user = await deps.users.recordLogin(challenge.identifierKey, generateId(deps.random, 'usr'), now);
-  const { session, tokens } = await openSession(deps.tokens, user, {
+  // Before the session opens: the session is bound to the device from its first token.
+  const seen = await deviceAtSignIn(deps, {
+    userId: user.userId,
+    device: context.device,
+    source: context.source,
+  });
+  const sessionId = generateId(deps.random, 'ses');
+  const tokens = await startSession(deps.tokens, user, {
+    sessionId,
     method: context.method,
     network: (context.source.ip && networkOf(context.source.ip)) || 'unknown',
+    ...(seen ? { deviceId: seen.device.deviceId } : {}),
   });
-  await recordAccountEvent(deps.audit, {
-    identifierKey: user.identifierKey,
-    action: 'signed-in',
-    requestId: context.requestId,
-    source: context.source,
-    sessionId: session.sessionId,
-    deviceId: session.deviceId,
-    facts: { method: session.method, channel: challenge.channel },
-  });
+  // Both never throw: the person is signed in whether or not the record or the event got out.
+  await Promise.all([
+    recordAccountEvent(deps.audit, {
+      identifierKey: user.identifierKey,
+      action: 'signed-in',
+      requestId: context.requestId,
+      source: context.source,
+      sessionId,
+      deviceId: seen?.device.deviceId,
+      facts: { method: context.method, channel: challenge.channel },
+    }),
+    seen?.isNew
+      ? announceNewDevice(deps.newDevices, { device: seen.device, sessionId, signedInAt: now })
+      : undefined,
+  ]);
   return tokens;
 }
 

@@ -29,32 +29,24 @@ export type TokenSet = {
   user: { id: string; identifier: string };
 };
 
-/** What a new session records of its opening. */
-export type SessionOpening = Pick<SessionRecord, 'method' | 'network' | 'deviceId'>;
+/** What a new session records of its opening; its id, when the caller must know it (NewDeviceSignIn names it). */
+export type SessionOpening = Pick<SessionRecord, 'method' | 'network' | 'deviceId'> & { sessionId?: string };
 
 /** Where a refresh or a logout came from, for the audit trail. */
 export type RequestContext = { source: Source; requestId: string };
 
 export async function startSession(deps: TokenDeps, user: User, opening: SessionOpening): Promise<TokenSet> {
-  return (await openSession(deps, user, opening)).tokens;
-}
-
-/** A new session, and its first tokens. */
-export async function openSession(
-  deps: TokenDeps,
-  user: User,
-  opening: SessionOpening,
-): Promise<{ session: SessionRecord; tokens: TokenSet }> {
   // The key is read before anything is written: a key that cannot be read leaves no session behind.
   const signingKey = await deps.signingKey();
   const now = deps.clock.now();
+  const { sessionId = generateId(deps.random, 'ses'), ...recorded } = opening;
   const session: SessionRecord = {
-    sessionId: generateId(deps.random, 'ses'),
+    sessionId,
     userId: user.userId,
     identifierKey: user.identifierKey,
     createdAt: now,
     absoluteExpiresAt: now + deps.config.refreshAbsoluteSeconds * 1000,
-    ...opening,
+    ...recorded,
   };
   const refreshToken = generateToken(deps.random);
   await deps.sessions.createSession(
@@ -62,17 +54,20 @@ export async function openSession(
     hashToken(refreshToken),
     refreshExpiry(deps, now, session.absoluteExpiresAt),
   );
-  return { session, tokens: await signTokens(deps, signingKey, session, refreshToken, now) };
+  return signTokens(deps, signingKey, session, refreshToken, now);
 }
 
 /**
- * Rotation. A rotated token presented again ends its session, and the reuse that ended it is an
- * audit record (later replays of the ended session's tokens change nothing and are not).
+ * Rotates the refresh token. `accept` may refuse the token's session before anything is written
+ * (a refresh from another device than the session's, see device-sessions.ts). A rotated token
+ * presented again ends its session, and the reuse that ended it is an audit record (later replays
+ * of the ended session's tokens change nothing and are not).
  */
 export async function refreshSession(
   deps: TokenDeps & { audit: AccountAuditDeps },
   refreshToken: string,
   context: RequestContext,
+  accept?: (session: SessionRecord) => Promise<boolean>,
 ): Promise<TokenSet> {
   // Read before rotating: once rotated, the presented token is spent, and a key read that failed
   // after it would leave the client with neither token.
@@ -84,6 +79,7 @@ export async function refreshSession(
     newTokenHash: hashToken(next),
     now,
     idleSeconds: deps.config.refreshIdleSeconds,
+    ...(accept ? { accept } : {}),
   });
   if (result.outcome === 'reused' && result.ended) {
     await recordAccountEvent(deps.audit, {

@@ -5,6 +5,7 @@ export { DynamoAuditLog, DynamoAuditTrail } from './audit-log.ts';
 export { DynamoChallengeStore } from './challenge-store.ts';
 export { DynamoCounterStore } from './counter-store.ts';
 export { DynamoDenylistStore } from './denylist-store.ts';
+export { DynamoDeviceStore } from './device-store.ts';
 export { DynamoLockStore } from './lock-store.ts';
 export { DynamoSessionLookup, DynamoSessionStore } from './session-store.ts';
 export { DynamoSmsBreakerStore } from './sms-breaker-store.ts';

@@ -77,10 +77,13 @@ export class DynamoSessionStore implements SessionStore {
     newTokenHash: string;
     now: number;
     idleSeconds: number;
+    accept?: (session: SessionRecord) => Promise<boolean>;
   }): Promise<RotateResult> {
     const token = await this.#get(this.#table, { pk: `refresh#${input.oldTokenHash}` });
     if (!token) return { outcome: 'invalid' };
     const session = toSession(token);
+    if (token.status === 'active' && input.accept && !(await input.accept(session)))
+      return { outcome: 'refused' };
     try {
       await this.#db.send(
         new TransactWriteCommand({
