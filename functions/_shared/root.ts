@@ -199,9 +199,10 @@ export function awsRoot(env: Environment) {
     warn: auditWriteFailed('account'),
   });
   const account = async (): Promise<AccountDeps> => {
-    const { DynamoSessionStore, db } = await dynamodb();
+    const { DynamoDeviceStore, DynamoSessionStore, db } = await dynamodb();
     return {
       sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+      devices: new DynamoDeviceStore(db, table('ACCOUNTS')),
       clock: systemClock,
       config: config('tokens').tokens,
     };
