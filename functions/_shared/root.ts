@@ -30,6 +30,7 @@ import {
   type TokenDeps,
 } from '@authkit/core';
 import type { AdminFunctionDeps } from '../admin/admin.ts';
+import type { ActivityDeps } from '../api/activity.ts';
 import type { AuthorizerDeps } from '../api/authorizer.ts';
 import type { DevicesDeps } from '../api/devices.ts';
 import type { HealthDeps } from '../api/health.ts';
@@ -188,17 +189,17 @@ export function awsRoot(env: Environment) {
       clock: systemClock,
     };
   };
-  /** Account events audited; a failed write is counted and logged, and the answer stands. */
-  const accountAudit = async (): Promise<AccountAuditDeps> => {
+  /** An audit record that could not be written: counted, and logged by its error's name alone. */
+  const auditWriteFailed = (what: string) => (error: unknown) => {
     const { logger, metrics } = obs();
-    return {
-      ...(await audit()),
-      warn: (error) => {
-        logger.warn('account audit record failed; the answer stands', { error: (error as Error).name });
-        metrics.addMetric('AuditWriteFailed', 'Count', 1);
-      },
-    };
+    logger.warn(`${what} audit record failed; the answer stands`, { error: (error as Error).name });
+    metrics.addMetric('AuditWriteFailed', 'Count', 1);
   };
+  /** Account events audited; a failed write is counted and logged, and the answer stands. */
+  const accountAudit = async (): Promise<AccountAuditDeps> => ({
+    ...(await audit()),
+    warn: auditWriteFailed('account'),
+  });
   const account = async (): Promise<AccountDeps> => {
     const { DynamoDeviceStore, DynamoSessionStore, db } = await dynamodb();
     return {
@@ -228,7 +229,7 @@ export function awsRoot(env: Environment) {
   };
   /** Each refusal counted by rule (its own metric, so the function's other metrics keep their dimensions). */
   const refusals = async (): Promise<RefusalDeps> => {
-    const { logger, metrics } = obs();
+    const { metrics } = obs();
     return {
       ...(await audit()),
       count: (rule) => {
@@ -236,10 +237,7 @@ export function awsRoot(env: Environment) {
         refused.addDimension('rule', rule);
         refused.addMetric('Refused', 'Count', 1);
       },
-      warn: (error) => {
-        logger.warn('refusal audit record failed; the answer stands', { error: (error as Error).name });
-        metrics.addMetric('AuditWriteFailed', 'Count', 1);
-      },
+      warn: auditWriteFailed('refusal'),
     };
   };
   const keyRing = async () =>
@@ -301,6 +299,7 @@ export function awsRoot(env: Environment) {
             config: config('smsBreaker').smsBreaker,
           },
           tokens: await tokens(),
+          audit: await accountAudit(),
           devices: await deviceStore(),
           newDevices: newDevices(),
           notify: async (notice) => {
@@ -341,6 +340,7 @@ export function awsRoot(env: Environment) {
           tokens: await tokens(),
           devices: await deviceStore(),
           newDevices: newDevices(),
+          audit: await accountAudit(),
           warn: (what, error) => {
             logger.warn(`${what} failed after the answer was decided`, { error: (error as Error).name });
             metrics.addMetric('VerifyBookkeepingFailed', 'Count', 1);
@@ -373,6 +373,15 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
         clock: systemClock,
+        audit: await accountAudit(),
+      };
+    },
+    async activity(): Promise<ActivityDeps> {
+      const { DynamoAuditTrail, db } = await dynamodb();
+      return {
+        observability: obs(),
+        trail: new DynamoAuditTrail(db, table('AUDIT')),
+        auditKey: await secret('auditKey'),
       };
     },
     async authorizer(): Promise<AuthorizerDeps> {

@@ -6,9 +6,12 @@
  * AccessDenied, in a path no local test would otherwise notice.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
+import { hashToken } from '../../layers/core/src/secrets.ts';
 import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
 import { LocalTemplate } from '../../local/template.ts';
 import { TABLES } from '../support/core-fixtures.ts';
@@ -135,6 +138,29 @@ async function adminAndRefusalFlows(): Promise<void> {
   await admin('sessions-end');
 }
 
+/**
+ * A rotated refresh token replayed past the grace window (the reuse that ends its session, and its
+ * audit record), and the trail read back as API Gateway hands the route the authorizer's caller.
+ */
+async function reuseAndActivityFlows(): Promise<void> {
+  const here = client(runtime.url);
+  const signedIn = await here.signIn(uniqueEmail('iam-reuse'));
+  const refreshToken = signedIn.body.refreshToken as string;
+  expect((await here.refresh(refreshToken)).status).toBe(200);
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: TABLES.sessions,
+      Key: { pk: `refresh#${hashToken(refreshToken)}` },
+      UpdateExpression: 'SET rotatedAt = :minuteAgo',
+      ExpressionAttributeValues: { ':minuteAgo': Date.now() - 60_000 },
+    }),
+  );
+  expect((await here.refresh(refreshToken)).status).toBe(401);
+  const event = JSON.parse(readFileSync(join(REPO_ROOT, 'events/api/activity.json'), 'utf8'));
+  const read = (await runtime.lambda.invoke('ActivityFunction', event)) as { statusCode: number };
+  expect(read.statusCode).toBe(200);
+}
+
 /** A described device's sign-ins, refreshes (its own and another's), and the devices routes behind the authorizer. */
 async function deviceFlows(): Promise<void> {
   const here = client(runtime.url);
@@ -201,6 +227,7 @@ beforeAll(async () => {
   await signInFlows();
   await feedbackFlows();
   await adminAndRefusalFlows();
+  await reuseAndActivityFlows();
   await deviceFlows();
   calls = recorder.calls();
 }, 60_000);
@@ -219,6 +246,7 @@ describe("each function's role", () => {
     // Assess
     expect(Object.keys(calls).sort()).toEqual(
       expect.arrayContaining([
+        'ActivityFunction',
         'AdminFunction',
         'AuthorizerFunction',
         'CheckDenylistFunction',
@@ -236,6 +264,18 @@ describe("each function's role", () => {
       ]),
     );
     expect(calls.VerifyFunction?.length).toBeGreaterThan(5);
+  });
+
+  it('lets only ActivityFunction read the audit trail, and no function change or delete a record', () => {
+    // Act
+    const onAudit = functions.flatMap((fn) =>
+      [...allowed(fn.id)]
+        .filter((grant) => grant.endsWith(' AuditTable') && grant !== 'dynamodb:PutItem AuditTable')
+        .map((grant) => `${fn.id}: ${grant}`),
+    );
+
+    // Assess
+    expect(onAudit).toEqual(['ActivityFunction: dynamodb:Query AuditTable']);
   });
 
   it.each(functions.map((fn) => [fn.id] as const))('%s allows every DynamoDB call it made', (id) => {

@@ -75,6 +75,7 @@ const SAMPLES: Record<string, Expectation> = {
   },
   'api/token.json': { functionId: 'TokenFunction', status: 401, body: problem(401, 'invalid_grant') },
   'api/logout.json': { functionId: 'LogoutFunction', status: 204, body: undefined },
+  'api/activity.json': { functionId: 'ActivityFunction', status: 200, body: { items: expect.any(Array) } },
   'api/me.json': {
     functionId: 'MeFunction',
     status: 200,

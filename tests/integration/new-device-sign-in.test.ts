@@ -9,7 +9,7 @@ import type { ChallengeRecord, DeviceDescription, EventPublisher } from '../../l
 import { finishSignIn, type SignInDeps } from '../../layers/core/src/sign-in.ts';
 import { deriveSigningKey } from '../../layers/core/src/signing-key.ts';
 import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
-import { RecordingPublisher, stores } from '../support/core-fixtures.ts';
+import { accountAudit, RecordingPublisher, stores } from '../support/core-fixtures.ts';
 import { uniqueEmail } from '../support/stack.ts';
 
 const { users, sessions, devices } = stores();
@@ -27,6 +27,7 @@ async function signInDeps(events: EventPublisher, failures: unknown[]): Promise<
   return {
     users,
     devices,
+    audit: accountAudit(systemClock),
     clock: systemClock,
     random: systemRandom,
     newDevices: { events, stack: 'authkit-test', failed: (error: unknown) => failures.push(error) },

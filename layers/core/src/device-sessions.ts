@@ -141,28 +141,34 @@ export async function refreshOnDevice(
   deps: RefreshDeps,
   input: { refreshToken: string; device: DeviceDescription | undefined; source: Source; requestId: string },
 ): Promise<TokenSet> {
-  return refreshSession(deps.tokens, input.refreshToken, async (session) => {
-    const verdict = await judgeRefreshDevice(
-      { devices: deps.devices, sessions: deps.tokens.sessions },
-      session,
-      input.device,
-    );
-    if (verdict.outcome === 'same') return true;
-    await recordAccountEvent(deps.audit, {
-      identifierKey: session.identifierKey,
-      action: 'refresh-device-mismatch',
-      requestId: input.requestId,
-      source: input.source,
-      sessionId: session.sessionId,
-      ...(verdict.deviceId ? { deviceId: verdict.deviceId } : {}),
-      // Which attributes differed, never their values: the record says why, not what the device is.
-      facts:
-        verdict.outcome === 'mismatch'
-          ? { reason: 'another-device', differing: verdict.differing.join(',') || 'none-in-common' }
-          : { reason: 'device-revoked' },
-    });
-    return false;
-  });
+  const context = { source: input.source, requestId: input.requestId };
+  return refreshSession(
+    { ...deps.tokens, audit: deps.audit },
+    input.refreshToken,
+    context,
+    async (session) => {
+      const verdict = await judgeRefreshDevice(
+        { devices: deps.devices, sessions: deps.tokens.sessions },
+        session,
+        input.device,
+      );
+      if (verdict.outcome === 'same') return true;
+      await recordAccountEvent(deps.audit, {
+        identifierKey: session.identifierKey,
+        action: 'refresh-device-mismatch',
+        requestId: input.requestId,
+        source: input.source,
+        sessionId: session.sessionId,
+        ...(verdict.deviceId ? { deviceId: verdict.deviceId } : {}),
+        // Which attributes differed, never their values: the record says why, not what the device is.
+        facts:
+          verdict.outcome === 'mismatch'
+            ? { reason: 'another-device', differing: verdict.differing.join(',') || 'none-in-common' }
+            : { reason: 'device-revoked' },
+      });
+      return false;
+    },
+  );
 }
 
 /** A device as its user sees it (GET and POST /v1/devices). */

@@ -297,8 +297,11 @@ export type SessionSummary = SessionRecord & {
 
 export type RotateResult =
   | { outcome: 'rotated'; session: SessionRecord }
-  /** The token was used before: the whole session (token family) has been revoked. */
-  | { outcome: 'reused' }
+  /**
+   * The token was used before: the whole session (token family) has been revoked; `ended` for the
+   * one presentation that ended a live session.
+   */
+  | { outcome: 'reused'; session: SessionRecord; ended: boolean }
   /** `accept` refused the token's session (another device): nothing was rotated or ended. */
   | { outcome: 'refused' }
   | { outcome: 'invalid' };
@@ -316,8 +319,14 @@ export interface SessionStore {
      */
     accept?: (session: SessionRecord) => Promise<boolean>;
   }): Promise<RotateResult>;
-  /** Ends the session the token belongs to (logout), whatever the token's state; its session, if any. */
-  revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined>;
+  /**
+   * Ends the session the token belongs to (logout), whatever the token's state; its session, if
+   * any, and whether this call ended it (false when it had ended before).
+   */
+  revokeByRefreshToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ session: SessionSummary; ended: boolean } | undefined>;
   /**
    * Ends every session of the identifier opened before `now`; later sign-ins are unaffected. With
    * the user's id, each of their sessions is also ended one by one, so the authorizer refuses its
@@ -479,7 +488,16 @@ export type AuditRecord = {
   facts: Record<string, string | number>;
 };
 
+/** One page of a subject's records, newest first, and where the next (older) page starts. */
+export type AuditPage = { records: AuditRecord[]; next: string | undefined };
+
 export interface AuditLog {
   /** Appends the record; records of one subject read back in time order. */
   record(record: AuditRecord): Promise<void>;
+  /**
+   * Up to `limit` of the subject's records, newest first, as written (strongly consistent), older
+   * than the position `after` if given (a page's `next`). A position only orders records within the
+   * subject named here: it cannot reach another subject's.
+   */
+  read(subject: string, page: { limit: number; after?: string | undefined }): Promise<AuditPage>;
 }

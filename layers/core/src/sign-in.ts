@@ -3,6 +3,7 @@
  * a session opened. Every limit is a conditional write: an attempt is spent from the challenge and
  * the lockout's locks before the code is compared, and a matching code is consumed once.
  */
+import { type AccountAuditDeps, recordAccountEvent } from './audit.ts';
 import type { Config } from './config.ts';
 import { announceNewDevice, deviceAtSignIn, type NewDeviceNotice } from './device-sessions.ts';
 import { InvalidCode, ServiceUnavailable } from './errors.ts';
@@ -47,6 +48,8 @@ export type VerifyDeps = {
   smsBreaker: SmsBreakerDeps;
   /** Bookkeeping after the answer is decided (notices, clearing the lockout) that failed. */
   warn: (what: string, error: unknown) => void;
+  /** The account's trail: a lockout block that starts, a sign-in. */
+  audit: AccountAuditDeps;
 };
 
 export type SignInDeps = VerifyDeps & {
@@ -62,8 +65,16 @@ export type SignInDeps = VerifyDeps & {
 /** What finishing a sign-in needs, whichever way it was proved: a magic link needs no pepper or notices. */
 export type FinishSignInDeps = Pick<
   SignInDeps,
-  'clock' | 'users' | 'random' | 'tokens' | 'devices' | 'newDevices'
+  'clock' | 'users' | 'random' | 'tokens' | 'devices' | 'newDevices' | 'audit'
 >;
+
+export type VerifyInput = {
+  challengeId: string;
+  code: string;
+  source: Source;
+  /** The request's id, for the audit trail. */
+  requestId?: string;
+};
 
 /** A lock that was reopened is tried again; more rounds than this means the locks keep moving. */
 const MAX_ATTEMPT_ROUNDS = 3;
@@ -113,8 +124,21 @@ export async function finishSignIn(
     network: (context.source.ip && networkOf(context.source.ip)) || 'unknown',
     ...(seen ? { deviceId: seen.device.deviceId } : {}),
   });
-  if (seen?.isNew)
-    await announceNewDevice(deps.newDevices, { device: seen.device, sessionId, signedInAt: now });
+  // Both never throw: the person is signed in whether or not the record or the event got out.
+  await Promise.all([
+    recordAccountEvent(deps.audit, {
+      identifierKey: user.identifierKey,
+      action: 'signed-in',
+      requestId: context.requestId,
+      source: context.source,
+      sessionId,
+      deviceId: seen?.device.deviceId,
+      facts: { method: context.method, channel: challenge.channel },
+    }),
+    seen?.isNew
+      ? announceNewDevice(deps.newDevices, { device: seen.device, sessionId, signedInAt: now })
+      : undefined,
+  ]);
   return tokens;
 }
 
@@ -125,10 +149,7 @@ export async function finishSignIn(
  * clears the lockout. Every failure of the code answers the same InvalidCode; a lock that blocks
  * answers RateLimited with the time its block ends.
  */
-export async function verifyCode(
-  deps: VerifyDeps,
-  input: { challengeId: string; code: string; source: Source },
-): Promise<ChallengeRecord> {
+export async function verifyCode(deps: VerifyDeps, input: VerifyInput): Promise<ChallengeRecord> {
   const { config, clock, store } = deps;
   if (!/^\d{6,8}$/.test(input.code)) throw new InvalidCode();
   // Read before an attempt is spent: a pepper that cannot be read must not cost the user a guess.
@@ -161,8 +182,19 @@ export async function verifyCode(
   const presented = hashCode(pepper, input.challengeId, input.code);
   if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
     // The answer is decided; a notice that fails must not turn it into an error.
+    const blocks = {
+      record: ({ scope, until }: { scope: string; until: number }) =>
+        recordAccountEvent(deps.audit, {
+          identifierKey: record.identifierKey,
+          action: 'verify-locked',
+          requestId: input.requestId ?? 'unknown',
+          source: input.source,
+          facts: { lock: scope, until: new Date(until).toISOString(), channel: record.channel },
+        }),
+      failed: deps.audit.warn,
+    };
     await noticeIfBlocked(
-      { ...lockout, notify: deps.notify },
+      { ...lockout, notify: deps.notify, blocks },
       { lockKey, channel: record.channel, destination: record.destination },
       input.source,
       now,

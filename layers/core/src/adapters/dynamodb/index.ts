@@ -1,7 +1,7 @@
 /** `@authkit/core/adapters/dynamodb`: the stores, and the DynamoDB clients the functions build them on. */
 export { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 export { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-export { DynamoAuditLog } from './audit-log.ts';
+export { DynamoAuditLog, DynamoAuditTrail } from './audit-log.ts';
 export { DynamoChallengeStore } from './challenge-store.ts';
 export { DynamoCounterStore } from './counter-store.ts';
 export { DynamoDenylistStore } from './denylist-store.ts';

@@ -136,8 +136,8 @@ export class DynamoSessionStore implements SessionStore {
       const rotatedAt = oldToken?.old?.rotatedAt;
       if (oldToken?.code === 'ConditionalCheckFailed' && typeof rotatedAt === 'number') {
         if (input.now - rotatedAt > PARALLEL_USE_GRACE_MS) {
-          await this.endSession(session.userId, session.sessionId, input.now, 'reuse');
-          return { outcome: 'reused' };
+          const ended = await this.endSession(session.userId, session.sessionId, input.now, 'reuse');
+          return { outcome: 'reused', session, ended };
         }
       }
       return { outcome: 'invalid' };
@@ -145,12 +145,16 @@ export class DynamoSessionStore implements SessionStore {
     return { outcome: 'rotated', session };
   }
 
-  async revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined> {
+  async revokeByRefreshToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ session: SessionSummary; ended: boolean } | undefined> {
     const token = await this.#get(this.#table, { pk: `refresh#${tokenHash}` });
     if (!token) return undefined;
     const session = toSession(token);
-    await this.endSession(session.userId, session.sessionId, now, 'logout');
-    return this.findSession(session.userId, session.sessionId);
+    const ended = await this.endSession(session.userId, session.sessionId, now, 'logout');
+    const summary = await this.findSession(session.userId, session.sessionId);
+    return summary && { session: summary, ended };
   }
 
   async revokeAll(identifierKey: string, now: number, userId?: string): Promise<void> {
