@@ -301,6 +301,12 @@ describe('confirming a link', () => {
       user: { id: expect.stringMatching(/^usr_/), identifier: email },
     });
     expect((await suite.http.refresh(confirmed.body.refreshToken)).status).toBe(200);
+    const activity = await suite.http.call('GET', '/v1/me/activity', undefined, {
+      authorization: `Bearer ${confirmed.body.accessToken}`,
+    });
+    expect(activity.body.items).toEqual([
+      expect.objectContaining({ action: 'signed-in', method: 'magic_link', channel: 'email' }),
+    ]);
   });
 
   it('opens a session of method magic_link on the device the confirmation describes', async () => {
