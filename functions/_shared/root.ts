@@ -11,6 +11,7 @@ import {
   type Config,
   type ConfigSection,
   captchaPolicy,
+  checkSigningSecret,
   type Environment,
   type EventPublisher,
   keyRingSource,
@@ -20,6 +21,7 @@ import {
   type RefusalDeps,
   requireVariable,
   type SecretName,
+  SIGNING_SECRET_MAX_AGE_SECONDS,
   type SmsFeedback,
   secretIdVariable,
   systemClock,
@@ -98,9 +100,9 @@ export function awsRoot(env: Environment) {
     });
   });
   /** The secret's value, read per use through the cache; a function not given its id stops here. */
-  const secret = async (name: SecretName) => {
+  const secret = async (name: SecretName, maxAgeSeconds?: number) => {
     const id = requireVariable(env, secretIdVariable(name));
-    return (await secretsCache()).source(id, { minLength: MIN_SECRET_LENGTH[name] });
+    return (await secretsCache()).source(id, { minLength: MIN_SECRET_LENGTH[name], maxAgeSeconds });
   };
   const messengers = async () => {
     const { SESv2Client, SesMailer, SNSClient, SnsSmsSender } = await import(
@@ -195,8 +197,15 @@ export function awsRoot(env: Environment) {
       },
     };
   };
-  const keyRing = async () =>
-    keyRingSource(await secret('signingKeySeed'), config('tokens').tokens.signingKeyGeneration);
+  /**
+   * The keys of the generation the signing-key secret names, read with its own short max age, so a
+   * rotation or a revoked key reaches signers and JWKS within SIGNING_SECRET_MAX_AGE_SECONDS.
+   */
+  const keyRing = async () => {
+    const id = requireVariable(env, secretIdVariable('signingKeySeed'));
+    const value = await secret('signingKeySeed', SIGNING_SECRET_MAX_AGE_SECONDS);
+    return keyRingSource(async () => checkSigningSecret(await value(), id));
+  };
   const tokens = async (): Promise<TokenDeps> => {
     const { DynamoSessionStore, db } = await dynamodb();
     const ring = await keyRing();

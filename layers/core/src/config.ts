@@ -87,8 +87,6 @@ export type Config = Readonly<{
     accessTtlSeconds: number;
     refreshIdleSeconds: number;
     refreshAbsoluteSeconds: number;
-    /** Which generation of keys derived from the seed signs; bump by one to rotate. */
-    signingKeyGeneration: number;
   }>;
   product: Readonly<{ name: string }>;
   /** How long delivery feedback keeps an address on the denylist; 0: that feedback denies nothing. */

@@ -30,15 +30,16 @@ export class SecretsManagerSecrets {
     this.#maxAgeSeconds = options.maxAgeSeconds ?? SECRET_MAX_AGE_SECONDS;
   }
 
-  /** The secret's SecretString, checked to hold at least `minLength` characters on every read. */
-  source(secretId: string, options: { minLength?: number } = {}): SecretSource {
+  /**
+   * The secret's SecretString, checked to hold at least `minLength` characters on every read, kept
+   * `maxAgeSeconds` when given (the signing-key secret's is shorter), else the instance's max age.
+   */
+  source(secretId: string, options: { minLength?: number; maxAgeSeconds?: number } = {}): SecretSource {
     const minLength = options.minLength ?? 1;
+    const maxAge = options.maxAgeSeconds ?? this.#maxAgeSeconds;
     return async () => {
       // throwOnMissing: an unknown secret fails naming its id, not with the SDK's anonymous message.
-      const value = await this.#provider.get(secretId, {
-        maxAge: this.#maxAgeSeconds,
-        throwOnMissing: true,
-      });
+      const value = await this.#provider.get(secretId, { maxAge, throwOnMissing: true });
       return checkSecretMaterial(value, secretId, minLength);
     };
   }
