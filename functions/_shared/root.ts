@@ -36,6 +36,7 @@ import type { ResendDeps } from '../api/resend.ts';
 import type { StartDeps } from '../api/start.ts';
 import type { TokenHandlerDeps } from '../api/token.ts';
 import type { VerifyDeps } from '../api/verify.ts';
+import type { SigningKeyRotationDeps } from '../rotation/signing-key.ts';
 import type { CaptchaDeps } from '../steps/captcha.ts';
 import type { DenylistDeps } from '../steps/denylist.ts';
 import type { RateLimitDeps } from '../steps/rate-limit.ts';
@@ -287,6 +288,18 @@ export function awsRoot(env: Environment) {
     },
     async jwks(): Promise<JwksDeps> {
       return { observability: obs(), keyRing: await keyRing() };
+    },
+    async signingKeyRotation(): Promise<SigningKeyRotationDeps> {
+      const { SecretsManagerClient, SecretsManagerVersions } = await import(
+        '@authkit/core/adapters/secrets-manager'
+      );
+      return {
+        observability: obs(),
+        secrets: new SecretsManagerVersions(captured(new SecretsManagerClient(endpoint('SECRETS_MANAGER')))),
+        clock: systemClock,
+        secretId: requireVariable(env, secretIdVariable('signingKeySeed')),
+        accessTtlSeconds: config('tokens').tokens.accessTtlSeconds,
+      };
     },
     async health(): Promise<HealthDeps> {
       const { probeTable, db } = await dynamodb();

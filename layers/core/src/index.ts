@@ -7,6 +7,7 @@ export * from './delivery.ts';
 export * from './errors.ts';
 export * from './feedback.ts';
 export * from './identifier.ts';
+export * from './key-rotation.ts';
 export * from './lockout.ts';
 export * from './messages.ts';
 export type * from './ports.ts';

@@ -1,6 +1,12 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SecretSource } from '../ports.ts';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import type { SecretSource, SecretVersion, SecretVersions } from '../ports.ts';
 import { checkSecretMaterial } from '../secret-material.ts';
 
 /** The client a function builds (and hands to the tracer) for SecretsManagerSecrets. */
@@ -42,5 +48,67 @@ export class SecretsManagerSecrets {
       const value = await this.#provider.get(secretId, { maxAge, throwOnMissing: true });
       return checkSecretMaterial(value, secretId, minLength);
     };
+  }
+}
+
+/**
+ * A secret's versions and staging labels, uncached, for the rotation function: DescribeSecret,
+ * GetSecretValue by stage and version, PutSecretValue, UpdateSecretVersionStage.
+ */
+export class SecretsManagerVersions implements SecretVersions {
+  readonly #client: SecretsManagerClient;
+
+  constructor(client: SecretsManagerClient) {
+    this.#client = client;
+  }
+
+  async describe(secretId: string): Promise<{ rotationEnabled: boolean; stages: Record<string, string[]> }> {
+    const described = await this.#client.send(new DescribeSecretCommand({ SecretId: secretId }));
+    return {
+      rotationEnabled: described.RotationEnabled === true,
+      stages: described.VersionIdsToStages ?? {},
+    };
+  }
+
+  async read(secretId: string, stage: string, versionId?: string): Promise<SecretVersion | undefined> {
+    try {
+      const version = await this.#client.send(
+        new GetSecretValueCommand({ SecretId: secretId, VersionStage: stage, VersionId: versionId }),
+      );
+      if (typeof version.SecretString !== 'string' || !version.VersionId) return undefined;
+      return {
+        versionId: version.VersionId,
+        value: version.SecretString,
+        // Always set by Secrets Manager; were it missing, the version counts as new (the guard waits).
+        createdAt: version.CreatedDate?.getTime() ?? Date.now(),
+      };
+    } catch (error) {
+      // No version with that stage, or one that holds no value yet (a rotation's first moment).
+      if ((error as Error).name === 'ResourceNotFoundException') return undefined;
+      throw error;
+    }
+  }
+
+  async put(secretId: string, value: string, options: { versionId?: string; stages?: string[] } = {}) {
+    const put = await this.#client.send(
+      new PutSecretValueCommand({
+        SecretId: secretId,
+        SecretString: value,
+        ClientRequestToken: options.versionId,
+        VersionStages: options.stages,
+      }),
+    );
+    return put.VersionId ?? '';
+  }
+
+  async moveStage(secretId: string, stage: string, move: { to?: string; from?: string }): Promise<void> {
+    await this.#client.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: stage,
+        MoveToVersionId: move.to,
+        RemoveFromVersionId: move.from,
+      }),
+    );
   }
 }
