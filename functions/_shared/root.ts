@@ -6,6 +6,8 @@
  * from the layer. Tests build handlers from here with an environment of their choosing.
  */
 import {
+  type AccountAuditDeps,
+  type AccountDeps,
   type AuditDeps,
   type CaptchaProvider,
   type Config,
@@ -32,7 +34,9 @@ import type { AdminFunctionDeps } from '../admin/admin.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
+import type { MeDeps } from '../api/me.ts';
 import type { ResendDeps } from '../api/resend.ts';
+import type { SessionsDeps } from '../api/sessions.ts';
 import type { StartDeps } from '../api/start.ts';
 import type { TokenHandlerDeps } from '../api/token.ts';
 import type { VerifyDeps } from '../api/verify.ts';
@@ -182,6 +186,25 @@ export function awsRoot(env: Environment) {
       clock: systemClock,
     };
   };
+  /** Account events audited; a failed write is counted and logged, and the answer stands. */
+  const accountAudit = async (): Promise<AccountAuditDeps> => {
+    const { logger, metrics } = obs();
+    return {
+      ...(await audit()),
+      warn: (error) => {
+        logger.warn('account audit record failed; the answer stands', { error: (error as Error).name });
+        metrics.addMetric('AuditWriteFailed', 'Count', 1);
+      },
+    };
+  };
+  const account = async (): Promise<AccountDeps> => {
+    const { DynamoSessionStore, db } = await dynamodb();
+    return {
+      sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+      clock: systemClock,
+      config: config('tokens').tokens,
+    };
+  };
   /** Each refusal counted by rule (its own metric, so the function's other metrics keep their dimensions). */
   const refusals = async (): Promise<RefusalDeps> => {
     const { logger, metrics } = obs();
@@ -211,7 +234,7 @@ export function awsRoot(env: Environment) {
     const { DynamoSessionStore, db } = await dynamodb();
     const ring = await keyRing();
     return {
-      sessions: new DynamoSessionStore(db, table('SESSIONS')),
+      sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
       clock: systemClock,
       random: systemRandom,
       signingKey: async () => (await ring()).current,
@@ -282,9 +305,15 @@ export function awsRoot(env: Environment) {
       const { DynamoSessionStore, db } = await dynamodb();
       return {
         observability: obs(),
-        sessions: new DynamoSessionStore(db, table('SESSIONS')),
+        sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
         clock: systemClock,
       };
+    },
+    async me(): Promise<MeDeps> {
+      return { observability: obs(), account: await account() };
+    },
+    async sessions(): Promise<SessionsDeps> {
+      return { observability: obs(), account: { ...(await account()), audit: await accountAudit() } };
     },
     async jwks(): Promise<JwksDeps> {
       return { observability: obs(), keyRing: await keyRing() };
@@ -335,12 +364,14 @@ export function awsRoot(env: Environment) {
       return { observability: obs(), captcha: { verifier, policy }, mode };
     },
     async admin(): Promise<AdminFunctionDeps> {
-      const { DynamoDenylistStore, DynamoLockStore, DynamoSessionStore, db } = await dynamodb();
+      const { DynamoDenylistStore, DynamoLockStore, DynamoSessionStore, DynamoUserStore, db } =
+        await dynamodb();
       return {
         observability: obs(),
         ...(await audit()),
+        users: new DynamoUserStore(db, table('USERS')),
         denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
-        sessions: new DynamoSessionStore(db, table('SESSIONS')),
+        sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
         locks: new DynamoLockStore(db, table('COUNTERS')),
         smsBreaker: await smsBreakerStore(),
         smsCountries: config('smsCountries').smsCountries.allowed,

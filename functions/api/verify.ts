@@ -1,4 +1,5 @@
 import { completeSignIn, type SignInDeps } from '@authkit/core';
+import { optionalDevice } from '../_shared/device.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import { deployed } from '../_shared/lambda.ts';
 import type { Observability } from '../_shared/powertools.ts';
@@ -12,16 +13,16 @@ export type VerifyDeps = { observability: Observability; signIn: SignInDeps };
  */
 export function verifyHandler(deps: VerifyDeps) {
   const { metrics } = deps.observability;
-  return httpHandler(deps.observability, async ({ body, sourceIp }) => {
-    onlyFields(body, ['challengeId', 'code']);
+  return httpHandler(deps.observability, async ({ body, sourceIp, headers, requestId }) => {
+    onlyFields(body, ['challengeId', 'code', 'device']);
     const challengeId = requiredString(body, 'challengeId', 64);
     const code = requiredString(body, 'code', 16);
-    const tokens = await completeSignIn(deps.signIn, { challengeId, code, source: { ip: sourceIp } }).catch(
-      (error: unknown) => {
-        metrics.addMetric('VerifyFailed', 'Count', 1);
-        throw error;
-      },
-    );
+    const device = optionalDevice(body, headers['user-agent']);
+    const signIn = { challengeId, code, source: { ip: sourceIp }, device, requestId };
+    const tokens = await completeSignIn(deps.signIn, signIn).catch((error: unknown) => {
+      metrics.addMetric('VerifyFailed', 'Count', 1);
+      throw error;
+    });
     metrics.addMetric('VerifySucceeded', 'Count', 1);
     return { status: 200, body: tokens };
   });

@@ -55,6 +55,12 @@ const SAMPLES: Record<string, Expectation> = {
   },
   'api/token.json': { functionId: 'TokenFunction', status: 401, body: problem(401, 'invalid_grant') },
   'api/logout.json': { functionId: 'LogoutFunction', status: 204, body: undefined },
+  'api/me.json': {
+    functionId: 'MeFunction',
+    status: 200,
+    body: { user: { id: 'usr_exampleexampleexample1', identifier: 'ada@example.com' }, sessions: [] },
+  },
+  'api/end-session.json': { functionId: 'SessionsFunction', status: 404, body: problem(404, 'not_found') },
   'api/jwks.json': {
     functionId: 'JwksFunction',
     status: 200,

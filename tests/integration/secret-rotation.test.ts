@@ -77,7 +77,8 @@ describe('rotating the signing-key seed', () => {
     };
   };
   const kidOf = async (deps: TokenDeps) =>
-    decodeProtectedHeader((await startSession(deps, ada)).accessToken).kid;
+    decodeProtectedHeader((await startSession(deps, ada, { method: 'otp', network: 'unknown' })).accessToken)
+      .kid;
 
   it('keeps signing with the cached key until the max age has passed', async () => {
     // Prepare: a max age no slow machine outlasts, so only the cache can explain the same key.

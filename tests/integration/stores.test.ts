@@ -26,16 +26,23 @@ describe('users', () => {
 });
 
 describe('sessions and refresh-token rotation', () => {
-  const open = async (now: number, lifetimeMs = 30 * DAY_MS, identifierKey = 'email#ada@example.com') => {
+  const open = async (
+    now: number,
+    lifetimeMs = 30 * DAY_MS,
+    identifierKey = 'email#ada@example.com',
+    userId = 'usr_1',
+  ) => {
     const sessionId = generateId(systemRandom, 'ses');
     const token = generateToken(systemRandom);
     const session = {
       sessionId,
-      userId: 'usr_1',
+      userId,
       identifierKey,
       createdAt: now,
       absoluteExpiresAt: now + lifetimeMs,
-    };
+      method: 'otp',
+      network: '192.0.2.0/24',
+    } as const;
     await sessions.createSession(session, hashToken(token), now + 7 * DAY_MS);
     return { session, token };
   };
@@ -97,13 +104,84 @@ describe('sessions and refresh-token rotation', () => {
     });
   });
 
-  it('writes no session item until the session is revoked (one write per sign-in)', async () => {
+  it("writes the first refresh token and the session's summary, and no marker", async () => {
     const now = Date.now();
     const { session } = await open(now);
     const marker = await db.send(
       new GetCommand({ TableName: TABLES.sessions, Key: { pk: `session#${session.sessionId}` } }),
     );
     expect(marker.Item).toBeUndefined();
+    await expect(sessions.findSession(session.userId, session.sessionId)).resolves.toEqual({
+      ...session,
+      lastSeenAt: now,
+    });
+  });
+
+  it('records the last refresh as last seen', async () => {
+    const now = Date.now();
+    const { session, token } = await open(now);
+    await rotate(token, generateToken(systemRandom), now + 5000);
+    await expect(sessions.findSession(session.userId, session.sessionId)).resolves.toMatchObject({
+      lastSeenAt: now + 5000,
+    });
+  });
+
+  it("lists a user's live sessions only: not ended, not past their absolute expiry, not someone else's", async () => {
+    const now = Date.now();
+    const userId = generateId(systemRandom, 'usr');
+    const live = await open(now, 30 * DAY_MS, 'email#list@example.com', userId);
+    const ended = await open(now, 30 * DAY_MS, 'email#list@example.com', userId);
+    await open(now - 2 * DAY_MS, DAY_MS, 'email#list@example.com', userId);
+    await open(now, 30 * DAY_MS, 'email#other@example.com', generateId(systemRandom, 'usr'));
+    await sessions.endSession(userId, ended.session.sessionId, now, 'user');
+    const listed = await sessions.listSessions(userId, now);
+    expect(listed.map((session) => session.sessionId)).toEqual([live.session.sessionId]);
+  });
+
+  it('ends a session for exactly one of 20 parallel calls, after which its tokens no longer rotate', async () => {
+    const now = Date.now();
+    const { session, token } = await open(now);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => sessions.endSession(session.userId, session.sessionId, now, 'user')),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    await expect(sessions.findSession(session.userId, session.sessionId)).resolves.toMatchObject({
+      revokedAt: now,
+      endedBy: 'user',
+    });
+    await expect(rotate(token, generateToken(systemRandom), now + 1000)).resolves.toEqual({
+      outcome: 'invalid',
+    });
+  });
+
+  it('ends nothing for an unknown session', async () => {
+    await expect(sessions.endSession('usr_nobody', 'ses_nothing', Date.now(), 'user')).resolves.toBe(false);
+    await expect(sessions.findSession('usr_nobody', 'ses_nothing')).resolves.toBeUndefined();
+  });
+
+  it('marks the family ended by reuse when a rotated token is replayed', async () => {
+    const now = Date.now();
+    const { session, token } = await open(now);
+    await rotate(token, generateToken(systemRandom), now + 1000);
+    await rotate(token, generateToken(systemRandom), now + 60_000);
+    await expect(sessions.findSession(session.userId, session.sessionId)).resolves.toMatchObject({
+      endedBy: 'reuse',
+    });
+  });
+
+  it("with the user's id, ends each session opened before the call, so the authorizer sees it", async () => {
+    const now = Date.now();
+    const userId = generateId(systemRandom, 'usr');
+    const identifierKey = `email#${uniqueEmail('end-each')}`;
+    const before = await open(now, 30 * DAY_MS, identifierKey, userId);
+    await sessions.revokeAll(identifierKey, now + 1000, userId);
+    const after = await open(now + 2000, 30 * DAY_MS, identifierKey, userId);
+    await expect(sessions.findSession(userId, before.session.sessionId)).resolves.toMatchObject({
+      endedBy: 'operator',
+    });
+    await expect(sessions.findSession(userId, after.session.sessionId)).resolves.not.toHaveProperty(
+      'revokedAt',
+    );
   });
 
   it("ends every session of an identifier at once, and none opened after it or someone else's", async () => {
@@ -137,10 +215,14 @@ describe('sessions and refresh-token rotation', () => {
     });
   });
 
-  it('ends the session on logout', async () => {
+  it('ends the session on logout, and tells whose it was', async () => {
     const now = Date.now();
-    const { token } = await open(now);
-    await sessions.revokeByRefreshToken(hashToken(token), now);
+    const { session, token } = await open(now);
+    await expect(sessions.revokeByRefreshToken(hashToken(token), now)).resolves.toMatchObject({
+      sessionId: session.sessionId,
+      identifierKey: session.identifierKey,
+      endedBy: 'logout',
+    });
     await expect(rotate(token, generateToken(systemRandom), now + 1000)).resolves.toEqual({
       outcome: 'invalid',
     });

@@ -39,6 +39,7 @@ export const TABLES = {
   users: 'UsersTable',
   sessions: 'SessionsTable',
   audit: 'AuditTable',
+  accounts: 'AccountsTable',
 } as const;
 
 export const CODE_CONFIG = {
@@ -244,7 +245,7 @@ export const stores = () => {
   return {
     db,
     users: new DynamoUserStore(db, TABLES.users),
-    sessions: new DynamoSessionStore(db, TABLES.sessions),
+    sessions: new DynamoSessionStore(db, TABLES.sessions, TABLES.accounts),
     counters: new DynamoCounterStore(db, TABLES.counters),
     locks: new DynamoLockStore(db, TABLES.counters),
     denylist: (clock: Clock) => new DynamoDenylistStore(db, TABLES.denylist, clock),

@@ -20,6 +20,7 @@ type ApiEvent = {
   headers: Record<string, string>;
   multiValueHeaders: Record<string, string[]>;
   body: string | null;
+  pathParameters: Record<string, string> | null;
   isBase64Encoded: boolean;
   requestContext: {
     requestId: string;
@@ -215,10 +216,13 @@ describe('events/', () => {
       // Assess
       expect(route).toBeDefined();
       expect(file.startsWith('api/')).toBe(true);
+      const templated = [...json.resource.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
+      const params = json.pathParameters ?? {};
+      expect(Object.keys(params)).toEqual(templated);
       expect(json).toMatchObject({
-        path: json.resource,
+        path: json.resource.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? ''),
         queryStringParameters: null,
-        pathParameters: null,
+        pathParameters: templated.length ? params : null,
         isBase64Encoded: false,
         requestContext: {
           resourcePath: json.resource,

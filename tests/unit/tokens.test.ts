@@ -20,8 +20,10 @@ import type {
   Clock,
   Random,
   RotateResult,
+  SessionEndReason,
   SessionRecord,
   SessionStore,
+  SessionSummary,
   User,
 } from '../../layers/core/src/ports.ts';
 import { hashToken } from '../../layers/core/src/secrets.ts';
@@ -32,6 +34,7 @@ const SEED = 'unit-test-signing-seed-'.padEnd(48, 's');
 const OTHER_SEED = 'unit-test-signing-seed-'.padEnd(48, 't');
 const NOW = Date.UTC(2025, 5, 1, 12, 0, 0);
 const DAY = 86_400;
+const OPENING = { method: 'otp', network: '192.0.2.0/24' } as const;
 
 const TOKEN_CONFIG: Config['tokens'] = {
   issuer: 'https://auth.example.com',
@@ -80,7 +83,7 @@ class CounterRandom implements Random {
 
 /** Rotation semantics only: active → rotated; presenting a rotated token is reuse and ends the family. */
 class InMemorySessionStore implements SessionStore {
-  readonly sessions = new Map<string, SessionRecord & { revoked: boolean }>();
+  readonly sessions = new Map<string, SessionSummary>();
   readonly tokens = new Map<string, { sessionId: string; state: 'active' | 'rotated'; expiresAt: number }>();
 
   async createSession(
@@ -88,7 +91,7 @@ class InMemorySessionStore implements SessionStore {
     refreshTokenHash: string,
     refreshExpiresAt: number,
   ): Promise<void> {
-    this.sessions.set(session.sessionId, { ...session, revoked: false });
+    this.sessions.set(session.sessionId, { ...session, lastSeenAt: session.createdAt });
     this.tokens.set(refreshTokenHash, {
       sessionId: session.sessionId,
       state: 'active',
@@ -104,9 +107,11 @@ class InMemorySessionStore implements SessionStore {
   }): Promise<RotateResult> {
     const token = this.tokens.get(input.oldTokenHash);
     const session = token && this.sessions.get(token.sessionId);
-    if (!token || !session || session.revoked || token.expiresAt <= input.now) return { outcome: 'invalid' };
+    if (!token || !session || session.revokedAt !== undefined || token.expiresAt <= input.now) {
+      return { outcome: 'invalid' };
+    }
     if (token.state === 'rotated') {
-      session.revoked = true;
+      session.revokedAt = input.now;
       return { outcome: 'reused' };
     }
     token.state = 'rotated';
@@ -115,20 +120,41 @@ class InMemorySessionStore implements SessionStore {
       state: 'active',
       expiresAt: Math.min(input.now + input.idleSeconds * 1000, session.absoluteExpiresAt),
     });
-    const { revoked: _, ...record } = session;
+    const { lastSeenAt: _, revokedAt: __, ...record } = session;
     return { outcome: 'rotated', session: record };
   }
 
-  async revokeByRefreshToken(tokenHash: string): Promise<void> {
+  async revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined> {
     const token = this.tokens.get(tokenHash);
     const session = token && this.sessions.get(token.sessionId);
-    if (session) session.revoked = true;
+    if (session) session.revokedAt ??= now;
+    return session;
   }
 
   async revokeAll(identifierKey: string, now: number): Promise<void> {
     for (const session of this.sessions.values()) {
-      if (session.identifierKey === identifierKey && session.createdAt <= now) session.revoked = true;
+      if (session.identifierKey === identifierKey && session.createdAt <= now) session.revokedAt ??= now;
     }
+  }
+
+  async findSession(_userId: string, sessionId: string): Promise<SessionSummary | undefined> {
+    return this.sessions.get(sessionId);
+  }
+
+  async listSessions(userId: string): Promise<SessionSummary[]> {
+    return [...this.sessions.values()].filter((session) => session.userId === userId && !session.revokedAt);
+  }
+
+  async endSession(
+    _userId: string,
+    sessionId: string,
+    now: number,
+    reason: SessionEndReason,
+  ): Promise<boolean> {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.revokedAt !== undefined) return false;
+    Object.assign(session, { revokedAt: now, endedBy: reason });
+    return true;
   }
 }
 
@@ -241,7 +267,7 @@ describe('startSession', () => {
     const deps = tokenDeps();
 
     // Act
-    const tokens = await startSession(deps, ADA);
+    const tokens = await startSession(deps, ADA, OPENING);
 
     // Assess
     const { header, claims } = await issued(tokens.accessToken);
@@ -263,7 +289,7 @@ describe('startSession', () => {
     const deps = tokenDeps();
 
     // Act
-    const tokens = await startSession(deps, ADA);
+    const tokens = await startSession(deps, ADA, OPENING);
 
     // Assess
     const access = await claimsOf(tokens.accessToken);
@@ -288,7 +314,7 @@ describe('startSession', () => {
     const deps = tokenDeps();
 
     // Act
-    const tokens = await startSession(deps, user);
+    const tokens = await startSession(deps, user, OPENING);
 
     // Assess
     expect(await claimsOf(tokens.idToken)).toMatchObject(identityClaims);
@@ -304,7 +330,7 @@ describe('startSession', () => {
     };
 
     // Act
-    const tokens = await startSession(tokenDeps(), legacy);
+    const tokens = await startSession(tokenDeps(), legacy, OPENING);
 
     // Assess
     expect(await claimsOf(tokens.idToken)).toMatchObject({ email: 'ada%relay@example.com' });
@@ -316,7 +342,7 @@ describe('startSession', () => {
     const deps = tokenDeps({ sessions });
 
     // Act
-    const tokens = await startSession(deps, ADA);
+    const tokens = await startSession(deps, ADA, OPENING);
 
     // Assess
     expect(tokens).toMatchObject({ tokenType: 'Bearer', expiresIn: 900 });
@@ -330,7 +356,7 @@ describe('startSession', () => {
     const sessions = new InMemorySessionStore();
 
     // Act
-    const tokens = await startSession(tokenDeps({ sessions }), ADA);
+    const tokens = await startSession(tokenDeps({ sessions }), ADA, OPENING);
 
     // Assess
     expect(sessions.tokens.get(hashToken(tokens.refreshToken))?.expiresAt).toBe(NOW + 7 * DAY * 1000);
@@ -342,7 +368,7 @@ describe('refreshSession', () => {
   it('leaves the refresh token unspent when the signing key cannot be read', async () => {
     // Prepare
     const sessions = new InMemorySessionStore();
-    const started = await startSession(tokenDeps({ sessions }), ADA);
+    const started = await startSession(tokenDeps({ sessions }), ADA, OPENING);
     const unreadable = tokenDeps({
       sessions,
       signingKey: () => Promise.reject(new Error('Secrets Manager unreachable')),
@@ -360,7 +386,7 @@ describe('refreshSession', () => {
   it('rotates to a new 43-character refresh token every time', async () => {
     // Prepare
     const deps = tokenDeps();
-    const first = await startSession(deps, ADA);
+    const first = await startSession(deps, ADA, OPENING);
 
     // Act
     deps.clock.advance(60);
@@ -377,7 +403,7 @@ describe('refreshSession', () => {
   it('issues fresh tokens for the same user and session', async () => {
     // Prepare
     const deps = tokenDeps();
-    const started = await startSession(deps, GRACE);
+    const started = await startSession(deps, GRACE, OPENING);
     deps.clock.advance(600);
 
     // Act
@@ -397,7 +423,7 @@ describe('refreshSession', () => {
   it('keeps auth_time at the original sign-in (OIDC Core 12.2)', async () => {
     // Prepare
     const deps = tokenDeps();
-    const started = await startSession(deps, ADA);
+    const started = await startSession(deps, ADA, OPENING);
     deps.clock.advance(3600);
 
     // Act
@@ -413,7 +439,7 @@ describe('refreshSession', () => {
   it('refuses an unknown refresh token with InvalidGrant', async () => {
     // Prepare
     const deps = tokenDeps();
-    await startSession(deps, ADA);
+    await startSession(deps, ADA, OPENING);
 
     // Act & Assess
     await expect(refreshSession(deps, 'A'.repeat(43))).rejects.toBeInstanceOf(InvalidGrant);
@@ -422,7 +448,7 @@ describe('refreshSession', () => {
   it('refuses a rotated refresh token presented again with InvalidGrant', async () => {
     // Prepare
     const deps = tokenDeps();
-    const started = await startSession(deps, ADA);
+    const started = await startSession(deps, ADA, OPENING);
     await refreshSession(deps, started.refreshToken);
 
     // Act & Assess

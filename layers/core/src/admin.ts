@@ -7,11 +7,12 @@ import { type AuditDeps, recordOperatorChange } from './audit.ts';
 import { InvalidRequest } from './errors.ts';
 import { type Identifier, identifierKey, normalizeIdentifier, screeningKey } from './identifier.ts';
 import { clearIdentifierLock } from './lockout.ts';
-import type { DenylistEntry, DenylistStore, SessionStore } from './ports.ts';
+import type { DenylistEntry, DenylistStore, SessionStore, UserStore } from './ports.ts';
 import type { Block } from './screening.ts';
 import { type WhyDeps, whyBlocked } from './why.ts';
 
-export type AdminDeps = WhyDeps & AuditDeps & { denylist: DenylistStore; sessions: SessionStore };
+export type AdminDeps = WhyDeps &
+  AuditDeps & { denylist: DenylistStore; sessions: SessionStore; users: Pick<UserStore, 'find'> };
 
 const UNIT_MS = { h: 3_600_000, d: 86_400_000 } as const;
 const MAX_EXPIRY_MS = 3650 * UNIT_MS.d;
@@ -44,7 +45,7 @@ export async function denyIdentifier(
     ...(input.expiresInMs ? { expiresAt: now + input.expiresInMs } : {}),
   };
   await deps.denylist.deny(entry);
-  await deps.sessions.revokeAll(identifierKey(identifier), now);
+  await endSessionsOf(deps, identifier, now);
   await recordOperatorChange(deps, identifier, {
     action: 'denylist-add',
     requestId: input.requestId,
@@ -75,9 +76,19 @@ export async function allowIdentifier(
   return standing;
 }
 
-/** Refresh tokens stop working at once; access tokens live out their lifetime. */
+/**
+ * Every session of the identifier ends: refresh tokens stop rotating, and the authorizer refuses the
+ * access tokens of each session of the identifier's user.
+ */
+async function endSessionsOf(deps: AdminDeps, identifier: Identifier, now: number): Promise<void> {
+  const key = identifierKey(identifier);
+  const user = await deps.users.find(key);
+  await deps.sessions.revokeAll(key, now, user?.userId);
+}
+
+/** Every session of the identifier ends now (see endSessionsOf). */
 export async function endAllSessions(deps: AdminDeps, identifier: Identifier, input: { requestId: string }) {
-  await deps.sessions.revokeAll(identifierKey(identifier), deps.clock.now());
+  await endSessionsOf(deps, identifier, deps.clock.now());
   await recordOperatorChange(deps, identifier, { action: 'sessions-end', requestId: input.requestId });
 }
 

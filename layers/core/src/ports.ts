@@ -196,6 +196,8 @@ export type User = { userId: string; identifierKey: string; createdAt: number };
 export interface UserStore {
   /** Sign-up-or-sign-in: returns the user for the identifier, creating it with `newUserId` if absent. */
   recordLogin(identifierKey: string, newUserId: string, now: number): Promise<User>;
+  /** The identifier's user, if it ever signed in. */
+  find(identifierKey: string): Promise<User | undefined>;
 }
 
 export type SessionRecord = {
@@ -204,6 +206,28 @@ export type SessionRecord = {
   identifierKey: string;
   createdAt: number;
   absoluteExpiresAt: number;
+  /** How the person proved themselves when the session opened. */
+  method: SignInMethod;
+  /** The /24 or /48 it was opened from (`unknown` without a source address). */
+  network: string;
+  /** The device it is bound to: a refresh token works only from there. */
+  deviceId?: string;
+};
+
+export type SignInMethod = 'otp' | 'magic_link';
+
+/** Why a session ended before its time. */
+export type SessionEndReason = 'logout' | 'user' | 'device' | 'reuse' | 'operator';
+
+/**
+ * A session as its owner lists it (GET /v1/me) and the authorizer checks it: one item per session
+ * in the accounts table, under its user.
+ */
+export type SessionSummary = SessionRecord & {
+  /** The sign-in or the last refresh (ms). */
+  lastSeenAt: number;
+  revokedAt?: number;
+  endedBy?: SessionEndReason;
 };
 
 export type RotateResult =
@@ -220,9 +244,23 @@ export interface SessionStore {
     now: number;
     idleSeconds: number;
   }): Promise<RotateResult>;
-  revokeByRefreshToken(tokenHash: string, now: number): Promise<void>;
-  /** Ends every session of the identifier opened before `now`; later sign-ins are unaffected. */
-  revokeAll(identifierKey: string, now: number): Promise<void>;
+  /** Ends the session the token belongs to (logout), whatever the token's state; its session, if any. */
+  revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined>;
+  /**
+   * Ends every session of the identifier opened before `now`; later sign-ins are unaffected. With
+   * the user's id, each of their sessions is also ended one by one, so the authorizer refuses its
+   * access tokens at once.
+   */
+  revokeAll(identifierKey: string, now: number, userId?: string): Promise<void>;
+  /** The session's summary (strongly consistent): what the authorizer checks on every request. */
+  findSession(userId: string, sessionId: string): Promise<SessionSummary | undefined>;
+  /** The user's sessions that are not ended and not past their absolute expiry (strongly consistent). */
+  listSessions(userId: string, now: number): Promise<SessionSummary[]>;
+  /**
+   * Ends one session: no token of it rotates again and the authorizer refuses its access tokens.
+   * True for the one call that ended a live session; false if it had ended or does not exist.
+   */
+  endSession(userId: string, sessionId: string, now: number, reason: SessionEndReason): Promise<boolean>;
 }
 
 export interface CounterStore {

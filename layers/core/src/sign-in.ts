@@ -19,11 +19,14 @@ import type {
   ChallengeStore,
   Clock,
   DenylistStore,
+  DeviceDescription,
   Random,
   SecretSource,
+  SignInMethod,
   Source,
   UserStore,
 } from './ports.ts';
+import { networkOf } from './rate-limits.ts';
 import { refuseDenied } from './screening.ts';
 import { generateId, hashCode, sameHash } from './secrets.ts';
 import { countSmsSignIn, type SmsBreakerDeps } from './sms-breaker.ts';
@@ -56,15 +59,35 @@ const MAX_ATTEMPT_ROUNDS = 3;
  */
 export async function completeSignIn(
   deps: SignInDeps,
-  input: { challengeId: string; code: string; source: Source },
+  input: { challengeId: string; code: string } & Omit<SignInContext, 'method'>,
 ): Promise<TokenSet> {
   const challenge = await verifyCode(deps, input);
-  const user = await deps.users.recordLogin(
-    challenge.identifierKey,
-    generateId(deps.random, 'usr'),
-    deps.clock.now(),
-  );
-  return startSession(deps.tokens, user);
+  return finishSignIn(deps, challenge, { ...input, method: 'otp' });
+}
+
+/** How a sign-in was proved, and from where. */
+export type SignInContext = {
+  method: SignInMethod;
+  source: Source;
+  device: DeviceDescription | undefined;
+  requestId: string;
+};
+
+/**
+ * Where every way of signing in ends once the person has proved the identifier (a code, a magic
+ * link): their user, created on first success, and a new session.
+ */
+export async function finishSignIn(
+  deps: SignInDeps,
+  challenge: ChallengeRecord,
+  context: SignInContext,
+): Promise<TokenSet> {
+  const now = deps.clock.now();
+  const user = await deps.users.recordLogin(challenge.identifierKey, generateId(deps.random, 'usr'), now);
+  return startSession(deps.tokens, user, {
+    method: context.method,
+    network: (context.source.ip && networkOf(context.source.ip)) || 'unknown',
+  });
 }
 
 /**

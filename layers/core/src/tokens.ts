@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import type { Config } from './config.ts';
 import { InvalidGrant } from './errors.ts';
 import type { Identifier } from './identifier.ts';
-import type { Clock, Random, SessionRecord, SessionStore, User } from './ports.ts';
+import type { Clock, Random, SessionRecord, SessionStore, SessionSummary, User } from './ports.ts';
 import { generateId, generateToken, hashToken } from './secrets.ts';
 import type { SigningKey } from './signing-key.ts';
 
@@ -28,16 +28,20 @@ export type TokenSet = {
   user: { id: string; identifier: string };
 };
 
-export async function startSession(deps: TokenDeps, user: User): Promise<TokenSet> {
+/** What a new session records of its opening. */
+export type SessionOpening = Pick<SessionRecord, 'method' | 'network' | 'deviceId'>;
+
+export async function startSession(deps: TokenDeps, user: User, opening: SessionOpening): Promise<TokenSet> {
   // The key is read before anything is written: a key that cannot be read leaves no session behind.
   const signingKey = await deps.signingKey();
   const now = deps.clock.now();
-  const session = {
+  const session: SessionRecord = {
     sessionId: generateId(deps.random, 'ses'),
     userId: user.userId,
     identifierKey: user.identifierKey,
     createdAt: now,
     absoluteExpiresAt: now + deps.config.refreshAbsoluteSeconds * 1000,
+    ...opening,
   };
   const refreshToken = generateToken(deps.random);
   await deps.sessions.createSession(
@@ -64,11 +68,12 @@ export async function refreshSession(deps: TokenDeps, refreshToken: string): Pro
   return signTokens(deps, signingKey, result.session, next, now);
 }
 
+/** Logout: the token's session ends, whatever state the token is in; the session, if there was one. */
 export async function endSession(
   deps: Pick<TokenDeps, 'sessions' | 'clock'>,
   refreshToken: string,
-): Promise<void> {
-  await deps.sessions.revokeByRefreshToken(hashToken(refreshToken), deps.clock.now());
+): Promise<SessionSummary | undefined> {
+  return deps.sessions.revokeByRefreshToken(hashToken(refreshToken), deps.clock.now());
 }
 
 function refreshExpiry(deps: TokenDeps, now: number, absoluteExpiresAt: number): number {
@@ -124,7 +129,7 @@ async function signTokens(
  * The identifier a key was made from, read back as stored: it was judged when the user first
  * signed in, and a rule added since (a refused character) must not end that user's sessions.
  */
-function identifierFromKey(key: string): Pick<Identifier, 'kind' | 'value'> {
+export function identifierFromKey(key: string): Pick<Identifier, 'kind' | 'value'> {
   const at = key.indexOf('#');
   return { kind: key.slice(0, at) === 'phone' ? 'phone' : 'email', value: key.slice(at + 1) };
 }

@@ -1,11 +1,17 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { RotateResult, SessionRecord, SessionStore } from '../../ports.ts';
+import type {
+  RotateResult,
+  SessionEndReason,
+  SessionRecord,
+  SessionStore,
+  SessionSummary,
+} from '../../ports.ts';
 import { cancellationReasons, ifConditionHolds, ttlFor } from './conditional.ts';
 
 /** Two tabs refreshing at once present the same token; inside this window that is not theft. */
@@ -14,19 +20,23 @@ const PARALLEL_USE_GRACE_MS = 10_000;
 const LONGEST_SESSION_MS = 90 * 86_400_000;
 
 /**
- * Refresh tokens (`refresh#<sha256>`), each carrying its session's fields, so that signing in
- * writes one item. A session (token family) is revoked by a marker item `session#<sid>`, written only
- * on logout or reuse; all of an identifier's sessions by one item `revoked#<identifierKey>` whose
- * `revokedBefore` ends every session opened earlier. Rotation is one transaction: the old token
- * retired, the family and the identifier checked not revoked, the new token written — or nothing.
+ * Refresh tokens (sessions table, `refresh#<sha256>`), each carrying its session's fields, and one
+ * summary per session (accounts table, `pk` = user id, `sk` = `session#<sid>`): what the owner
+ * lists, what the authorizer reads on every request, and where a session is ended (`revokedAt`).
+ * Signing in writes a token and the summary in one transaction; rotation retires the old token,
+ * checks the session and the identifier not ended, touches the summary and writes the new token, in
+ * one transaction — or nothing. All of an identifier's sessions end by one item
+ * `revoked#<identifierKey>` whose `revokedBefore` stops every session opened earlier from rotating.
  */
 export class DynamoSessionStore implements SessionStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
+  readonly #accounts: string;
 
-  constructor(db: DynamoDBDocumentClient, table: string) {
+  constructor(db: DynamoDBDocumentClient, table: string, accountsTable: string) {
     this.#db = db;
     this.#table = table;
+    this.#accounts = accountsTable;
   }
 
   async createSession(
@@ -35,10 +45,29 @@ export class DynamoSessionStore implements SessionStore {
     refreshExpiresAt: number,
   ): Promise<void> {
     await this.#db.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: tokenItem(refreshTokenHash, session, refreshExpiresAt),
-        ConditionExpression: 'attribute_not_exists(pk)',
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.#table,
+              Item: tokenItem(refreshTokenHash, session, refreshExpiresAt),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: this.#accounts,
+              Item: {
+                pk: session.userId,
+                sk: `session#${session.sessionId}`,
+                ...session,
+                lastSeenAt: session.createdAt,
+                ttl: ttlFor(session.absoluteExpiresAt),
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
       }),
     );
   }
@@ -49,7 +78,7 @@ export class DynamoSessionStore implements SessionStore {
     now: number;
     idleSeconds: number;
   }): Promise<RotateResult> {
-    const token = await this.#get(`refresh#${input.oldTokenHash}`);
+    const token = await this.#get(this.#table, { pk: `refresh#${input.oldTokenHash}` });
     if (!token) return { outcome: 'invalid' };
     const session = toSession(token);
     try {
@@ -68,10 +97,13 @@ export class DynamoSessionStore implements SessionStore {
               },
             },
             {
-              ConditionCheck: {
-                TableName: this.#table,
-                Key: { pk: `session#${session.sessionId}` },
-                ConditionExpression: 'attribute_not_exists(pk)',
+              // The session lives (never ended), and it was last seen now.
+              Update: {
+                TableName: this.#accounts,
+                Key: summaryKey(session),
+                UpdateExpression: 'SET lastSeenAt = :now',
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+                ExpressionAttributeValues: { ':now': input.now },
               },
             },
             {
@@ -101,7 +133,7 @@ export class DynamoSessionStore implements SessionStore {
       const rotatedAt = oldToken?.old?.rotatedAt;
       if (oldToken?.code === 'ConditionalCheckFailed' && typeof rotatedAt === 'number') {
         if (input.now - rotatedAt > PARALLEL_USE_GRACE_MS) {
-          await this.#revoke(session, input.now);
+          await this.endSession(session.userId, session.sessionId, input.now, 'reuse');
           return { outcome: 'reused' };
         }
       }
@@ -110,12 +142,15 @@ export class DynamoSessionStore implements SessionStore {
     return { outcome: 'rotated', session };
   }
 
-  async revokeByRefreshToken(tokenHash: string, now: number): Promise<void> {
-    const token = await this.#get(`refresh#${tokenHash}`);
-    if (token) await this.#revoke(toSession(token), now);
+  async revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined> {
+    const token = await this.#get(this.#table, { pk: `refresh#${tokenHash}` });
+    if (!token) return undefined;
+    const session = toSession(token);
+    await this.endSession(session.userId, session.sessionId, now, 'logout');
+    return this.findSession(session.userId, session.sessionId);
   }
 
-  async revokeAll(identifierKey: string, now: number): Promise<void> {
+  async revokeAll(identifierKey: string, now: number, userId?: string): Promise<void> {
     // Only forward: a late or slow-clocked caller never revives sessions a later call ended.
     await ifConditionHolds(() =>
       this.#db.send(
@@ -129,24 +164,73 @@ export class DynamoSessionStore implements SessionStore {
         }),
       ),
     );
-  }
-
-  /** Idempotent: a second revocation rewrites the same marker. */
-  async #revoke(session: SessionRecord, now: number): Promise<void> {
-    await this.#db.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: `session#${session.sessionId}`, revokedAt: now, ttl: ttlFor(session.absoluteExpiresAt) },
-      }),
+    if (userId === undefined) return;
+    // The marker stops refreshes; ending each session stops its access tokens at the authorizer.
+    const sessions = await this.listSessions(userId, now);
+    await Promise.all(
+      sessions
+        .filter((session) => session.identifierKey === identifierKey && session.createdAt < now)
+        .map((session) => this.endSession(userId, session.sessionId, now, 'operator')),
     );
   }
 
-  async #get(pk: string): Promise<Record<string, unknown> | undefined> {
+  async findSession(userId: string, sessionId: string): Promise<SessionSummary | undefined> {
+    const item = await this.#get(this.#accounts, summaryKey({ userId, sessionId }));
+    return item && toSummary(item);
+  }
+
+  async listSessions(userId: string, now: number): Promise<SessionSummary[]> {
+    const sessions: SessionSummary[] = [];
+    let from: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#accounts,
+          KeyConditionExpression: 'pk = :user AND begins_with(sk, :session)',
+          ExpressionAttributeValues: { ':user': userId, ':session': 'session#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: from,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const summary = toSummary(item);
+        if (summary.revokedAt === undefined && summary.absoluteExpiresAt > now) sessions.push(summary);
+      }
+      from = page.LastEvaluatedKey;
+    } while (from);
+    return sessions;
+  }
+
+  async endSession(
+    userId: string,
+    sessionId: string,
+    now: number,
+    reason: SessionEndReason,
+  ): Promise<boolean> {
+    const ended = await ifConditionHolds(() =>
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#accounts,
+          Key: summaryKey({ userId, sessionId }),
+          UpdateExpression: 'SET revokedAt = :now, endedBy = :reason',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+          ExpressionAttributeValues: { ':now': now, ':reason': reason },
+        }),
+      ),
+    );
+    return ended.ok;
+  }
+
+  async #get(table: string, key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
     const { Item } = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: { pk }, ConsistentRead: true }),
+      new GetCommand({ TableName: table, Key: key, ConsistentRead: true }),
     );
     return Item;
   }
+}
+
+function summaryKey(session: Pick<SessionRecord, 'userId' | 'sessionId'>): Record<string, string> {
+  return { pk: session.userId, sk: `session#${session.sessionId}` };
 }
 
 function tokenItem(hash: string, session: SessionRecord, expiresAt: number): Record<string, unknown> {
@@ -166,5 +250,17 @@ function toSession(item: Record<string, unknown>): SessionRecord {
     identifierKey: item.identifierKey as string,
     createdAt: item.createdAt as number,
     absoluteExpiresAt: item.absoluteExpiresAt as number,
+    method: (item.method as SessionRecord['method'] | undefined) ?? 'otp',
+    network: (item.network as string | undefined) ?? 'unknown',
+    ...(typeof item.deviceId === 'string' ? { deviceId: item.deviceId } : {}),
+  };
+}
+
+function toSummary(item: Record<string, unknown>): SessionSummary {
+  return {
+    ...toSession(item),
+    lastSeenAt: item.lastSeenAt as number,
+    ...(typeof item.revokedAt === 'number' ? { revokedAt: item.revokedAt } : {}),
+    ...(typeof item.endedBy === 'string' ? { endedBy: item.endedBy as SessionEndReason } : {}),
   };
 }

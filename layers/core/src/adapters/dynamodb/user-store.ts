@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { User, UserStore } from '../../ports.ts';
 
 /** Users keyed by normalised identifier; the first successful verify creates one. */
@@ -28,5 +28,14 @@ export class DynamoUserStore implements UserStore {
       identifierKey,
       createdAt: Attributes?.createdAt as number,
     };
+  }
+
+  async find(identifierKey: string): Promise<User | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: identifierKey }, ConsistentRead: true }),
+    );
+    return Item
+      ? { userId: Item.userId as string, identifierKey, createdAt: Item.createdAt as number }
+      : undefined;
   }
 }
