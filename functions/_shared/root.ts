@@ -19,11 +19,11 @@ import {
   keyRingSource,
   loadConfig,
   lockoutNotices,
+  MAX_SECRET_AGE_SECONDS,
   MIN_SECRET_LENGTH,
   type RefusalDeps,
   requireVariable,
   type SecretName,
-  SIGNING_SECRET_MAX_AGE_SECONDS,
   type SmsFeedback,
   secretIdVariable,
   systemClock,
@@ -105,9 +105,12 @@ export function awsRoot(env: Environment) {
     });
   });
   /** The secret's value, read per use through the cache; a function not given its id stops here. */
-  const secret = async (name: SecretName, maxAgeSeconds?: number) => {
+  const secret = async (name: SecretName) => {
     const id = requireVariable(env, secretIdVariable(name));
-    return (await secretsCache()).source(id, { minLength: MIN_SECRET_LENGTH[name], maxAgeSeconds });
+    return (await secretsCache()).source(id, {
+      minLength: MIN_SECRET_LENGTH[name],
+      maxAgeSeconds: MAX_SECRET_AGE_SECONDS[name],
+    });
   };
   const messengers = async () => {
     const { SESv2Client, SesMailer, SNSClient, SnsSmsSender } = await import(
@@ -223,11 +226,11 @@ export function awsRoot(env: Environment) {
   };
   /**
    * The keys of the generation the signing-key secret names, read with its own short max age, so a
-   * rotation or a revoked key reaches signers and JWKS within SIGNING_SECRET_MAX_AGE_SECONDS.
+   * rotation or a revoked key reaches signers and JWKS within a minute.
    */
   const keyRing = async () => {
     const id = requireVariable(env, secretIdVariable('signingKeySeed'));
-    const value = await secret('signingKeySeed', SIGNING_SECRET_MAX_AGE_SECONDS);
+    const value = await secret('signingKeySeed');
     return keyRingSource(async () => checkSigningSecret(await value(), id));
   };
   const tokens = async (): Promise<TokenDeps> => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   checkSecretMaterial,
   checkSigningSecret,
+  MAX_SECRET_AGE_SECONDS,
   MIN_SECRET_LENGTH,
   SecretMaterialError,
   serializeSigningSecret,
@@ -20,6 +21,19 @@ describe('MIN_SECRET_LENGTH', () => {
       captcha: 1,
       proxy: 32,
       auditKey: 32,
+    });
+  });
+});
+
+describe('MAX_SECRET_AGE_SECONDS', () => {
+  it('keeps the signing-key seed a minute, so a revoked key is gone within it, and every other secret five minutes', () => {
+    // Assess
+    expect(MAX_SECRET_AGE_SECONDS).toEqual({
+      codePepper: 300,
+      signingKeySeed: 60,
+      captcha: 300,
+      proxy: 300,
+      auditKey: 300,
     });
   });
 });

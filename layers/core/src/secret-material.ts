@@ -20,6 +20,21 @@ export const MIN_SECRET_LENGTH: Readonly<Record<SecretName, number>> = {
   auditKey: 32,
 };
 
+/**
+ * How long a function keeps each secret before reading it again (whole seconds: the cache counts in
+ * seconds). Five minutes bounds a rotation while a busy function reads each secret about once per
+ * 5 minutes. The signing-key seed is kept one minute, so a revoked key stops signing, and leaves the
+ * JWKS AuthKit serves, within a minute; the rotation guard counts that minute (key-rotation.ts). It
+ * costs each warm sandbox that signs or verifies one GetSecretValue a minute.
+ */
+export const MAX_SECRET_AGE_SECONDS: Readonly<Record<SecretName, number>> = {
+  codePepper: 300,
+  signingKeySeed: 60,
+  captcha: 300,
+  proxy: 300,
+  auditKey: 300,
+};
+
 /** A secret that is missing, binary or too short. Never carries the value itself. */
 export class SecretMaterialError extends Error {
   override readonly name = 'SecretMaterialError';

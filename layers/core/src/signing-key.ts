@@ -8,7 +8,7 @@
  */
 import { createECDH, createPrivateKey, createPublicKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import type { SigningSecret } from './secret-material.ts';
+import { MAX_SECRET_AGE_SECONDS, type SigningSecret } from './secret-material.ts';
 
 export type SigningKey = { kid: string; privateKey: KeyObject; publicJwk: JWK };
 
@@ -18,12 +18,8 @@ export type KeyRing = { generation: number; current: SigningKey; published: JWK[
 /** The key ring as the secret stands now; see `keyRingSource`. */
 export type KeyRingSource = () => Promise<KeyRing>;
 
-/**
- * How long a function keeps the signing-key secret before reading it again, where other secrets are
- * kept SECRET_MAX_AGE_SECONDS (5 minutes): a revoked key stops signing, and leaves the JWKS AuthKit
- * serves, within a minute. It costs each warm sandbox one GetSecretValue a minute.
- */
-export const SIGNING_SECRET_MAX_AGE_SECONDS = 60;
+/** How long a function keeps the signing-key secret: a revoked key is gone within it. */
+export const SIGNING_SECRET_MAX_AGE_SECONDS = MAX_SECRET_AGE_SECONDS.signingKeySeed;
 
 /** JWKS's Cache-Control max-age: how long a verifier may keep the key set it fetched. */
 export const JWKS_MAX_AGE_SECONDS = 300;

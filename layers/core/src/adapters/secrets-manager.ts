@@ -13,9 +13,9 @@ import { checkSecretMaterial } from '../secret-material.ts';
 export { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /**
- * How long a warm function keeps a secret before reading it again. Five minutes bounds a rotation:
- * every warm function uses the new value within 5 minutes of `put-secret-value`, with no redeploy,
- * while a busy function still reads each secret only about once per 5 minutes.
+ * How long a warm function keeps a secret before reading it again, unless its source says otherwise
+ * (MAX_SECRET_AGE_SECONDS, per secret). Five minutes bounds a rotation: every warm function uses the
+ * new value within 5 minutes of `put-secret-value`, with no redeploy.
  */
 export const SECRET_MAX_AGE_SECONDS = 300;
 
@@ -38,7 +38,7 @@ export class SecretsManagerSecrets {
 
   /**
    * The secret's SecretString, checked to hold at least `minLength` characters on every read, kept
-   * `maxAgeSeconds` when given (the signing-key secret's is shorter), else the instance's max age.
+   * `maxAgeSeconds` when given (see MAX_SECRET_AGE_SECONDS), else the instance's max age.
    */
   source(secretId: string, options: { minLength?: number; maxAgeSeconds?: number } = {}): SecretSource {
     const minLength = options.minLength ?? 1;
