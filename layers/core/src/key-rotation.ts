@@ -161,8 +161,9 @@ async function createNextGeneration(deps: KeyRotationDeps, token: string): Promi
 }
 
 /**
- * testSecret: the pending generation is the current one's successor and derives a key. With no new value (Secrets Manager testing a rotation being set
- * up: the pending version is empty or a copy of the current one) the current value is what is tested.
+ * testSecret: the pending generation is the current one's successor and derives a key. With no new
+ * value (Secrets Manager testing a rotation being set up: the pending version is empty or a copy of
+ * the current one) the current value is what is tested.
  */
 async function testNextGeneration(deps: KeyRotationDeps, token: string): Promise<RotationOutcome> {
   const step = 'testSecret';
