@@ -24,7 +24,7 @@ import {
   runKeyCommand,
 } from '../../layers/core/src/key-rotation.ts';
 import { checkSigningSecret } from '../../layers/core/src/secret-material.ts';
-import { keyRingSource } from '../../layers/core/src/signing-key.ts';
+import { keyRingSource, SIGNING_SECRET_MAX_AGE_SECONDS } from '../../layers/core/src/signing-key.ts';
 import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
 import { refreshSession, startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
 import { LocalSecretsManager } from '../../local/secrets-manager.ts';
@@ -134,6 +134,7 @@ function stack() {
       const response = await jwks(JWKS_REQUEST, CONTEXT);
       return (JSON.parse(response.body) as { keys: JWK[] }).keys;
     },
+    jwks: () => jwks(JWKS_REQUEST, CONTEXT),
     rotate: () => client.send(new RotateSecretCommand({ SecretId: id })),
   };
 }
@@ -221,6 +222,18 @@ describe('a rotation of the signing key', () => {
     await expect(verify(signedByFirst.accessToken, after, lastTokenExpired)).rejects.toMatchObject({
       code: 'ERR_JWKS_NO_MATCHING_KEY',
     });
+  });
+});
+
+describe('JWKS', () => {
+  it('asks verifiers to keep its keys no longer than the max-age the guard counts on', async () => {
+    // Act
+    const response = await stack().jwks();
+
+    // Assess
+    const counted = minimumGenerationAgeSeconds(TTL_SECONDS) - TTL_SECONDS - SIGNING_SECRET_MAX_AGE_SECONDS;
+    expect(response.headers?.['cache-control']).toBe(`public, max-age=${counted}`);
+    expect(counted).toBe(300);
   });
 });
 

@@ -362,6 +362,21 @@ describe('finishSecret', () => {
     expect(rotation.labels()[token]).toEqual([]);
   });
 
+  it('refuses, and abandons the rotation, when the current value was put again since createSecret: the generation counts from its new version', async () => {
+    // Prepare
+    const rotation = signingSecret();
+    const token = await rotation.begin();
+    await rotation.step('createSecret', token);
+    local.put(rotation.name, SEED);
+
+    // Act
+    const error = await refusal(rotation.step('finishSecret', token));
+
+    // Assess
+    expect(error.message).toMatch(/^Generation 1 of \S+ became current \d s ago/);
+    expect(rotation.labels()[token]).toEqual([]);
+  });
+
   it(`refuses, and abandons the rotation, when the pending version is more than ${PENDING_MAX_AGE_SECONDS} s old: it would date the new generation too early`, async () => {
     // Prepare
     const rotation = signingSecret();
