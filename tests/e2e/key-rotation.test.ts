@@ -78,11 +78,12 @@ describe('rotating the signing key locally', () => {
     });
   });
 
-  it('shows the keys with `keys status`, and revokes one with `keys revoke`', async () => {
+  it('shows the keys with `keys status`, and revokes one with `keys revoke`; a revoke needs a kid JWKS publishes', async () => {
     // Act
     const status = await admin('keys', 'status');
     const revoked = await admin('keys', 'revoke', await kid(1));
     const again = await admin('keys', 'revoke', await kid(1));
+    const noKid = await admin('keys', 'revoke');
 
     // Assess
     expect(status.code).toBe(0);
@@ -103,6 +104,10 @@ describe('rotating the signing key locally', () => {
       out: expect.stringContaining(
         'the signing-key rotation function failed: InvalidRequest: kid: is not a key JWKS publishes now',
       ),
+    });
+    expect(noKid).toEqual({
+      code: 2,
+      out: 'keys revoke needs the kid of the leaked key (npm run admin -- help)',
     });
   });
 });
