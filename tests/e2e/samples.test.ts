@@ -112,7 +112,7 @@ const SAMPLES: Record<string, Expectation> = {
     status: 200,
     body: { status: 'ok', checks: { dynamodb: { status: 'ok' } } },
   },
-  'rotation/keys-status.json': {
+  'rotation/signing-key-status.json': {
     functionId: 'SigningKeyRotationFunction',
     body: {
       command: 'keys-status',

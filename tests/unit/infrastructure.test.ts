@@ -67,7 +67,12 @@ describe('infrastructure as code', () => {
         .map(([id]) => id)
         .sort();
     expect(holders('CODE_PEPPER_SECRET_ID')).toEqual(['SendChallengeFunction', 'VerifyFunction']);
-    expect(holders('SIGNING_KEY_SECRET_ID')).toEqual(['JwksFunction', 'TokenFunction', 'VerifyFunction']);
+    expect(holders('SIGNING_KEY_SECRET_ID')).toEqual([
+      'JwksFunction',
+      'SigningKeyRotationFunction',
+      'TokenFunction',
+      'VerifyFunction',
+    ]);
     expect(holders('CAPTCHA_SECRET_ID')).toEqual(['VerifyCaptchaFunction']);
     // The functions that read the ASN header (trustedAsn) check the proxy's secret.
     expect(holders('PROXY_SECRET_ID')).toEqual(['ResendFunction', 'StartFunction']);
