@@ -94,6 +94,7 @@ export class LocalEventBus {
   readonly #pending = new Set<Promise<void>>();
   readonly #deadLetters: DeadLetter[] = [];
   readonly #deliveries: Delivery[] = [];
+  readonly #published: BusEvent[] = [];
 
   constructor(
     rules: LocalEventRule[],
@@ -116,6 +117,7 @@ export class LocalEventBus {
 
   /** Routes the event to every matching rule's function, in the background, as EventBridge does. */
   publish(event: BusEvent): void {
+    this.#published.push(event);
     for (const rule of this.#rules) {
       if (!matchesPattern(rule.pattern as Record<string, never>, event)) continue;
       const delivery = this.#deliver(rule, event).finally(() => this.#pending.delete(delivery));
@@ -134,6 +136,11 @@ export class LocalEventBus {
 
   deliveries(): Delivery[] {
     return [...this.#deliveries];
+  }
+
+  /** Every event put on the bus, in order, whether or not a rule took it (apps' own events). */
+  published(): BusEvent[] {
+    return [...this.#published];
   }
 
   async #deliver(rule: LocalEventRule, event: BusEvent): Promise<void> {

@@ -132,7 +132,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     lambda.invoke(functionArn.slice(functionArn.lastIndexOf(':') + 1), event),
   );
   const stepFunctions = new LocalStepFunctions(template.stateMachines(), lambda);
-  const api = new LocalApiGateway(template.routes(), lambda, String(template.resolve({ Ref: 'StageName' })));
+  const api = new LocalApiGateway(
+    template.routes(),
+    lambda,
+    String(template.resolve({ Ref: 'StageName' })),
+    (apiId) => template.gatewayResponses(apiId),
+  );
   const outbox = new Outbox(ses?.emails ?? new HttpEmailSource(sesEndpoint));
   const events = new LocalEventBus(template.eventRules(), lambda, (id) => template.asyncConfig(id));
   for (const functionId of unguardedTargets(template.eventRules(), (id) => template.asyncConfig(id))) {

@@ -22,7 +22,33 @@ type Template = {
   Resources: Record<string, Resource>;
 };
 
-export type Route = { method: string; path: string; functionId: string };
+export type Route = {
+  method: string;
+  path: string;
+  functionId: string;
+  /** The AWS::Serverless::Api the route belongs to (its RestApiId). */
+  apiId: string;
+  /** The Lambda authorizer API Gateway runs before the function (the event's `Auth.Authorizer`). */
+  authorizer?: LocalAuthorizer | undefined;
+};
+/** A TOKEN Lambda authorizer of an API's `Auth.Authorizers`. */
+export type LocalAuthorizer = {
+  name: string;
+  functionId: string;
+  /** The request header whose value is the authorizer's `authorizationToken`. */
+  header: string;
+  /** A value that does not match is refused (401) without invoking the function. */
+  validationExpression: RegExp | undefined;
+};
+/**
+ * One of an API's GatewayResponses as template.yaml declares it: header values are API Gateway
+ * mapping expressions (`'literal'`, `context.requestId`), the body a mapping template.
+ */
+export type LocalGatewayResponse = {
+  statusCode: number | undefined;
+  headers: Record<string, string>;
+  template: string | undefined;
+};
 export type LocalFunction = {
   id: string;
   /** As in template.yaml: `<module path relative to CodeUri>.<export>`. */
@@ -159,19 +185,72 @@ export class LocalTemplate {
 
   routes(): Route[] {
     return this.resourcesOfType('AWS::Serverless::Function').flatMap(([id, resource]) =>
-      Object.values(
+      Object.entries(
         (resource.Properties?.Events ?? {}) as Record<
           string,
-          { Type: string; Properties: Record<string, string> }
+          { Type: string; Properties: Record<string, Json> }
         >,
       )
-        .filter((event) => event.Type === 'Api')
-        .map((event) => ({
-          method: event.Properties.Method?.toUpperCase() ?? 'ANY',
-          path: event.Properties.Path ?? '/',
-          functionId: id,
-        })),
+        .filter(([, event]) => event.Type === 'Api')
+        .map(([name, event]) => {
+          const apiId = String(refOf(event.Properties.RestApiId) ?? 'ServerlessRestApi');
+          return {
+            method: String(event.Properties.Method ?? 'ANY').toUpperCase(),
+            path: String(event.Properties.Path ?? '/'),
+            functionId: id,
+            apiId,
+            authorizer: this.#authorizerOf(`${id}.${name}`, apiId, event.Properties.Auth),
+          };
+        }),
     );
+  }
+
+  /** The API's GatewayResponses, by response type (UNAUTHORIZED, DEFAULT_4XX…). */
+  gatewayResponses(apiId: string): Record<string, LocalGatewayResponse> {
+    const declared = (this.#template.Resources[apiId]?.Properties?.GatewayResponses ?? {}) as Record<
+      string,
+      Record<string, Json>
+    >;
+    return Object.fromEntries(
+      Object.entries(declared).map(([type, response]) => {
+        const parameters = (response.ResponseParameters ?? {}) as { Headers?: Record<string, string> };
+        const templates = (response.ResponseTemplates ?? {}) as Record<string, string>;
+        return [
+          type,
+          {
+            statusCode: response.StatusCode === undefined ? undefined : Number(response.StatusCode),
+            headers: { ...parameters.Headers },
+            template: templates['application/json'],
+          },
+        ];
+      }),
+    );
+  }
+
+  /** The event's `Auth.Authorizer`, else the API's DefaultAuthorizer; `NONE` opts out. */
+  #authorizerOf(event: string, apiId: string, auth: Json | undefined): LocalAuthorizer | undefined {
+    const apiAuth = (this.#template.Resources[apiId]?.Properties?.Auth ?? {}) as {
+      DefaultAuthorizer?: string;
+      Authorizers?: Record<string, Record<string, Json>>;
+    };
+    const name = (auth as { Authorizer?: string } | undefined)?.Authorizer ?? apiAuth.DefaultAuthorizer;
+    if (name === undefined || name === 'NONE') return undefined;
+    const declared = apiAuth.Authorizers?.[name];
+    if (!declared) throw new Error(`${event}: ${apiId} has no authorizer named ${name}`);
+    const functionId = functionIdOf(declared.FunctionArn as Json);
+    if (declared.FunctionPayloadType !== 'TOKEN' || !functionId) {
+      throw new Error(
+        `${event}: only TOKEN Lambda authorizers (FunctionArn: !GetAtt X.Arn) are served locally`,
+      );
+    }
+    const identity = (declared.Identity ?? {}) as { Header?: string; ValidationExpression?: string };
+    return {
+      name,
+      functionId,
+      header: identity.Header ?? 'Authorization',
+      validationExpression:
+        identity.ValidationExpression === undefined ? undefined : new RegExp(identity.ValidationExpression),
+    };
   }
 
   /** Every function's SAM `Events` of `Type: EventBridgeRule` on the default bus. */
@@ -384,6 +463,10 @@ export class LocalTemplate {
     };
     return `arn:aws:${service[resource.Type] ?? `local:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`}`;
   }
+}
+
+function refOf(value: Json | undefined): string | undefined {
+  return (value as { Ref?: string } | null | undefined)?.Ref;
 }
 
 function functionIdOf(value: Json): string | undefined {

@@ -4,12 +4,18 @@
  * traces: they hold tokens.
  */
 
-import { AuthKitError, toWorkflowError } from '@authkit/core';
+import { type AccessResult, AuthKitError, toWorkflowError } from '@authkit/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
 import {
   type HttpRequest,
   type HttpResult,
@@ -170,4 +176,64 @@ export function rotationHandler<Out>(
       throw error;
     }
   });
+}
+
+export type TokenAuthorizer = (
+  event: APIGatewayTokenAuthorizerEvent,
+  context: Context,
+) => Promise<APIGatewayAuthorizerResult>;
+
+/**
+ * RFC 6750's `Bearer <token>`, the token in JWS compact form's alphabet. API Gateway's
+ * ValidationExpression (template.yaml) refuses other shapes before the function runs; this is the
+ * same rule for a caller that reaches the function another way.
+ */
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
+
+/**
+ * A REST API TOKEN authorizer. Its answers are API Gateway's contract: a policy allowing exactly the
+ * method called, with the caller as context; or the error `Unauthorized`, which API Gateway answers
+ * with its UNAUTHORIZED response (401). Refusals are counted by reason and logged without the token.
+ * Anything else thrown (a store that cannot be reached) fails the request with a 500, never a 401
+ * that would send a signed-in user back to sign in.
+ */
+export function tokenAuthorizerHandler(
+  observability: Observability,
+  authorize: (token: string) => Promise<AccessResult>,
+): TokenAuthorizer {
+  const { logger, metrics } = observability;
+  return chain<APIGatewayTokenAuthorizerEvent, APIGatewayAuthorizerResult>(observability).handler(
+    async (event) => {
+      const token = BEARER.exec(event.authorizationToken ?? '')?.[1];
+      let result: AccessResult;
+      try {
+        result = token ? await authorize(token) : { ok: false, reason: 'malformed' };
+      } catch (error) {
+        metrics.addMetric('AuthorizerFailed', 'Count', 1);
+        logger.error('authorizer failed; API Gateway answers 500', error as Error);
+        throw error;
+      }
+      if (!result.ok) {
+        // In all, and by reason on its own (so the reason does not spill onto the other metrics).
+        metrics.addMetric('Unauthorized', 'Count', 1);
+        const byReason = metrics.singleMetric();
+        byReason.addDimension('reason', result.reason);
+        byReason.addMetric('Unauthorized', 'Count', 1);
+        logger.info('access token refused', { reason: result.reason });
+        throw new Error('Unauthorized');
+      }
+      metrics.addMetric('Authorized', 'Count', 1);
+      const { caller } = result;
+      return {
+        principalId: caller.userId,
+        policyDocument: {
+          Version: '2012-10-17',
+          // The method called, not the whole API: with result caching off (template.yaml), every
+          // request is authorized on its own.
+          Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
+        },
+        context: { ...caller },
+      };
+    },
+  );
 }

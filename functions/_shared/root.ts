@@ -21,6 +21,7 @@ import {
   lockoutNotices,
   MAX_SECRET_AGE_SECONDS,
   MIN_SECRET_LENGTH,
+  type NewDeviceNotice,
   type RefusalDeps,
   requireVariable,
   type SecretName,
@@ -31,6 +32,9 @@ import {
   type TokenDeps,
 } from '@authkit/core';
 import type { AdminFunctionDeps } from '../admin/admin.ts';
+import type { ActivityDeps } from '../api/activity.ts';
+import type { AuthorizerDeps } from '../api/authorizer.ts';
+import type { DevicesDeps } from '../api/devices.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
@@ -189,28 +193,47 @@ export function awsRoot(env: Environment) {
       clock: systemClock,
     };
   };
-  /** Account events audited; a failed write is counted and logged, and the answer stands. */
-  const accountAudit = async (): Promise<AccountAuditDeps> => {
+  /** An audit record that could not be written: counted, and logged by its error's name alone. */
+  const auditWriteFailed = (what: string) => (error: unknown) => {
     const { logger, metrics } = obs();
-    return {
-      ...(await audit()),
-      warn: (error) => {
-        logger.warn('account audit record failed; the answer stands', { error: (error as Error).name });
-        metrics.addMetric('AuditWriteFailed', 'Count', 1);
-      },
-    };
+    logger.warn(`${what} audit record failed; the answer stands`, { error: (error as Error).name });
+    metrics.addMetric('AuditWriteFailed', 'Count', 1);
   };
+  /** Account events audited; a failed write is counted and logged, and the answer stands. */
+  const accountAudit = async (): Promise<AccountAuditDeps> => ({
+    ...(await audit()),
+    warn: auditWriteFailed('account'),
+  });
   const account = async (): Promise<AccountDeps> => {
-    const { DynamoSessionStore, db } = await dynamodb();
+    const { DynamoDeviceStore, DynamoSessionStore, db } = await dynamodb();
     return {
       sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+      devices: new DynamoDeviceStore(db, table('ACCOUNTS')),
       clock: systemClock,
       config: config('tokens').tokens,
     };
   };
+  const deviceStore = async () => {
+    const { DynamoDeviceStore, db } = await dynamodb();
+    return new DynamoDeviceStore(db, table('ACCOUNTS'));
+  };
+  /** NewDeviceSignIn told; a failure to tell is logged and counted, and the sign-in stands. */
+  const newDevices = (): NewDeviceNotice => {
+    const { logger, metrics } = obs();
+    return {
+      events: appEvents,
+      stack: requireVariable(env, 'STACK_NAME'),
+      failed: (error) => {
+        logger.warn('NewDeviceSignIn could not be published; the sign-in stands', {
+          error: (error as Error).name,
+        });
+        metrics.addMetric('NewDeviceEventFailed', 'Count', 1);
+      },
+    };
+  };
   /** Each refusal counted by rule (its own metric, so the function's other metrics keep their dimensions). */
   const refusals = async (): Promise<RefusalDeps> => {
-    const { logger, metrics } = obs();
+    const { metrics } = obs();
     return {
       ...(await audit()),
       count: (rule) => {
@@ -218,10 +241,7 @@ export function awsRoot(env: Environment) {
         refused.addDimension('rule', rule);
         refused.addMetric('Refused', 'Count', 1);
       },
-      warn: (error) => {
-        logger.warn('refusal audit record failed; the answer stands', { error: (error as Error).name });
-        metrics.addMetric('AuditWriteFailed', 'Count', 1);
-      },
+      warn: auditWriteFailed('refusal'),
     };
   };
   /**
@@ -289,6 +309,9 @@ export function awsRoot(env: Environment) {
             config: config('smsBreaker').smsBreaker,
           },
           tokens: await tokens(),
+          audit: await accountAudit(),
+          devices: await deviceStore(),
+          newDevices: newDevices(),
           notify: async (notice) => {
             await notices(notice);
             metrics.addMetric('LockoutNoticeSent', 'Count', 1);
@@ -302,7 +325,23 @@ export function awsRoot(env: Environment) {
       };
     },
     async token(): Promise<TokenHandlerDeps> {
-      return { observability: obs(), tokens: await tokens() };
+      return {
+        observability: obs(),
+        refresh: { tokens: await tokens(), devices: await deviceStore(), audit: await accountAudit() },
+      };
+    },
+    async devices(): Promise<DevicesDeps> {
+      const { DynamoSessionStore, db } = await dynamodb();
+      return {
+        observability: obs(),
+        devices: {
+          devices: await deviceStore(),
+          sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
+          clock: systemClock,
+          random: systemRandom,
+          audit: await accountAudit(),
+        },
+      };
     },
     async logout(): Promise<LogoutDeps> {
       const { DynamoSessionStore, db } = await dynamodb();
@@ -310,6 +349,29 @@ export function awsRoot(env: Environment) {
         observability: obs(),
         sessions: new DynamoSessionStore(db, table('SESSIONS'), table('ACCOUNTS')),
         clock: systemClock,
+        audit: await accountAudit(),
+      };
+    },
+    async activity(): Promise<ActivityDeps> {
+      const { DynamoAuditTrail, db } = await dynamodb();
+      return {
+        observability: obs(),
+        trail: new DynamoAuditTrail(db, table('AUDIT')),
+        auditKey: await secret('auditKey'),
+      };
+    },
+    async authorizer(): Promise<AuthorizerDeps> {
+      const { DynamoSessionLookup, db } = await dynamodb();
+      return {
+        observability: obs(),
+        access: {
+          // The ring through the secrets cache (a rotated seed applies within its max age); the
+          // session read per request, so a revocation applies at once.
+          keyRing: await keyRing(),
+          sessions: new DynamoSessionLookup(db, table('ACCOUNTS')),
+          clock: systemClock,
+          config: config('tokens').tokens,
+        },
       };
     },
     async me(): Promise<MeDeps> {

@@ -49,5 +49,4 @@ export function refuseNotYetSupported(body: Record<string, unknown>, fields: Rec
 export const NOT_YET_SUPPORTED = {
   locale: 'is not supported yet: messages are in English only',
   redirectUri: 'is not supported yet: magic links are not enabled on this deployment',
-  device: 'is not supported yet: devices are not enabled on this deployment',
 };

@@ -8,6 +8,7 @@ import {
   startChallenge,
 } from '@authkit/core';
 import type { TrustedAsn } from '../_shared/asn.ts';
+import { optionalDevice } from '../_shared/device.ts';
 import { httpHandler } from '../_shared/handler.ts';
 import { deployed } from '../_shared/lambda.ts';
 import type { Observability } from '../_shared/powertools.ts';
@@ -32,8 +33,18 @@ export type StartDeps = {
 export function startHandler(deps: StartDeps) {
   return httpHandler(deps.observability, async (request) => {
     const { body } = request;
-    onlyFields(body, ['identifier', 'channel', 'method', 'captchaToken', ...Object.keys(NOT_YET_SUPPORTED)]);
+    onlyFields(body, [
+      'identifier',
+      'channel',
+      'method',
+      'captchaToken',
+      'device',
+      ...Object.keys(NOT_YET_SUPPORTED),
+    ]);
     refuseNotYetSupported(body, NOT_YET_SUPPORTED);
+    // Checked like verify's, so a client learns of a bad description at once; the device that
+    // matters is the one that verifies (it may be another: a code read on a phone).
+    optionalDevice(body, undefined);
     const identifier = requiredString(body, 'identifier', 320);
     const channel = optionalEnum(body, 'channel', ['email', 'sms', 'whatsapp']);
     if (optionalEnum(body, 'method', ['otp', 'magic_link']) === 'magic_link') {

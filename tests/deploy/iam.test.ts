@@ -5,8 +5,12 @@
  * (the SAM transform, run offline). A call the role does not allow would fail on AWS with
  * AccessDenied, in a path no local test would otherwise notice.
  */
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeJwt } from 'jose';
+import { hashToken } from '../../layers/core/src/secrets.ts';
 import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
 import { LocalTemplate } from '../../local/template.ts';
 import { TABLES } from '../support/core-fixtures.ts';
@@ -65,6 +69,9 @@ async function signInFlows(): Promise<void> {
   expect(signedIn.status).toBe(200);
   const refreshed = await here.refresh(signedIn.body.refreshToken);
   expect(refreshed.status).toBe(200);
+  // A protected route: the authorizer reads the session on the way in.
+  const authorization = `Bearer ${refreshed.body.accessToken}`;
+  expect((await here.call('GET', '/v1/me', undefined, { authorization })).status).toBe(200);
   expect((await here.refresh(signedIn.body.refreshToken)).status).toBe(401);
   await here.post('/v1/auth/logout', { refreshToken: refreshed.body.refreshToken });
 
@@ -111,6 +118,87 @@ async function adminAndRefusalFlows(): Promise<void> {
   await admin('sessions-end');
 }
 
+/**
+ * A rotated refresh token replayed past the grace window (the reuse that ends its session, and its
+ * audit record), and the trail read back as API Gateway hands the route the authorizer's caller.
+ */
+async function reuseAndActivityFlows(): Promise<void> {
+  const here = client(runtime.url);
+  const signedIn = await here.signIn(uniqueEmail('iam-reuse'));
+  const refreshToken = signedIn.body.refreshToken as string;
+  expect((await here.refresh(refreshToken)).status).toBe(200);
+  await documentClient().send(
+    new UpdateCommand({
+      TableName: TABLES.sessions,
+      Key: { pk: `refresh#${hashToken(refreshToken)}` },
+      UpdateExpression: 'SET rotatedAt = :minuteAgo',
+      ExpressionAttributeValues: { ':minuteAgo': Date.now() - 60_000 },
+    }),
+  );
+  expect((await here.refresh(refreshToken)).status).toBe(401);
+  const event = JSON.parse(readFileSync(join(REPO_ROOT, 'events/api/activity.json'), 'utf8'));
+  const read = (await runtime.lambda.invoke('ActivityFunction', event)) as { statusCode: number };
+  expect(read.statusCode).toBe(200);
+}
+
+/** A described device's sign-ins, refreshes (its own and another's), and the devices routes behind the authorizer. */
+async function deviceFlows(): Promise<void> {
+  const here = client(runtime.url);
+  const email = uniqueEmail('iamdevice');
+  const laptop = {
+    userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Chrome/131.0.0.0',
+    screen: '1512x982',
+  };
+  const signIn = async (device?: Record<string, unknown>) => {
+    const started = await here.start(email);
+    const code = await here.latestCode(email);
+    const body = { challengeId: started.body.challengeId, code, ...(device ? { device } : {}) };
+    const verified = await here.post('/v1/auth/verify', body);
+    expect(verified.status).toBe(200);
+    return verified.body as { accessToken: string; refreshToken: string };
+  };
+  const refresh = (refreshToken: string, device?: Record<string, unknown>) =>
+    here.post('/v1/auth/token', { grantType: 'refresh_token', refreshToken, ...(device ? { device } : {}) });
+  const devices = async (accessToken: string, method: string, body?: unknown, id?: string) => {
+    const { sub, sid } = decodeJwt(accessToken) as { sub: string; sid: string };
+    const { Item } = await documentClient().send(
+      new GetCommand({ TableName: TABLES.accounts, Key: { pk: sub, sk: `session#${sid}` } }),
+    );
+    const authorizer = {
+      userId: sub,
+      sessionId: sid,
+      deviceId: Item?.deviceId ?? '',
+      identifierKey: `email#${email}`,
+    };
+    const result = (await runtime.lambda.invoke('DevicesFunction', {
+      resource: id ? '/v1/devices/{id}' : '/v1/devices',
+      httpMethod: method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : null,
+      pathParameters: id ? { id } : null,
+      requestContext: { requestId: 'iam', identity: { sourceIp: '127.0.0.1' }, authorizer },
+    })) as { statusCode: number; body: string };
+    return { status: result.statusCode, body: result.body ? JSON.parse(result.body) : {} };
+  };
+  const first = await signIn(laptop);
+  await signIn(laptop);
+  expect((await refresh(first.refreshToken, laptop)).status).toBe(200);
+  expect((await refresh(first.refreshToken, { screen: '800x600' })).status).toBe(401);
+  const undescribed = await signIn();
+  expect((await refresh(undescribed.refreshToken)).status).toBe(200);
+  expect(
+    (await devices(undescribed.accessToken, 'POST', { device: { ...laptop, name: 'late' } })).status,
+  ).toBe(201);
+  expect((await devices(first.accessToken, 'POST', { device: { ...laptop, name: 'laptop' } })).status).toBe(
+    201,
+  );
+  const listed = await devices(first.accessToken, 'GET');
+  expect(listed.status).toBe(200);
+  expect(
+    (await devices(undescribed.accessToken, 'DELETE', undefined, listed.body.devices[0].id)).status,
+  ).toBe(204);
+}
+
 beforeAll(async () => {
   recorder = await startDynamoDbRecorder(dynamodbEndpoint());
   runtime = await startTestRuntime({ LockoutSourceFailures: '3' }, {}, (functionId) => ({
@@ -119,6 +207,8 @@ beforeAll(async () => {
   await signInFlows();
   await feedbackFlows();
   await adminAndRefusalFlows();
+  await reuseAndActivityFlows();
+  await deviceFlows();
   calls = recorder.calls();
 }, 60_000);
 
@@ -136,18 +226,34 @@ describe("each function's role", () => {
     // Assess
     expect(Object.keys(calls).sort()).toEqual(
       expect.arrayContaining([
+        'ActivityFunction',
         'AdminFunction',
+        'AuthorizerFunction',
         'CheckDenylistFunction',
         'CheckRateLimitFunction',
+        'DevicesFunction',
         'EmailFeedbackFunction',
         'ResendFunction',
         'SendChallengeFunction',
         'SmsFeedbackFunction',
         'StartFunction',
+        'TokenFunction',
         'VerifyFunction',
       ]),
     );
     expect(calls.VerifyFunction?.length).toBeGreaterThan(5);
+  });
+
+  it('lets only ActivityFunction read the audit trail, and no function change or delete a record', () => {
+    // Act
+    const onAudit = functions.flatMap((fn) =>
+      [...allowed(fn.id)]
+        .filter((grant) => grant.endsWith(' AuditTable') && grant !== 'dynamodb:PutItem AuditTable')
+        .map((grant) => `${fn.id}: ${grant}`),
+    );
+
+    // Assess
+    expect(onAudit).toEqual(['ActivityFunction: dynamodb:Query AuditTable']);
   });
 
   it.each(functions.map((fn) => [fn.id] as const))('%s allows every DynamoDB call it made', (id) => {

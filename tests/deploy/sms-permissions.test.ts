@@ -1,6 +1,7 @@
 /**
  * What the SMS senders may do on AWS, read from template.yaml as CloudFormation receives it (after
- * the SAM transform): the send step publishes SmsDeliveryFailed to the default bus and no other,
+ * the SAM transform): the send step publishes SmsDeliveryFailed (and verify NewDeviceSignIn) to the
+ * default bus and no other,
  * and End User Messaging's SendTextMessage is granted only when it is the chosen provider, through
  * the stack's own configuration set. The local runtime checks none of this: it holds no IAM.
  */
@@ -23,10 +24,12 @@ const actionsOf = (statement: Statement) => [statement.Action].flat();
 /** The inline statements of a function's role. */
 function roleStatements(functionId: string): { statement: Statement }[] {
   const role = resources[functionId]?.Properties.Role as { 'Fn::GetAtt': string[] };
-  const policies = (resources[role['Fn::GetAtt'][0] ?? '']?.Properties.Policies ?? []) as {
-    PolicyDocument: { Statement: Statement[] };
-  }[];
-  return policies.flatMap((policy) => policy.PolicyDocument.Statement.map((statement) => ({ statement })));
+  type Policy = { PolicyDocument?: { Statement: Statement[] }; 'Fn::If'?: Policy[] };
+  const policies = (resources[role['Fn::GetAtt'][0] ?? '']?.Properties.Policies ?? []) as Policy[];
+  // A policy under a condition counts as granted (either branch; AWS::NoValue has no document).
+  return policies
+    .flatMap((policy) => policy['Fn::If']?.slice(1) ?? [policy])
+    .flatMap((policy) => policy.PolicyDocument?.Statement.map((statement) => ({ statement })) ?? []);
 }
 
 /** SendMessagesPolicy's statements, an `Fn::If` one unwrapped to its true branch with its condition. */
@@ -40,12 +43,14 @@ function sendMessagesStatements(): { statement: Statement; condition?: string }[
   });
 }
 
-describe('SendChallengeFunction', () => {
-  it('may put events on the default bus only', () => {
+const putsEvents = (functionId: string) =>
+  roleStatements(functionId).filter(({ statement }) => actionsOf(statement).includes('events:PutEvents'));
+
+describe('AuthKit events', () => {
+  // The send step publishes SmsDeliveryFailed and SmsPumpingSuspected; verify NewDeviceSignIn.
+  it.each(['SendChallengeFunction', 'VerifyFunction'])('%s may put events on the default bus only', (id) => {
     // Act
-    const puts = roleStatements('SendChallengeFunction').filter(({ statement }) =>
-      actionsOf(statement).includes('events:PutEvents'),
-    );
+    const puts = putsEvents(id);
 
     // Assess
     expect(puts.map(({ statement }) => statement.Resource)).toEqual([
@@ -53,6 +58,19 @@ describe('SendChallengeFunction', () => {
     ]);
   });
 
+  it('are put by those functions alone', () => {
+    // Act
+    const functions = Object.entries(resources)
+      .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+      .map(([id]) => id)
+      .filter((id) => putsEvents(id).length > 0);
+
+    // Assess
+    expect(functions.sort()).toEqual(['SendChallengeFunction', 'VerifyFunction']);
+  });
+});
+
+describe('SendChallengeFunction', () => {
   it('sends messages under SendMessagesPolicy', () => {
     expect(resources.SendChallengeFunctionRole?.Properties.ManagedPolicyArns).toContainEqual({
       Ref: 'SendMessagesPolicy',

@@ -17,6 +17,8 @@ type Expectation = {
   status?: number;
   body: object | undefined;
   denylists?: Record<string, boolean>;
+  /** The error the invocation fails with, e.g. an authorizer's `Unauthorized` (API Gateway's 401). */
+  error?: string;
 };
 
 const view = (channel: string) => ({
@@ -55,12 +57,19 @@ const SAMPLES: Record<string, Expectation> = {
   },
   'api/token.json': { functionId: 'TokenFunction', status: 401, body: problem(401, 'invalid_grant') },
   'api/logout.json': { functionId: 'LogoutFunction', status: 204, body: undefined },
+  'api/activity.json': { functionId: 'ActivityFunction', status: 200, body: { items: expect.any(Array) } },
   'api/me.json': {
     functionId: 'MeFunction',
     status: 200,
     body: { user: { id: 'usr_exampleexampleexample1', identifier: 'ada@example.com' }, sessions: [] },
   },
   'api/end-session.json': { functionId: 'SessionsFunction', status: 404, body: problem(404, 'not_found') },
+  'api/devices-list.json': { functionId: 'DevicesFunction', status: 200, body: { devices: [] } },
+  // The sample's session was never opened: its device cannot be bound, as after the session ended.
+  'api/devices-bind.json': { functionId: 'DevicesFunction', status: 401, body: problem(401, 'unauthorized') },
+  'api/devices-revoke.json': { functionId: 'DevicesFunction', status: 404, body: problem(404, 'not_found') },
+  // A token of no key of the ring (its kid is made up): refused, as API Gateway's contract says.
+  'api/authorizer.json': { functionId: 'AuthorizerFunction', body: undefined, error: 'Unauthorized' },
   'api/jwks.json': {
     functionId: 'JwksFunction',
     status: 200,
@@ -146,7 +155,12 @@ describe('the samples in events/', () => {
 
   it.each(Object.entries(SAMPLES))('%s runs through its handler', async (file, expected) => {
     // Act
-    const result = await suite.runtime.lambda.invoke(expected.functionId, sample(file));
+    const invocation = suite.runtime.lambda.invoke(expected.functionId, sample(file));
+    if (expected.error !== undefined) {
+      await expect(invocation).rejects.toThrow(new Error(expected.error));
+      return;
+    }
+    const result = await invocation;
 
     // Assess
     if (expected.denylists) {

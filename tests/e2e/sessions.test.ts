@@ -45,6 +45,24 @@ describe('GET /v1/me', () => {
     });
   });
 
+  it('names the device a session is bound to', async () => {
+    const email = uniqueEmail('me-device');
+    const started = await suite.http.start(email);
+    const userAgent =
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+    const verified = await suite.http.post(
+      '/v1/auth/verify',
+      { challengeId: started.body.challengeId, code: await suite.http.latestCode(email) },
+      { 'user-agent': userAgent },
+    );
+
+    const [session] = await sessionsOf(verified.body as unknown as Tokens);
+
+    expect(session).toMatchObject({
+      device: { id: expect.stringMatching(/^dev_/), name: null, browser: 'Chrome', os: 'macOS' },
+    });
+  });
+
   it('moves a session’s last seen to its last refresh, under the same id', async () => {
     const tokens = await signIn(uniqueEmail('last-seen'));
     const [before] = await sessionsOf(tokens);

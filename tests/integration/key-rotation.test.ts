@@ -29,7 +29,7 @@ import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
 import { refreshSession, startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
 import { LocalSecretsManager } from '../../local/secrets-manager.ts';
 import { LOCAL_REGION, secretArn } from '../../local/template.ts';
-import { stores } from '../support/core-fixtures.ts';
+import { accountAudit, stores } from '../support/core-fixtures.ts';
 import { ROTATION_OPERATIONS, serveSecretsManager } from '../support/secrets-manager.ts';
 
 const SEED = 'key-rotation-test-seed-'.padEnd(64, 'k');
@@ -249,7 +249,14 @@ describe('revoking a leaked key', () => {
     const revoked = await runKeyCommand(rotationDeps(id), { command: 'keys-revoke', kid: leaked });
     await pastMaxAge();
     const after = await keys();
-    const refreshed = await refreshSession(tokens, signed.refreshToken);
+    const refreshed = await refreshSession(
+      { ...tokens, audit: accountAudit(systemClock) },
+      signed.refreshToken,
+      {
+        source: { ip: '203.0.113.7' },
+        requestId: 'req-refresh',
+      },
+    );
 
     // Assess
     expect(revoked).toMatchObject({

@@ -78,8 +78,13 @@ describe('sessions and refresh-token rotation', () => {
     const { token } = await open(now);
     const next = generateToken(systemRandom);
     await rotate(token, next, now + 1000);
-    await expect(rotate(token, generateToken(systemRandom), now + 60_000)).resolves.toEqual({
+    await expect(rotate(token, generateToken(systemRandom), now + 60_000)).resolves.toMatchObject({
       outcome: 'reused',
+      ended: true,
+    });
+    await expect(rotate(token, generateToken(systemRandom), now + 60_500)).resolves.toMatchObject({
+      outcome: 'reused',
+      ended: false,
     });
     await expect(rotate(next, generateToken(systemRandom), now + 61_000)).resolves.toEqual({
       outcome: 'invalid',
@@ -215,13 +220,15 @@ describe('sessions and refresh-token rotation', () => {
     });
   });
 
-  it('ends the session on logout, and tells whose it was', async () => {
+  it('ends the session on logout, and tells whose it was and whether this logout ended it', async () => {
     const now = Date.now();
     const { session, token } = await open(now);
     await expect(sessions.revokeByRefreshToken(hashToken(token), now)).resolves.toMatchObject({
-      sessionId: session.sessionId,
-      identifierKey: session.identifierKey,
-      endedBy: 'logout',
+      session: { sessionId: session.sessionId, identifierKey: session.identifierKey, endedBy: 'logout' },
+      ended: true,
+    });
+    await expect(sessions.revokeByRefreshToken(hashToken(token), now + 500)).resolves.toMatchObject({
+      ended: false,
     });
     await expect(rotate(token, generateToken(systemRandom), now + 1000)).resolves.toEqual({
       outcome: 'invalid',

@@ -1,15 +1,18 @@
 /** Core services wired to the real local parts (DynamoDB Local, SES local) with a controllable clock. */
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import {
+  DynamoAuditLog,
   DynamoChallengeStore,
   DynamoCounterStore,
   DynamoDenylistStore,
+  DynamoDeviceStore,
   DynamoLockStore,
   DynamoSessionStore,
   DynamoSmsBreakerStore,
   DynamoUserStore,
   SesMailer,
 } from '../../layers/core/src/adapters/index.ts';
+import type { AccountAuditDeps } from '../../layers/core/src/audit.ts';
 import { type ChallengeDeps, sendChallenge } from '../../layers/core/src/challenge.ts';
 import type { Config } from '../../layers/core/src/config.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
@@ -177,15 +180,38 @@ export function challengeDeps(
   };
 }
 
+/** The key audit subjects are made with in the specs. */
+export const AUDIT_KEY: SecretSource = async () => 'audit-key-for-the-specs'.padEnd(40, 'k');
+
+/** The account's audit trail in DynamoDB Local, and the writes that failed (by error name). */
+export function accountAudit(
+  clock: Clock,
+  table: string = TABLES.audit,
+): AccountAuditDeps & { auditWarnings: string[] } {
+  const auditWarnings: string[] = [];
+  return {
+    audit: new DynamoAuditLog(documentClient(), table, 30),
+    auditKey: AUDIT_KEY,
+    clock,
+    warn: (error) => {
+      auditWarnings.push((error as Error).name);
+    },
+    auditWarnings,
+  };
+}
+
 /** What verify needs besides the challenge: the lockout's locks, the denylist, and the notices it sent. */
 export function verifyDeps(
   deps: ChallengeDeps,
-  overrides: { lockout?: Partial<Config['lockout']>; captcha?: boolean } = {},
-): VerifyDeps & { notices: Parameters<LockoutNotifier>[0][]; warnings: string[] } {
+  overrides: { lockout?: Partial<Config['lockout']>; captcha?: boolean; auditTable?: string } = {},
+): VerifyDeps & { notices: Parameters<LockoutNotifier>[0][]; warnings: string[]; auditWarnings: string[] } {
   const db = documentClient();
   const notices: Parameters<LockoutNotifier>[0][] = [];
   const warnings: string[] = [];
+  const audit = accountAudit(deps.clock, overrides.auditTable);
   return {
+    audit,
+    auditWarnings: audit.auditWarnings,
     store: deps.store,
     clock: deps.clock,
     pepper: deps.pepper,
@@ -250,6 +276,7 @@ export const stores = () => {
     locks: new DynamoLockStore(db, TABLES.counters),
     denylist: (clock: Clock) => new DynamoDenylistStore(db, TABLES.denylist, clock),
     smsBreaker: new DynamoSmsBreakerStore(db, TABLES.counters),
+    devices: new DynamoDeviceStore(db, TABLES.accounts),
   };
 };
 

@@ -116,11 +116,16 @@ const template = new LocalTemplate(REPO_ROOT);
 const functions = template.functions();
 const routes = template.routes();
 const taskFunctionIds = new Set(template.stateMachines().flatMap((sm) => Object.values(sm.taskFunctions)));
+/** Lambda authorizers of the API: API Gateway invokes them with a TOKEN event before a protected route. */
+const authorizerIds = new Set(
+  routes.flatMap((route) => (route.authorizer ? [route.authorizer.functionId] : [])),
+);
 /** Functions with no event source at all: only the Lambda Invoke API calls them (the admin function). */
 const invokedDirectly = new Set(
   template
     .resourcesOfType('AWS::Serverless::Function')
     .filter(([, resource]) => !(resource.Properties as { Events?: unknown } | undefined)?.Events)
+    .filter(([id]) => !authorizerIds.has(id))
     .map(([id]) => id),
 );
 const events = readEvents();
@@ -183,6 +188,28 @@ describe('events/', () => {
           expect(matching.map((event) => event.file)).not.toEqual([]);
         },
       );
+    } else if (authorizerIds.has(id)) {
+      it(`has a TOKEN authorizer event for a route it protects under events/${eventStem(fn.entryPoint)}*.json`, () => {
+        // Act
+        const matching = events.filter((event) => {
+          const json = event.json as { type?: unknown; authorizationToken?: unknown; methodArn?: unknown };
+          const arn = /^arn:aws:execute-api:[\w-]+:\d{12}:\w+\/live\/([A-Z]+)(\/.*)$/.exec(
+            String(json.methodArn),
+          );
+          return (
+            belongsTo(event, eventStem(fn.entryPoint)) &&
+            json.type === 'TOKEN' &&
+            typeof json.authorizationToken === 'string' &&
+            routes.some(
+              (route) =>
+                route.authorizer?.functionId === id && route.method === arn?.[1] && route.path === arn[2],
+            )
+          );
+        });
+
+        // Assess
+        expect(matching.map((event) => event.file)).not.toEqual([]);
+      });
     } else if (invokedDirectly.has(id)) {
       it(`has a command under events/${eventStem(fn.entryPoint)}*.json`, () => {
         // Act

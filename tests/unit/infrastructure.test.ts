@@ -68,6 +68,7 @@ describe('infrastructure as code', () => {
         .sort();
     expect(holders('CODE_PEPPER_SECRET_ID')).toEqual(['SendChallengeFunction', 'VerifyFunction']);
     expect(holders('SIGNING_KEY_SECRET_ID')).toEqual([
+      'AuthorizerFunction',
       'JwksFunction',
       'SigningKeyRotationFunction',
       'TokenFunction',

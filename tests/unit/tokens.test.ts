@@ -14,6 +14,7 @@ import {
   type JWTPayload,
   type ProtectedHeaderParameters,
 } from 'jose';
+import type { AccountAuditDeps } from '../../layers/core/src/audit.ts';
 import type { Config } from '../../layers/core/src/config.ts';
 import { InvalidGrant } from '../../layers/core/src/errors.ts';
 import type {
@@ -112,7 +113,8 @@ class InMemorySessionStore implements SessionStore {
     }
     if (token.state === 'rotated') {
       session.revokedAt = input.now;
-      return { outcome: 'reused' };
+      const { lastSeenAt: _, revokedAt: __, ...record } = session;
+      return { outcome: 'reused', session: record, ended: true };
     }
     token.state = 'rotated';
     this.tokens.set(input.newTokenHash, {
@@ -124,11 +126,16 @@ class InMemorySessionStore implements SessionStore {
     return { outcome: 'rotated', session: record };
   }
 
-  async revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined> {
+  async revokeByRefreshToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ session: SessionSummary; ended: boolean } | undefined> {
     const token = this.tokens.get(tokenHash);
     const session = token && this.sessions.get(token.sessionId);
-    if (session) session.revokedAt ??= now;
-    return session;
+    if (!session) return undefined;
+    const ended = session.revokedAt === undefined;
+    session.revokedAt ??= now;
+    return { session, ended };
   }
 
   async revokeAll(identifierKey: string, now: number): Promise<void> {
@@ -161,15 +168,33 @@ class InMemorySessionStore implements SessionStore {
 const signingKey = await deriveSigningKey(SEED);
 const otherSigningKey = await deriveSigningKey(OTHER_SEED);
 
-function tokenDeps(overrides: Partial<TokenDeps> = {}): TokenDeps & { clock: FixedClock } {
+/** Where the specs' refreshes come from. */
+const CONTEXT = { source: { ip: '192.0.2.7' }, requestId: 'req-unit' };
+
+/** An audit trail kept in memory: what the token functions record is audit.ts's business. */
+const auditDeps = (clock: Clock): AccountAuditDeps => ({
+  audit: {
+    record: async () => undefined,
+    read: async () => ({ records: [], next: undefined }),
+  },
+  auditKey: async () => 'unit-test-audit-key'.padEnd(40, 'k'),
+  clock,
+  warn: () => undefined,
+});
+
+function tokenDeps(
+  overrides: Partial<TokenDeps> = {},
+): TokenDeps & { clock: FixedClock; audit: AccountAuditDeps } {
+  const clock = new FixedClock(NOW);
   return {
+    audit: auditDeps(clock),
     sessions: new InMemorySessionStore(),
-    clock: new FixedClock(NOW),
+    clock,
     random: new CounterRandom(),
     signingKey: async () => signingKey,
     config: TOKEN_CONFIG,
     ...overrides,
-  } as TokenDeps & { clock: FixedClock };
+  } as TokenDeps & { clock: FixedClock; audit: AccountAuditDeps };
 }
 
 const { published } = await deriveKeyRing({ seed: SEED, generation: 1 });
@@ -375,10 +400,12 @@ describe('refreshSession', () => {
     });
 
     // Act
-    await expect(refreshSession(unreadable, started.refreshToken)).rejects.toThrow('unreachable');
+    await expect(refreshSession(unreadable, started.refreshToken, CONTEXT)).rejects.toThrow('unreachable');
 
     // Assess
-    await expect(refreshSession(tokenDeps({ sessions }), started.refreshToken)).resolves.toMatchObject({
+    await expect(
+      refreshSession(tokenDeps({ sessions }), started.refreshToken, CONTEXT),
+    ).resolves.toMatchObject({
       tokenType: 'Bearer',
     });
   });
@@ -390,9 +417,9 @@ describe('refreshSession', () => {
 
     // Act
     deps.clock.advance(60);
-    const second = await refreshSession(deps, first.refreshToken);
+    const second = await refreshSession(deps, first.refreshToken, CONTEXT);
     deps.clock.advance(60);
-    const third = await refreshSession(deps, second.refreshToken);
+    const third = await refreshSession(deps, second.refreshToken, CONTEXT);
 
     // Assess
     const refreshTokens = [first.refreshToken, second.refreshToken, third.refreshToken];
@@ -407,7 +434,7 @@ describe('refreshSession', () => {
     deps.clock.advance(600);
 
     // Act
-    const refreshed = await refreshSession(deps, started.refreshToken);
+    const refreshed = await refreshSession(deps, started.refreshToken, CONTEXT);
 
     // Assess
     const before = await claimsOf(started.accessToken);
@@ -427,7 +454,7 @@ describe('refreshSession', () => {
     deps.clock.advance(3600);
 
     // Act
-    const refreshed = await refreshSession(deps, started.refreshToken);
+    const refreshed = await refreshSession(deps, started.refreshToken, CONTEXT);
 
     // Assess
     const original = await claimsOf(started.idToken);
@@ -442,16 +469,16 @@ describe('refreshSession', () => {
     await startSession(deps, ADA, OPENING);
 
     // Act & Assess
-    await expect(refreshSession(deps, 'A'.repeat(43))).rejects.toBeInstanceOf(InvalidGrant);
+    await expect(refreshSession(deps, 'A'.repeat(43), CONTEXT)).rejects.toBeInstanceOf(InvalidGrant);
   });
 
   it('refuses a rotated refresh token presented again with InvalidGrant', async () => {
     // Prepare
     const deps = tokenDeps();
     const started = await startSession(deps, ADA, OPENING);
-    await refreshSession(deps, started.refreshToken);
+    await refreshSession(deps, started.refreshToken, CONTEXT);
 
     // Act & Assess
-    await expect(refreshSession(deps, started.refreshToken)).rejects.toBeInstanceOf(InvalidGrant);
+    await expect(refreshSession(deps, started.refreshToken, CONTEXT)).rejects.toBeInstanceOf(InvalidGrant);
   });
 });

@@ -5,14 +5,17 @@
  */
 import { type AccountAuditDeps, recordAccountEvent } from './audit.ts';
 import type { Config } from './config.ts';
+import { deviceSummary } from './devices.ts';
 import { NotFound } from './errors.ts';
-import type { Clock, SessionStore, SessionSummary, Source } from './ports.ts';
+import type { Clock, DeviceStore, SessionStore, SessionSummary, Source } from './ports.ts';
 import { identifierFromKey } from './tokens.ts';
 
 export type AccountCaller = { userId: string; sessionId: string; identifierKey: string };
 
 export type AccountDeps = {
   sessions: SessionStore;
+  /** Names each session's device (GET /v1/me). */
+  devices: Pick<DeviceStore, 'list'>;
   clock: Clock;
   config: Pick<Config['tokens'], 'refreshIdleSeconds'>;
 };
@@ -23,7 +26,8 @@ export type SessionView = {
   method: SessionSummary['method'];
   /** The /24 or /48 it was opened from. */
   network: string;
-  deviceId: string | null;
+  /** The device it is bound to, as its owner knows it. */
+  device: { id: string; name: string | null; browser: string; os: string } | null;
   createdAt: string;
   lastSeenAt: string;
   /** When it ends unless refreshed before: the idle lifetime from its last use, capped by its absolute one. */
@@ -36,7 +40,17 @@ export type AccountView = { user: { id: string; identifier: string }; sessions: 
 export async function describeAccount(deps: AccountDeps, caller: AccountCaller): Promise<AccountView> {
   const now = deps.clock.now();
   const idleMs = deps.config.refreshIdleSeconds * 1000;
-  const sessions = (await deps.sessions.listSessions(caller.userId, now))
+  const [live, devices] = await Promise.all([
+    deps.sessions.listSessions(caller.userId, now),
+    deps.devices.list(caller.userId),
+  ]);
+  const deviceOf = (deviceId: string | undefined) => {
+    const device = devices.find((one) => one.deviceId === deviceId);
+    return device
+      ? { id: device.deviceId, name: device.name ?? null, ...deviceSummary(device.attributes) }
+      : null;
+  };
+  const sessions = live
     .map((session) => ({
       session,
       expiresAt: Math.min(session.lastSeenAt + idleMs, session.absoluteExpiresAt),
@@ -51,7 +65,7 @@ export async function describeAccount(deps: AccountDeps, caller: AccountCaller):
       current: session.sessionId === caller.sessionId,
       method: session.method,
       network: session.network,
-      deviceId: session.deviceId ?? null,
+      device: deviceOf(session.deviceId),
       createdAt: new Date(session.createdAt).toISOString(),
       lastSeenAt: new Date(session.lastSeenAt).toISOString(),
       expiresAt: new Date(expiresAt).toISOString(),

@@ -5,9 +5,16 @@
  * beside it is for reading; the reference is for finding every record of one identifier.
  */
 import { createHmac } from 'node:crypto';
-import { AuthKitError, type RateLimited } from './errors.ts';
+import {
+  AuthKitError,
+  ERRORS,
+  type ErrorName,
+  InvalidRequest,
+  RATE_LIMIT_RULES,
+  type RateLimited,
+} from './errors.ts';
 import { type Identifier, maskIdentifier, normalizeIdentifier, screeningKey } from './identifier.ts';
-import type { AuditLog, Clock, SecretSource, Source } from './ports.ts';
+import type { AuditLog, AuditRecord, Clock, SecretSource, Source } from './ports.ts';
 import { networkOf } from './rate-limits.ts';
 
 export type AuditDeps = { audit: AuditLog; auditKey: SecretSource; clock: Clock };
@@ -139,7 +146,7 @@ export type AccountAuditDeps = AuditDeps & {
  */
 export async function recordAccountEvent(deps: AccountAuditDeps, event: AccountEvent): Promise<void> {
   try {
-    const identifier = normalizeIdentifier(event.identifierKey.slice(event.identifierKey.indexOf('#') + 1));
+    const identifier = identifierOfKey(event.identifierKey);
     await deps.audit.record({
       subject: await auditSubject(deps.auditKey, identifier),
       at: deps.clock.now(),
@@ -156,4 +163,93 @@ export async function recordAccountEvent(deps: AccountAuditDeps, event: AccountE
   } catch (error) {
     deps.warn(error);
   }
+}
+
+/** The identifier an account's key (`email#…`, `phone#…`) stands for. */
+function identifierOfKey(identifierKey: string): Identifier {
+  return normalizeIdentifier(identifierKey.slice(identifierKey.indexOf('#') + 1));
+}
+
+/** GET /v1/me/activity's page size: the default and the most one page may ask for. */
+export const ACTIVITY_PAGE = { defaultLimit: 25, maxLimit: 100 } as const;
+
+/**
+ * The facts a person reads of their own trail: what happened, from which network and device, in
+ * which session, why (an account action's `reason`: `device`, `another-device`, which device
+ * attributes `differing`). Not the request or challenge ids (a refusal's are a stranger's
+ * requests), not an operator's own words (their `reason`); a refusal only as its requester was
+ * answered (refusalAsAnswered).
+ */
+const SHOWN_FACTS = [
+  'identifier',
+  'network',
+  'method',
+  'channel',
+  'sessionId',
+  'deviceId',
+  'lock',
+  'until',
+  'by',
+  'reason',
+  'differing',
+  'publicKey',
+] as const;
+
+export type TrailDeps = { trail: Pick<AuditLog, 'read'>; auditKey: SecretSource };
+
+export type ActivityItem = { at: string; action: string } & Record<string, string | number>;
+
+export type ActivityPage = { items: ActivityItem[]; nextCursor: string | undefined };
+
+/** A sort key as DynamoAuditLog writes it: ISO time, `#`, a UUID. */
+const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z#[0-9a-f-]{36}$/;
+
+/**
+ * One page of the account's own trail, newest first: every record of its identifier's subject,
+ * refusals included (someone tried to sign in as this person). The cursor carries only a position
+ * in a trail, and the trail read is always the caller's: a cursor from another account's page
+ * reads this account's records older than that moment, never the other account's.
+ */
+export async function readActivity(
+  deps: TrailDeps,
+  identifierKey: string,
+  page: { limit: number; cursor?: string | undefined },
+): Promise<ActivityPage> {
+  const after = page.cursor === undefined ? undefined : positionOf(page.cursor);
+  const subject = await auditSubject(deps.auditKey, identifierOfKey(identifierKey));
+  const { records, next } = await deps.trail.read(subject, { limit: page.limit, after });
+  return {
+    items: records.map(toActivityItem),
+    nextCursor: next === undefined ? undefined : Buffer.from(next).toString('base64url'),
+  };
+}
+
+function positionOf(cursor: string): string {
+  const position = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!POSITION.test(position)) throw new InvalidRequest('cursor', 'is not a cursor this API returned');
+  return position;
+}
+
+function toActivityItem(record: AuditRecord): ActivityItem {
+  const item: ActivityItem = { at: new Date(record.at).toISOString(), action: record.action };
+  if (record.action === 'refused') Object.assign(item, refusalAsAnswered(record.facts));
+  for (const fact of SHOWN_FACTS) {
+    const value = record.facts[fact];
+    if (value !== undefined) item[fact] = value;
+  }
+  if (record.facts.by === 'operator') delete item.reason;
+  return item;
+}
+
+/**
+ * A refusal as the person who asked was answered: the problem's `code`, and a rate limit's public
+ * `rule`. Never the rule behind it that the answer kept back (which list denied the address, the
+ * SMS breaker behind a `budget`): shown here, it would tell anyone who signs up with a number or
+ * address of their own what the answer hides. The operator reads those (runbook, "Audit records").
+ */
+function refusalAsAnswered(facts: AuditRecord['facts']): { code: string; rule?: string } {
+  const code = Object.hasOwn(ERRORS, String(facts.error)) ? ERRORS[facts.error as ErrorName].code : 'refused';
+  const rule = String(facts.rule);
+  const told = facts.error === 'RateLimited' && Object.hasOwn(RATE_LIMIT_RULES, rule);
+  return told ? { code, rule } : { code };
 }

@@ -57,6 +57,12 @@ export const ERRORS = {
     title: 'Not Found',
     detail: 'There is no such resource on this account.',
   },
+  DeviceMismatch: {
+    status: 409,
+    code: 'device_mismatch',
+    title: 'Conflict',
+    detail: 'The device described is not the device this session signed in on.',
+  },
   ChallengeClosed: {
     status: 409,
     code: 'challenge_closed',
@@ -290,6 +296,14 @@ export class InvalidLink extends AuthKitError {
 /** No caller: a protected route reached without the authorizer's context. */
 export class Unauthorized extends AuthKitError {
   readonly name = 'Unauthorized';
+}
+
+/**
+ * A session may bind only the device it signed in on: an access token taken elsewhere must not
+ * re-point the session's device at the machine it was taken to.
+ */
+export class DeviceMismatch extends AuthKitError {
+  readonly name = 'DeviceMismatch';
 }
 
 /** Not the caller's (or not at all): the two are never told apart. */

@@ -1,3 +1,4 @@
+export * from './access-token.ts';
 export * from './account.ts';
 export * from './admin.ts';
 export * from './audit.ts';
@@ -5,6 +6,8 @@ export * from './captcha.ts';
 export * from './challenge.ts';
 export * from './config.ts';
 export * from './delivery.ts';
+export * from './device-sessions.ts';
+export * from './devices.ts';
 export * from './errors.ts';
 export * from './feedback.ts';
 export * from './identifier.ts';

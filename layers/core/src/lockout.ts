@@ -45,6 +45,17 @@ export type LockoutNotifier = (notice: {
   minutes: number;
 }) => Promise<void>;
 
+/**
+ * Records a block in the audit trail, once for each block of each lock: which lock (this network's
+ * for the identifier, or the identifier's own), the network the wrong code came from, when it ends.
+ */
+export type BlockRecorder = {
+  /** Must not throw. */
+  record(block: { scope: BlockScope; network: string; until: number }): Promise<void>;
+  /** The claim could not be written: the block goes unrecorded, and its notice is still sent. */
+  failed(error: unknown): void;
+};
+
 function keysOf(identifierKey: string, source: Source) {
   const network = (source.ip && networkOf(source.ip)) || 'unknown';
   return {
@@ -53,6 +64,10 @@ function keysOf(identifierKey: string, source: Source) {
     source: `lock@${network}#${identifierKey}`,
     known: `known@${network}#${identifierKey}`,
     notice: (scope: BlockScope) => `notice@${scope}#${identifierKey}`,
+    // Per lock, unlike the notice: the person hears of one network's block per period, but each
+    // network's block is a record of its own.
+    recorded: (scope: BlockScope) =>
+      scope === 'network' ? `audited@${network}#${identifierKey}` : `audited#${identifierKey}`,
   };
 }
 
@@ -148,9 +163,13 @@ export async function reopenAfterBlock(
   if (end !== undefined) await deps.locks.reopen(key, state, deps.config.lockout.sourceFailures);
 }
 
-/** After a wrong code: for each block running now, tells the person, once for that block. */
+/**
+ * After a wrong code: for each block running now, records it in the audit trail and tells the
+ * person, each once for that block (a claim each: parallel wrong codes that all find the block
+ * record and tell it once).
+ */
 export async function noticeIfBlocked(
-  deps: LockoutDeps & { notify: LockoutNotifier },
+  deps: LockoutDeps & { notify: LockoutNotifier; blocks: BlockRecorder },
   challenge: { lockKey: string; channel: Channel; destination: string },
   source: Source,
   now: number,
@@ -163,6 +182,13 @@ export async function noticeIfBlocked(
   ];
   for (const [scope, until] of blocks) {
     if (until === undefined || until <= now) continue;
+    try {
+      if (await deps.locks.claimNotice(keys.recorded(scope), until, now)) {
+        await deps.blocks.record({ scope, network: keys.network, until });
+      }
+    } catch (error) {
+      deps.blocks.failed(error);
+    }
     if (!(await deps.locks.claimNotice(keys.notice(scope), until, now))) continue;
     await deps.notify({
       channel: challenge.channel,

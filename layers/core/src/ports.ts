@@ -92,6 +92,70 @@ export type DeviceDescription = {
   touchPoints?: number;
 };
 
+/** A device's public key as the app registered it: a public JWK, EC P-256 or OKP Ed25519. */
+export type DevicePublicKey =
+  | { kty: 'EC'; crv: 'P-256'; x: string; y: string }
+  | { kty: 'OKP'; crv: 'Ed25519'; x: string };
+
+/**
+ * One of a user's devices: recognised at sign-in (or created by POST /v1/devices), named and bound
+ * by POST /v1/devices, revoked by DELETE /v1/devices/{id}. It holds no identifier.
+ */
+export type DeviceRecord = {
+  /** `dev_` and 16 random bytes, base64url. */
+  deviceId: string;
+  userId: string;
+  /** The person's name for it, once bound. */
+  name?: string;
+  /** What it said about itself (DeviceDescription without the name), the reference later sightings are compared with. */
+  attributes: DeviceDescription;
+  publicKey?: DevicePublicKey;
+  createdAt: number;
+  lastSeenAt: number;
+  /** When POST /v1/devices last bound it. */
+  boundAt?: number;
+  revokedAt?: number;
+  /** The /24 or /48 network it was last seen from, or `unknown`. */
+  lastNetwork: string;
+};
+
+export type DeviceBinding = {
+  name?: string;
+  attributes: DeviceDescription;
+  publicKey?: DevicePublicKey;
+  now: number;
+};
+
+export interface DeviceStore {
+  /** Records a new device; its id is never taken twice. */
+  create(device: DeviceRecord): Promise<void>;
+  /**
+   * Records a new device and binds the user's session `sessionId` to it, both or neither: only a
+   * session that stands and is bound to no device yet. False when that session is ended or bound.
+   */
+  createForSession(device: DeviceRecord, sessionId: string): Promise<boolean>;
+  /** Every device of the user, revoked ones too (strongly consistent). */
+  list(userId: string): Promise<DeviceRecord[]>;
+  /** The device, if the user has it (strongly consistent). */
+  find(userId: string, deviceId: string): Promise<DeviceRecord | undefined>;
+  /**
+   * Notes a sighting: `lastSeenAt`, its network, and the attributes it named now over those it named
+   * before. False, and nothing written, when the device is revoked or unknown.
+   */
+  touch(
+    userId: string,
+    deviceId: string,
+    sighting: { now: number; network: string; attributes: DeviceDescription },
+  ): Promise<boolean>;
+  /**
+   * Binds the device: its name, attributes and public key become the binding's, all at once (a key
+   * the binding leaves out is removed). The device as bound, or undefined when it is revoked or unknown.
+   */
+  bind(userId: string, deviceId: string, binding: DeviceBinding): Promise<DeviceRecord | undefined>;
+  /** Revokes the device; `revoked` for exactly one caller, `already-revoked` for the others. */
+  revoke(userId: string, deviceId: string, now: number): Promise<'revoked' | 'already-revoked' | 'unknown'>;
+}
+
 /** A fixed-window send budget: named counters on one item, each with its limit. */
 export type Budget = { key: string; counters: { name: string; limit: number }[] };
 
@@ -232,8 +296,13 @@ export type SessionSummary = SessionRecord & {
 
 export type RotateResult =
   | { outcome: 'rotated'; session: SessionRecord }
-  /** The token was used before: the whole session (token family) has been revoked. */
-  | { outcome: 'reused' }
+  /**
+   * The token was used before: the whole session (token family) has been revoked; `ended` for the
+   * one presentation that ended a live session.
+   */
+  | { outcome: 'reused'; session: SessionRecord; ended: boolean }
+  /** `accept` refused the token's session (another device): nothing was rotated or ended. */
+  | { outcome: 'refused' }
   | { outcome: 'invalid' };
 
 export interface SessionStore {
@@ -243,9 +312,20 @@ export interface SessionStore {
     newTokenHash: string;
     now: number;
     idleSeconds: number;
+    /**
+     * Asked about the session of a token that would rotate (active), before anything is written: false
+     * leaves the token as it was. A spent token is judged as reuse whatever this says.
+     */
+    accept?: (session: SessionRecord) => Promise<boolean>;
   }): Promise<RotateResult>;
-  /** Ends the session the token belongs to (logout), whatever the token's state; its session, if any. */
-  revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined>;
+  /**
+   * Ends the session the token belongs to (logout), whatever the token's state; its session, if
+   * any, and whether this call ended it (false when it had ended before).
+   */
+  revokeByRefreshToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ session: SessionSummary; ended: boolean } | undefined>;
   /**
    * Ends every session of the identifier opened before `now`; later sign-ins are unaffected. With
    * the user's id, each of their sessions is also ended one by one, so the authorizer refuses its
@@ -407,7 +487,16 @@ export type AuditRecord = {
   facts: Record<string, string | number>;
 };
 
+/** One page of a subject's records, newest first, and where the next (older) page starts. */
+export type AuditPage = { records: AuditRecord[]; next: string | undefined };
+
 export interface AuditLog {
   /** Appends the record; records of one subject read back in time order. */
   record(record: AuditRecord): Promise<void>;
+  /**
+   * Up to `limit` of the subject's records, newest first, as written (strongly consistent), older
+   * than the position `after` if given (a page's `next`). A position only orders records within the
+   * subject named here: it cannot reach another subject's.
+   */
+  read(subject: string, page: { limit: number; after?: string | undefined }): Promise<AuditPage>;
 }

@@ -3,7 +3,9 @@
  * a session opened. Every limit is a conditional write: an attempt is spent from the challenge and
  * the lockout's locks before the code is compared, and a matching code is consumed once.
  */
+import { type AccountAuditDeps, recordAccountEvent } from './audit.ts';
 import type { Config } from './config.ts';
+import { announceNewDevice, deviceAtSignIn, type NewDeviceNotice } from './device-sessions.ts';
 import { InvalidCode, ServiceUnavailable } from './errors.ts';
 import { normalizeIdentifier, screeningKey } from './identifier.ts';
 import {
@@ -20,6 +22,7 @@ import type {
   Clock,
   DenylistStore,
   DeviceDescription,
+  DeviceStore,
   Random,
   SecretSource,
   SignInMethod,
@@ -45,9 +48,27 @@ export type VerifyDeps = {
   smsBreaker: SmsBreakerDeps;
   /** Bookkeeping after the answer is decided (notices, clearing the lockout) that failed. */
   warn: (what: string, error: unknown) => void;
+  /** The account's trail: a lockout block that starts, a sign-in. */
+  audit: AccountAuditDeps;
 };
 
-export type SignInDeps = VerifyDeps & { users: UserStore; random: Random; tokens: TokenDeps };
+export type SignInDeps = VerifyDeps & {
+  users: UserStore;
+  random: Random;
+  tokens: TokenDeps;
+  /** The user's devices, to recognise the one a sign-in comes from. */
+  devices: DeviceStore;
+  /** Where a sign-in from a new device is told (NewDeviceSignIn). */
+  newDevices: NewDeviceNotice;
+};
+
+export type VerifyInput = {
+  challengeId: string;
+  code: string;
+  source: Source;
+  /** The request's id, for the audit trail. */
+  requestId?: string;
+};
 
 /** A lock that was reopened is tried again; more rounds than this means the locks keep moving. */
 const MAX_ATTEMPT_ROUNDS = 3;
@@ -84,10 +105,35 @@ export async function finishSignIn(
 ): Promise<TokenSet> {
   const now = deps.clock.now();
   const user = await deps.users.recordLogin(challenge.identifierKey, generateId(deps.random, 'usr'), now);
-  return startSession(deps.tokens, user, {
+  // Before the session opens: the session is bound to the device from its first token.
+  const seen = await deviceAtSignIn(deps, {
+    userId: user.userId,
+    device: context.device,
+    source: context.source,
+  });
+  const sessionId = generateId(deps.random, 'ses');
+  const tokens = await startSession(deps.tokens, user, {
+    sessionId,
     method: context.method,
     network: (context.source.ip && networkOf(context.source.ip)) || 'unknown',
+    ...(seen ? { deviceId: seen.device.deviceId } : {}),
   });
+  // Both never throw: the person is signed in whether or not the record or the event got out.
+  await Promise.all([
+    recordAccountEvent(deps.audit, {
+      identifierKey: user.identifierKey,
+      action: 'signed-in',
+      requestId: context.requestId,
+      source: context.source,
+      sessionId,
+      deviceId: seen?.device.deviceId,
+      facts: { method: context.method, channel: challenge.channel },
+    }),
+    seen?.isNew
+      ? announceNewDevice(deps.newDevices, { device: seen.device, sessionId, signedInAt: now })
+      : undefined,
+  ]);
+  return tokens;
 }
 
 /**
@@ -97,10 +143,7 @@ export async function finishSignIn(
  * clears the lockout. Every failure of the code answers the same InvalidCode; a lock that blocks
  * answers RateLimited with the time its block ends.
  */
-export async function verifyCode(
-  deps: VerifyDeps,
-  input: { challengeId: string; code: string; source: Source },
-): Promise<ChallengeRecord> {
+export async function verifyCode(deps: VerifyDeps, input: VerifyInput): Promise<ChallengeRecord> {
   const { config, clock, store } = deps;
   if (!/^\d{6,8}$/.test(input.code)) throw new InvalidCode();
   // Read before an attempt is spent: a pepper that cannot be read must not cost the user a guess.
@@ -133,8 +176,19 @@ export async function verifyCode(
   const presented = hashCode(pepper, input.challengeId, input.code);
   if (record.codeLength !== input.code.length || !sameHash(record.codeHash, presented)) {
     // The answer is decided; a notice that fails must not turn it into an error.
+    const blocks = {
+      record: ({ scope, until }: { scope: string; until: number }) =>
+        recordAccountEvent(deps.audit, {
+          identifierKey: record.identifierKey,
+          action: 'verify-locked',
+          requestId: input.requestId ?? 'unknown',
+          source: input.source,
+          facts: { lock: scope, until: new Date(until).toISOString(), channel: record.channel },
+        }),
+      failed: deps.audit.warn,
+    };
     await noticeIfBlocked(
-      { ...lockout, notify: deps.notify },
+      { ...lockout, notify: deps.notify, blocks },
       { lockKey, channel: record.channel, destination: record.destination },
       input.source,
       now,

@@ -3,10 +3,11 @@
  * tokens that rotate on every use. A refresh token presented twice revokes its whole session.
  */
 import { SignJWT } from 'jose';
+import { type AccountAuditDeps, recordAccountEvent } from './audit.ts';
 import type { Config } from './config.ts';
 import { InvalidGrant } from './errors.ts';
 import type { Identifier } from './identifier.ts';
-import type { Clock, Random, SessionRecord, SessionStore, SessionSummary, User } from './ports.ts';
+import type { Clock, Random, SessionRecord, SessionStore, SessionSummary, Source, User } from './ports.ts';
 import { generateId, generateToken, hashToken } from './secrets.ts';
 import type { SigningKey } from './signing-key.ts';
 
@@ -28,20 +29,24 @@ export type TokenSet = {
   user: { id: string; identifier: string };
 };
 
-/** What a new session records of its opening. */
-export type SessionOpening = Pick<SessionRecord, 'method' | 'network' | 'deviceId'>;
+/** What a new session records of its opening; its id, when the caller must know it (NewDeviceSignIn names it). */
+export type SessionOpening = Pick<SessionRecord, 'method' | 'network' | 'deviceId'> & { sessionId?: string };
+
+/** Where a refresh or a logout came from, for the audit trail. */
+export type RequestContext = { source: Source; requestId: string };
 
 export async function startSession(deps: TokenDeps, user: User, opening: SessionOpening): Promise<TokenSet> {
   // The key is read before anything is written: a key that cannot be read leaves no session behind.
   const signingKey = await deps.signingKey();
   const now = deps.clock.now();
+  const { sessionId = generateId(deps.random, 'ses'), ...recorded } = opening;
   const session: SessionRecord = {
-    sessionId: generateId(deps.random, 'ses'),
+    sessionId,
     userId: user.userId,
     identifierKey: user.identifierKey,
     createdAt: now,
     absoluteExpiresAt: now + deps.config.refreshAbsoluteSeconds * 1000,
-    ...opening,
+    ...recorded,
   };
   const refreshToken = generateToken(deps.random);
   await deps.sessions.createSession(
@@ -52,7 +57,18 @@ export async function startSession(deps: TokenDeps, user: User, opening: Session
   return signTokens(deps, signingKey, session, refreshToken, now);
 }
 
-export async function refreshSession(deps: TokenDeps, refreshToken: string): Promise<TokenSet> {
+/**
+ * Rotates the refresh token. `accept` may refuse the token's session before anything is written
+ * (a refresh from another device than the session's, see device-sessions.ts). A rotated token
+ * presented again ends its session, and the reuse that ended it is an audit record (later replays
+ * of the ended session's tokens change nothing and are not).
+ */
+export async function refreshSession(
+  deps: TokenDeps & { audit: AccountAuditDeps },
+  refreshToken: string,
+  context: RequestContext,
+  accept?: (session: SessionRecord) => Promise<boolean>,
+): Promise<TokenSet> {
   // Read before rotating: once rotated, the presented token is spent, and a key read that failed
   // after it would leave the client with neither token.
   const signingKey = await deps.signingKey();
@@ -63,17 +79,42 @@ export async function refreshSession(deps: TokenDeps, refreshToken: string): Pro
     newTokenHash: hashToken(next),
     now,
     idleSeconds: deps.config.refreshIdleSeconds,
+    ...(accept ? { accept } : {}),
   });
+  if (result.outcome === 'reused' && result.ended) {
+    await recordAccountEvent(deps.audit, {
+      identifierKey: result.session.identifierKey,
+      action: 'refresh-reused',
+      ...context,
+      sessionId: result.session.sessionId,
+      deviceId: result.session.deviceId,
+    });
+  }
   if (result.outcome !== 'rotated') throw new InvalidGrant();
   return signTokens(deps, signingKey, result.session, next, now);
 }
 
-/** Logout: the token's session ends, whatever state the token is in; the session, if there was one. */
+/**
+ * Logout: the token's session ends, whatever state the token is in; the session, if there was one.
+ * The logout that ended it is an audit record; one of a session already over is not.
+ */
 export async function endSession(
-  deps: Pick<TokenDeps, 'sessions' | 'clock'>,
+  deps: Pick<TokenDeps, 'sessions' | 'clock'> & { audit: AccountAuditDeps },
   refreshToken: string,
+  context: RequestContext,
 ): Promise<SessionSummary | undefined> {
-  return deps.sessions.revokeByRefreshToken(hashToken(refreshToken), deps.clock.now());
+  const revoked = await deps.sessions.revokeByRefreshToken(hashToken(refreshToken), deps.clock.now());
+  if (revoked?.ended) {
+    await recordAccountEvent(deps.audit, {
+      identifierKey: revoked.session.identifierKey,
+      action: 'logged-out',
+      ...context,
+      sessionId: revoked.session.sessionId,
+      deviceId: revoked.session.deviceId,
+      facts: { by: 'user' },
+    });
+  }
+  return revoked?.session;
 }
 
 function refreshExpiry(deps: TokenDeps, now: number, absoluteExpiresAt: number): number {

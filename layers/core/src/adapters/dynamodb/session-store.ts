@@ -77,10 +77,13 @@ export class DynamoSessionStore implements SessionStore {
     newTokenHash: string;
     now: number;
     idleSeconds: number;
+    accept?: (session: SessionRecord) => Promise<boolean>;
   }): Promise<RotateResult> {
     const token = await this.#get(this.#table, { pk: `refresh#${input.oldTokenHash}` });
     if (!token) return { outcome: 'invalid' };
     const session = toSession(token);
+    if (token.status === 'active' && input.accept && !(await input.accept(session)))
+      return { outcome: 'refused' };
     try {
       await this.#db.send(
         new TransactWriteCommand({
@@ -133,8 +136,8 @@ export class DynamoSessionStore implements SessionStore {
       const rotatedAt = oldToken?.old?.rotatedAt;
       if (oldToken?.code === 'ConditionalCheckFailed' && typeof rotatedAt === 'number') {
         if (input.now - rotatedAt > PARALLEL_USE_GRACE_MS) {
-          await this.endSession(session.userId, session.sessionId, input.now, 'reuse');
-          return { outcome: 'reused' };
+          const ended = await this.endSession(session.userId, session.sessionId, input.now, 'reuse');
+          return { outcome: 'reused', session, ended };
         }
       }
       return { outcome: 'invalid' };
@@ -142,12 +145,16 @@ export class DynamoSessionStore implements SessionStore {
     return { outcome: 'rotated', session };
   }
 
-  async revokeByRefreshToken(tokenHash: string, now: number): Promise<SessionSummary | undefined> {
+  async revokeByRefreshToken(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ session: SessionSummary; ended: boolean } | undefined> {
     const token = await this.#get(this.#table, { pk: `refresh#${tokenHash}` });
     if (!token) return undefined;
     const session = toSession(token);
-    await this.endSession(session.userId, session.sessionId, now, 'logout');
-    return this.findSession(session.userId, session.sessionId);
+    const ended = await this.endSession(session.userId, session.sessionId, now, 'logout');
+    const summary = await this.findSession(session.userId, session.sessionId);
+    return summary && { session: summary, ended };
   }
 
   async revokeAll(identifierKey: string, now: number, userId?: string): Promise<void> {
@@ -226,6 +233,31 @@ export class DynamoSessionStore implements SessionStore {
       new GetCommand({ TableName: table, Key: key, ConsistentRead: true }),
     );
     return Item;
+  }
+}
+
+/**
+ * The one read AuthKit's authorizer makes per request: a session's summary, strongly consistent,
+ * from the accounts table alone (the authorizer may read nothing else).
+ */
+export class DynamoSessionLookup implements Pick<SessionStore, 'findSession'> {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #accounts: string;
+
+  constructor(db: DynamoDBDocumentClient, accountsTable: string) {
+    this.#db = db;
+    this.#accounts = accountsTable;
+  }
+
+  async findSession(userId: string, sessionId: string): Promise<SessionSummary | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({
+        TableName: this.#accounts,
+        Key: summaryKey({ userId, sessionId }),
+        ConsistentRead: true,
+      }),
+    );
+    return Item && toSummary(Item);
   }
 }
 
