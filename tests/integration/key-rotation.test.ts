@@ -4,7 +4,8 @@
  * (the core, with the layer's adapter and its own SDK client); tokens signed from the secret as the
  * functions read it (here with a 1 s max age, 60 s in the functions); the keys the JWKS handler
  * serves; sessions in DynamoDB Local. Tokens are verified as a resource server would, with jose
- * against the served JWKS: ES256, `typ` at+jwt, issuer, audience, 30 s of clock skew.
+ * against the served JWKS (ES256, `typ` at+jwt, issuer, audience, 30 s of clock skew), and by
+ * AuthKit's own authorizer (verifyAccessToken), which reads the same secret.
  */
 import { readFileSync } from 'node:fs';
 import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -13,6 +14,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
 import { observability } from '../../functions/_shared/powertools.ts';
 import { jwksHandler } from '../../functions/api/jwks.ts';
+import { verifyAccessToken } from '../../layers/core/src/access-token.ts';
 import {
   SecretsManagerSecrets,
   SecretsManagerVersions,
@@ -118,6 +120,13 @@ function stack() {
     },
   };
   const jwks = jwksHandler({ observability: observability(), keyRing: keyRing() });
+  // AuthKit's own authorizer, with a cache of its own as its sandbox has.
+  const access = {
+    keyRing: keyRing(),
+    sessions: stores().sessions,
+    clock: systemClock,
+    config: tokens.config,
+  };
   const user = {
     userId: `usr_rotation${stacks}`,
     identifierKey: `email#rotation${stacks}@example.com`,
@@ -135,6 +144,8 @@ function stack() {
       return (JSON.parse(response.body) as { keys: JWK[] }).keys;
     },
     jwks: () => jwks(JWKS_REQUEST, CONTEXT),
+    /** What AuthKit's authorizer answers for an access token now. */
+    authorize: (token: string) => verifyAccessToken(access, token),
     rotate: () => client.send(new RotateSecretCommand({ SecretId: id })),
   };
 }
@@ -160,7 +171,7 @@ const verify = (token: string, keys: JWK[], at = Date.now()) =>
 describe('a rotation of the signing key', () => {
   it('signs new tokens with the key JWKS published as next before it, and tokens signed before still verify', async () => {
     // Prepare
-    const { signIn, keys, rotate, secret } = stack();
+    const { signIn, keys, rotate, secret, authorize } = stack();
     const before = await keys();
     const signedBefore = await signIn();
 
@@ -180,6 +191,8 @@ describe('a rotation of the signing key', () => {
     await expect(verify(signedAfter.accessToken, before)).resolves.toBeDefined();
     await expect(verify(signedBefore.accessToken, after)).resolves.toBeDefined();
     await expect(verify(signedAfter.accessToken, after)).resolves.toBeDefined();
+    await expect(authorize(signedBefore.accessToken)).resolves.toMatchObject({ ok: true });
+    await expect(authorize(signedAfter.accessToken)).resolves.toMatchObject({ ok: true });
   });
 
   it('is refused by the guard when it comes too soon, keys untouched; once allowed, the key it retires has outlived every token it signed', async () => {
@@ -240,10 +253,11 @@ describe('JWKS', () => {
 describe('revoking a leaked key', () => {
   it('drops it from JWKS and from signing within the max age; the session lives on, its refresh token gets tokens under the next key', async () => {
     // Prepare
-    const { id, signIn, keys, tokens } = stack();
+    const { id, signIn, keys, tokens, authorize } = stack();
     const signed = await signIn();
     const leaked = kidOf(signed.accessToken) as string;
     const before = await keys();
+    const acceptedBefore = await authorize(signed.accessToken);
 
     // Act
     const revoked = await runKeyCommand(rotationDeps(id), { command: 'keys-revoke', kid: leaked });
@@ -269,6 +283,9 @@ describe('revoking a leaked key', () => {
     });
     expect(kidOf(refreshed.accessToken)).toBe(before[1]?.kid);
     await expect(verify(refreshed.accessToken, after)).resolves.toBeDefined();
+    expect(acceptedBefore).toMatchObject({ ok: true });
+    await expect(authorize(signed.accessToken)).resolves.toEqual({ ok: false, reason: 'unknown-key' });
+    await expect(authorize(refreshed.accessToken)).resolves.toMatchObject({ ok: true });
   });
 });
 
