@@ -7,6 +7,10 @@ const escapeHtml = (value: string): string =>
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
   );
 
+/** Links in a message's text, clickable, so a magic link opens from the inbox as from a mail client. */
+const linkify = (escaped: string): string =>
+  escaped.replace(/https?:\/\/[^\s<"]+/g, (url) => `<a href="${url}" rel="noreferrer">${url}</a>`);
+
 export function renderInbox(messages: OutboxMessage[], filter: string | undefined): string {
   const rows = messages
     .map(
@@ -14,7 +18,7 @@ export function renderInbox(messages: OutboxMessage[], filter: string | undefine
   <header><span class="channel ${m.channel}">${m.channel}</span> <strong>${escapeHtml(m.to)}</strong>
   <time datetime="${m.sentAt}">${escapeHtml(m.sentAt.replace('T', ' ').slice(0, 19))}</time></header>
   ${m.subject ? `<h2>${escapeHtml(m.subject)}</h2>` : ''}
-  <pre>${escapeHtml(m.text)}</pre>
+  <pre>${linkify(escapeHtml(m.text))}</pre>
   ${m.html ? `<details><summary>HTML</summary><iframe sandbox="" srcdoc="${escapeHtml(m.html)}"></iframe></details>` : ''}
 </article>`,
     )

@@ -33,10 +33,11 @@ const { url } = runtime;
 console.log(`
 AuthKit is running locally at ${url} (ready in ${Date.now() - started} ms)
 
-  Inbox (every email and SMS sent):  ${url}/_local/
-  Messages as JSON:                  ${url}/_local/messages?to=ada@example.com
-  Token verification keys:           ${url}/.well-known/jwks.json
-  Events that failed their handler:  ${url}/_local/dead-letters
+  Inbox (every email and SMS sent):     ${url}/_local/
+  Sign in by magic link, in a browser:  ${url}/_local/app
+  Messages as JSON:                     ${url}/_local/messages?to=ada@example.com
+  Token verification keys:              ${url}/.well-known/jwks.json
+  Events that failed their handler:     ${url}/_local/dead-letters
 
 Delivery feedback: bounce@simulator.amazonses.com bounces, complaint@simulator.amazonses.com
 complains, +14254147167 fails (SNS and End User Messaging); see the README.

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalApiGateway } from './api-gateway.ts';
+import { LOCAL_APP_PATH, renderLocalApp } from './app-page.ts';
 import { handleSecretsManager, handleSns, handleStepFunctions } from './aws-endpoints.ts';
 import { createTables, startDynamoDbLocal } from './dynamodb-local.ts';
 import { handleEventBridge } from './event-bridge-api.ts';
@@ -105,8 +106,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     () => server.closeAllConnections(),
   );
 
+  // Magic links open this runtime and may continue to its stand-in app page (/_local/app).
   const template = new LocalTemplate(REPO_ROOT, {
-    parameters: { TokenIssuer: url, ...options.parameters },
+    parameters: {
+      TokenIssuer: url,
+      MagicLinkBaseUrl: url,
+      MagicLinkRedirectUris: `${url}${LOCAL_APP_PATH}`,
+      ...options.parameters,
+    },
     overlay: options.templateOverlay,
   });
 
@@ -192,6 +199,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const to = searchParams.get('to') || undefined;
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       return void response.end(renderInbox(await outbox.list({ to, limit: 200 }), to));
+    }
+    if (method === 'GET' && pathname === LOCAL_APP_PATH) {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      return void response.end(renderLocalApp(`${url}${LOCAL_APP_PATH}`));
     }
     const found = api.match(method, pathname);
     if (found === undefined || found === 'method') {

@@ -62,6 +62,8 @@ function boundsOf(setting: Setting): string {
         : setting.values.map((value) => code(String(value))).join(', ');
     case 'countries':
       return 'ISO 3166 alpha-2 codes';
+    case 'urls':
+      return `${setting.single ? 'one URL' : 'URLs'}: https, or http on localhost`;
   }
 }
 

@@ -54,8 +54,11 @@ export function callerOf(request: HttpRequest): Caller {
 
 export type HttpResult = {
   status: number;
+  /** JSON; or, with `html`, the page's markup as it is sent. */
   body?: unknown;
   headers?: Record<string, string>;
+  /** The body is an HTML page (`text/html`), sent as it is. */
+  html?: true;
 };
 
 export function parseRequest(event: APIGatewayProxyEvent): HttpRequest {
@@ -65,7 +68,7 @@ export function parseRequest(event: APIGatewayProxyEvent): HttpRequest {
     requestId: requestIdOf(event),
     method: event.httpMethod,
     resource: event.resource,
-    body: event.httpMethod === 'GET' || event.httpMethod === 'DELETE' ? {} : parseJsonBody(event, headers),
+    body: ['GET', 'HEAD', 'DELETE'].includes(event.httpMethod) ? {} : parseJsonBody(event, headers),
     query: event.queryStringParameters ?? {},
     pathParameters: event.pathParameters ?? {},
     headers,
@@ -105,15 +108,16 @@ const BASE_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'n
 
 export function toResponse(result: HttpResult, requestId: string): APIGatewayProxyResult {
   const hasBody = result.body !== undefined;
+  const contentType = result.html ? 'text/html; charset=utf-8' : 'application/json';
   return {
     statusCode: result.status,
     headers: {
       ...BASE_HEADERS,
-      ...(hasBody ? { 'content-type': 'application/json' } : {}),
+      ...(hasBody ? { 'content-type': contentType } : {}),
       ...result.headers,
       'x-request-id': requestId,
     },
-    body: hasBody ? JSON.stringify(result.body) : '',
+    body: !hasBody ? '' : result.html ? String(result.body) : JSON.stringify(result.body),
   };
 }
 

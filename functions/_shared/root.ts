@@ -38,6 +38,8 @@ import type { DevicesDeps } from '../api/devices.ts';
 import type { HealthDeps } from '../api/health.ts';
 import type { JwksDeps } from '../api/jwks.ts';
 import type { LogoutDeps } from '../api/logout.ts';
+import type { MagicLinkPageDeps } from '../api/magic-link.ts';
+import type { MagicLinkVerifyDeps } from '../api/magic-link-verify.ts';
 import type { MeDeps } from '../api/me.ts';
 import type { ResendDeps } from '../api/resend.ts';
 import type { SessionsDeps } from '../api/sessions.ts';
@@ -273,6 +275,7 @@ export function awsRoot(env: Environment) {
         random: systemRandom,
         trustedAsn: await proxied(),
         refusals: await refusals(),
+        config: config('magicLinks'),
       };
     },
     async resend(): Promise<ResendDeps> {
@@ -320,6 +323,40 @@ export function awsRoot(env: Environment) {
             logger.warn(`${what} failed after the answer was decided`, { error: (error as Error).name });
             const metric = what === 'lockout notice' ? 'LockoutNoticeFailed' : 'VerifyBookkeepingFailed';
             metrics.addMetric(metric, 'Count', 1);
+          },
+        },
+      };
+    },
+    async magicLinkPage(): Promise<MagicLinkPageDeps> {
+      const { DynamoChallengeStore, db } = await dynamodb();
+      return {
+        observability: obs(),
+        store: new DynamoChallengeStore(db, table('CHALLENGES')),
+        clock: systemClock,
+        config: config('code', 'magicLinks', 'product'),
+      };
+    },
+    async magicLinkVerify(): Promise<MagicLinkVerifyDeps> {
+      const { DynamoChallengeStore, DynamoDenylistStore, DynamoLockStore, DynamoUserStore, db } =
+        await dynamodb();
+      const { logger, metrics } = obs();
+      return {
+        observability: obs(),
+        signIn: {
+          store: new DynamoChallengeStore(db, table('CHALLENGES')),
+          clock: systemClock,
+          random: systemRandom,
+          config: config('code', 'lockout', 'captcha'),
+          locks: new DynamoLockStore(db, table('COUNTERS')),
+          denylist: new DynamoDenylistStore(db, table('DENYLIST'), systemClock),
+          users: new DynamoUserStore(db, table('USERS')),
+          tokens: await tokens(),
+          devices: await deviceStore(),
+          newDevices: newDevices(),
+          audit: await accountAudit(),
+          warn: (what, error) => {
+            logger.warn(`${what} failed after the answer was decided`, { error: (error as Error).name });
+            metrics.addMetric('VerifyBookkeepingFailed', 'Count', 1);
           },
         },
       };
@@ -454,7 +491,7 @@ export function awsRoot(env: Environment) {
           clock: systemClock,
           random: systemRandom,
           pepper: await secret('codePepper'),
-          config: config('code', 'rateLimit', 'product'),
+          config: config('code', 'rateLimit', 'product', 'magicLinkOrigin'),
           feedback: smsFeedback(),
           smsBreaker: {
             store: await smsBreakerStore(),

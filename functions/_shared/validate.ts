@@ -48,5 +48,4 @@ export function refuseNotYetSupported(body: Record<string, unknown>, fields: Rec
 /** Named by the HTTP contract for features that are not built yet. */
 export const NOT_YET_SUPPORTED = {
   locale: 'is not supported yet: messages are in English only',
-  redirectUri: 'is not supported yet: magic links are not enabled on this deployment',
 };

@@ -14,7 +14,8 @@ export type SendDeps = { observability: Observability; challenges: ChallengeDeps
  * SendChallenge: claims the send (keyed by challenge id and send number) together with the budgets
  * it spends, then delivers the code, so the workflow's retry never delivers or spends twice.
  * Throws RateLimited (a budget filled since CheckRateLimit read it, the cool-down, the send cap),
- * ChallengeClosed, ProviderUnavailable (retried) or DeliveryFailed.
+ * ChallengeClosed, ProviderUnavailable (retried) or DeliveryFailed. A magic-link challenge's send
+ * issues a link beside the code, in one email.
  */
 export function sendHandler(deps: SendDeps) {
   const { metrics } = deps.observability;
@@ -25,6 +26,11 @@ export function sendHandler(deps: SendDeps) {
       identifier: normalizeIdentifier(input.identifier),
       channel: input.channel,
       source: { ip: input.sourceIp, asn: input.asn },
+      method: input.method,
+      link:
+        input.redirectUri && input.codeChallenge
+          ? { redirectUri: input.redirectUri, codeChallenge: input.codeChallenge }
+          : undefined,
     });
     if (delivered) {
       // A single metric, so the channel dimension does not spill onto the invocation's other metrics.

@@ -5,6 +5,7 @@
  * (the SAM transform, run offline). A call the role does not allow would fail on AWS with
  * AccessDenied, in a path no local test would otherwise notice.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -87,6 +88,25 @@ async function signInFlows(): Promise<void> {
   );
   expect((await elsewhere.post('/v1/auth/resend', { challengeId: again.body.challengeId })).status).toBe(202);
   expect((await here.get('/health')).status).toBe(200);
+
+  // By magic link: its page reads the challenge, its verify consumes it and clears the lockout.
+  const verifier = randomBytes(32).toString('base64url');
+  const linked = uniqueEmail('iam-link');
+  const link = await here.start(linked, {
+    method: 'magic_link',
+    redirectUri: `${runtime.url}/_local/app`,
+    codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+  });
+  expect(link.status).toBe(202);
+  const { body: inbox } = await here.get(`/_local/messages?to=${encodeURIComponent(linked)}`);
+  const token = /token=(\S+)/.exec((inbox.messages as { text: string }[])[0]?.text ?? '')?.[1] ?? '';
+  expect((await here.get(`/v1/auth/magic-link?token=${token}`)).status).toBe(200);
+  // With a device: the sign-in records it (a new device of the user) and tells of it.
+  const device = { name: 'iam laptop', platform: 'Linux x86_64', userAgent: 'Mozilla/5.0 (X11; Linux)' };
+  const confirm = (codeVerifier?: string) =>
+    here.post('/v1/auth/magic-link/verify', { token: decodeURIComponent(token), codeVerifier, device });
+  expect((await confirm()).status).toBe(401);
+  expect((await confirm(verifier)).status).toBe(200);
 
   // By SMS: the send step counts the send for the SMS breaker and reads the previous window and the
   // trips; verify counts the sign-in.
@@ -233,6 +253,8 @@ describe("each function's role", () => {
         'CheckRateLimitFunction',
         'DevicesFunction',
         'EmailFeedbackFunction',
+        'MagicLinkPageFunction',
+        'MagicLinkVerifyFunction',
         'ResendFunction',
         'SendChallengeFunction',
         'SmsFeedbackFunction',

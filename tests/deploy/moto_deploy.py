@@ -497,6 +497,35 @@ class SmsVoiceConfigurationSet(Handler):
         arn = f"arn:aws:sms-voice:{region_name}:{account_id}:configuration-set/{name}"
         return Created(name, {"Arn": arn})
 
+class XRaySamplingRule(Handler):
+    """moto gap: AWS::XRay::SamplingRule. moto's X-Ray keeps segments, not sampling rules: the rule
+    is checked against the bounds of X-Ray's SamplingRule (CreateSamplingRule refuses what breaks
+    them), and its name and ARN are what X-Ray would answer."""
+
+    TYPE = "AWS::XRay::SamplingRule"
+    ATTRIBUTES = ("RuleName", "RuleARN")
+    LENGTHS = {"RuleName": (1, 32), "ServiceName": (0, 64), "ServiceType": (0, 64), "Host": (0, 64),
+               "HTTPMethod": (0, 10), "URLPath": (0, 128), "ResourceARN": (0, 500)}
+    REQUIRED = ("FixedRate", "Host", "HTTPMethod", "Priority", "ReservoirSize", "ResourceARN",
+                "ServiceName", "ServiceType", "URLPath", "Version")
+
+    @classmethod
+    def create(cls, resource_name, properties, account_id, region_name):
+        rule = properties["SamplingRule"]
+        missing = [name for name in cls.REQUIRED + ("RuleName",) if name not in rule]
+        if missing:
+            raise ValueError(f"ValidationException: the sampling rule has no {', '.join(missing)}")
+        for name, (low, high) in cls.LENGTHS.items():
+            if not low <= len(str(rule[name])) <= high:
+                raise ValueError(f"ValidationException: {name} must be {low} to {high} characters")
+        if not 1 <= int(rule["Priority"]) <= 9999 or int(rule["ReservoirSize"]) < 0:
+            raise ValueError("ValidationException: Priority is 1 to 9999, ReservoirSize at least 0")
+        if not 0 <= float(rule["FixedRate"]) <= 1 or int(rule["Version"]) != 1:
+            raise ValueError("ValidationException: FixedRate is 0 to 1, Version 1")
+        arn = f"arn:aws:xray:{region_name}:{account_id}:sampling-rule/{rule['RuleName']}"
+        return Created(arn, {"RuleName": rule["RuleName"], "RuleARN": arn})
+
+
 class SqsQueuePolicy(Handler):
     """moto gap: AWS::SQS::QueuePolicy is left out of the stack. SetQueueAttributes with the policy on
     each queue (Ref of a queue is its URL), which refuses an unknown queue."""
@@ -579,6 +608,7 @@ HANDLERS = {
         SmsVoiceConfigurationSet,
         SqsQueuePolicy,
         CloudWatchAlarm,
+        XRaySamplingRule,
     )
 }
 _moto_resource_class_from_type = parsing.resource_class_from_type

@@ -101,6 +101,42 @@ describe('the REST API CloudFormation creates', () => {
   });
 });
 
+describe("the traces of a magic link's page", () => {
+  const rules = ofType('AWS::XRay::SamplingRule').map(
+    ([, rule]) => rule.Properties.SamplingRule as Record<string, Json>,
+  );
+  /** X-Ray's wildcards: `*` any characters, `?` one. */
+  const matches = (pattern: Json | undefined, value: string) =>
+    new RegExp(
+      `^${String(pattern)
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replaceAll('*', '.*')
+        .replaceAll('?', '.')}$`,
+    ).test(value);
+  const ruleFor = (method: string, path: string) =>
+    rules
+      .filter((rule) => rule.ServiceType === 'AWS::ApiGateway::Stage' && matches(rule.HTTPMethod, method))
+      .find((rule) => matches(rule.URLPath, path));
+
+  it.each([
+    ['GET', '/live/v1/auth/magic-link'],
+    ['HEAD', '/live/v1/auth/magic-link'],
+    ['GET', '/v1/auth/magic-link'],
+  ])('are never sampled for %s %s: API Gateway records the URL with its query, the token', (method, path) => {
+    expect(ruleFor(method, path)).toMatchObject({
+      FixedRate: 0,
+      ReservoirSize: 0,
+      Host: '*',
+      ResourceARN: '*',
+    });
+  });
+
+  it("leave every other route traced, the link's verify included (its token is in the body)", () => {
+    expect(ruleFor('POST', '/live/v1/auth/magic-link/verify')).toBeUndefined();
+    expect(ruleFor('POST', '/live/v1/auth/start')).toBeUndefined();
+  });
+});
+
 describe('the functions CloudFormation creates', () => {
   const functions = ofType('AWS::Lambda::Function');
   const roleOf = (fn: Resource) =>
@@ -281,6 +317,21 @@ describe('what the deploy itself refuses', () => {
   });
 
   it.each([
+    ['MagicLinkRedirectUris', 'https://app.example.com/in?from=mail,http://localhost:5173/', true],
+    ['MagicLinkRedirectUris', 'http://127.0.0.1:8080/in', true],
+    ['MagicLinkRedirectUris', '', true],
+    ['MagicLinkRedirectUris', 'http://app.example.com/in', false],
+    ['MagicLinkRedirectUris', 'http://localhost.example.com/in', false],
+    ['MagicLinkRedirectUris', 'https://app.example.com/#token', false],
+    ['MagicLinkRedirectUris', '/in', false],
+    ['MagicLinkBaseUrl', 'https://abc123.execute-api.eu-west-1.amazonaws.com/live', true],
+    ['MagicLinkBaseUrl', 'https://a.example.com,https://b.example.com', false],
+    ['MagicLinkBaseUrl', 'https://auth.example.com/?stage=live', false],
+  ])('a %s of %j (allowed: %s)', (parameter, value, allowed) => {
+    expect(allows(parameter, value)).toBe(allowed);
+  });
+
+  it.each([
     ['CaptchaSecretName', 'authkit/turnstile'],
     ['ProxySecretName', 'authkit/proxy'],
   ])("a %s given by ARN: the functions' permission is built from the name", (parameter, name) => {
@@ -295,6 +346,7 @@ describe('what the deploy itself refuses', () => {
     ['CaptchaNeedsItsSecret', 'CaptchaProvider', 'none', 'CaptchaSecretName'],
     ['CaptchaNeedsItsHostnames', 'CaptchaProvider', 'none', 'CaptchaHostnames'],
     ['TrustedAsnHeaderNeedsProxySecret', 'TrustedAsnHeader', '', 'ProxySecretName'],
+    ['MagicLinksNeedTheirBaseUrl', 'MagicLinkRedirectUris', '', 'MagicLinkBaseUrl'],
   ])('%s: %s set (not %j) without %s', (rule, setting, unset, secret) => {
     const rules = (translated as { Rules?: Record<string, Json> }).Rules ?? {};
     expect(rules[rule]).toEqual({

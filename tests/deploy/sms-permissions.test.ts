@@ -47,16 +47,20 @@ const putsEvents = (functionId: string) =>
   roleStatements(functionId).filter(({ statement }) => actionsOf(statement).includes('events:PutEvents'));
 
 describe('AuthKit events', () => {
-  // The send step publishes SmsDeliveryFailed and SmsPumpingSuspected; verify NewDeviceSignIn.
-  it.each(['SendChallengeFunction', 'VerifyFunction'])('%s may put events on the default bus only', (id) => {
-    // Act
-    const puts = putsEvents(id);
+  // The send step publishes SmsDeliveryFailed and SmsPumpingSuspected; both verifies (a code's, a
+  // magic link's) NewDeviceSignIn.
+  it.each(['SendChallengeFunction', 'VerifyFunction', 'MagicLinkVerifyFunction'])(
+    '%s may put events on the default bus only',
+    (id) => {
+      // Act
+      const puts = putsEvents(id);
 
-    // Assess
-    expect(puts.map(({ statement }) => statement.Resource)).toEqual([
-      { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
-    ]);
-  });
+      // Assess
+      expect(puts.map(({ statement }) => statement.Resource)).toEqual([
+        { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' },
+      ]);
+    },
+  );
 
   it('are put by those functions alone', () => {
     // Act
@@ -66,7 +70,7 @@ describe('AuthKit events', () => {
       .filter((id) => putsEvents(id).length > 0);
 
     // Assess
-    expect(functions.sort()).toEqual(['SendChallengeFunction', 'VerifyFunction']);
+    expect(functions.sort()).toEqual(['MagicLinkVerifyFunction', 'SendChallengeFunction', 'VerifyFunction']);
   });
 });
 

@@ -70,11 +70,11 @@ describe('POST /v1/auth/start rejects', () => {
       'channel',
     ],
     [
-      'a method that is not enabled',
+      'a magic link without the page it continues to',
       { identifier: 'ada@example.com', method: 'magic_link' },
       400,
       'invalid_request',
-      'method',
+      'redirectUri',
     ],
     [
       'a malformed locale',

@@ -51,4 +51,9 @@ describe('a runtime listening on every interface', () => {
     expect((await fromNetwork.get('/_local/messages')).status).toBe(403);
     expect((await client(runtime.url).get('/_local/messages')).status).toBe(200);
   });
+
+  it('refuses the stand-in app page to the network, and serves it on this machine', async () => {
+    expect((await fromNetwork.get('/_local/app')).status).toBe(403);
+    expect((await client(runtime.url).get('/_local/app')).status).toBe(200);
+  });
 });

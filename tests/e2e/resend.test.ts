@@ -114,15 +114,14 @@ describe('POST /v1/auth/resend', () => {
     expect(resent).toMatchObject({ status: 409, body: { code: 'challenge_closed' } });
   });
 
-  it.each([
-    ['locale', 'en-GB'],
-    ['redirectUri', 'https://app.example.com/'],
-    ['device', { name: 'laptop' }],
-  ])('refuses %s on start with 400 naming it, until the feature that uses it lands', async (field, value) => {
-    // Act
-    const started = await suite.http.start(uniqueEmail('fields'), { [field]: value });
+  it.each([['locale', 'en-GB']])(
+    'refuses %s on start with 400 naming it, until the feature that uses it lands',
+    async (field, value) => {
+      // Act
+      const started = await suite.http.start(uniqueEmail('fields'), { [field]: value });
 
-    // Assess
-    expect(started).toMatchObject({ status: 400, body: { code: 'invalid_request', field } });
-  });
+      // Assess
+      expect(started).toMatchObject({ status: 400, body: { code: 'invalid_request', field } });
+    },
+  );
 });

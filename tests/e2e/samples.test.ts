@@ -16,6 +16,8 @@ type Expectation = {
   functionId: string;
   status?: number;
   body: object | undefined;
+  /** An HTML page: words it holds (`body` is then undefined for HEAD, unchecked otherwise). */
+  html?: string;
   denylists?: Record<string, boolean>;
   /** The error the invocation fails with, e.g. an authorizer's `Unauthorized` (API Gateway's 401). */
   error?: string;
@@ -47,6 +49,10 @@ const SAMPLES: Record<string, Expectation> = {
   'steps/captcha.json': { functionId: 'VerifyCaptchaFunction', body: {} },
   'steps/send.json': { functionId: 'SendChallengeFunction', body: view('email') },
   'steps/send-sms.json': { functionId: 'SendChallengeFunction', body: view('sms') },
+  'steps/send-magic-link.json': {
+    functionId: 'SendChallengeFunction',
+    body: { ...view('email'), method: 'magic_link' },
+  },
   'api/start.json': { functionId: 'StartFunction', status: 202, body: view('email') },
   'api/start-sms.json': { functionId: 'StartFunction', status: 202, body: view('sms') },
   'api/verify.json': { functionId: 'VerifyFunction', status: 401, body: problem(401, 'invalid_code') },
@@ -54,6 +60,18 @@ const SAMPLES: Record<string, Expectation> = {
     functionId: 'ResendFunction',
     status: 429,
     body: { ...problem(429, 'rate_limited'), rule: 'cooldown', retryAfterSeconds: expect.any(Number) },
+  },
+  'api/magic-link.json': {
+    functionId: 'MagicLinkPageFunction',
+    status: 404,
+    body: {},
+    html: 'This sign-in link no longer works',
+  },
+  'api/magic-link-head.json': { functionId: 'MagicLinkPageFunction', status: 404, body: undefined },
+  'api/magic-link-verify.json': {
+    functionId: 'MagicLinkVerifyFunction',
+    status: 401,
+    body: problem(401, 'invalid_link'),
   },
   'api/token.json': { functionId: 'TokenFunction', status: 401, body: problem(401, 'invalid_grant') },
   'api/logout.json': { functionId: 'LogoutFunction', status: 204, body: undefined },
@@ -177,6 +195,7 @@ describe('the samples in events/', () => {
     const response = result as { statusCode: number; headers: Record<string, string>; body: string };
     expect(response.statusCode).toBe(expected.status);
     if (expected.body === undefined) expect(response.body).toBe('');
+    else if (expected.html) expect(response.body).toContain(expected.html);
     else expect(JSON.parse(response.body)).toMatchObject(expected.body);
     expect(response.headers['x-request-id']).toEqual(expect.any(String));
   });

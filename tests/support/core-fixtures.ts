@@ -175,6 +175,7 @@ export function challengeDeps(
       code: CODE_CONFIG,
       product: { name: 'AuthKit' },
       rateLimit: { ...GENEROUS_BUDGETS, ...overrides.rateLimit },
+      magicLinkOrigin: { baseUrl: 'https://auth.test' },
     },
     smsBreaker: overrides.smsBreaker ?? smsBreakerWatch(clock),
   };

@@ -83,7 +83,9 @@ describe('loadConfig', () => {
 
   describe('returns a config no one can change', () => {
     // Every collection holds something, so a change to any of them would show.
-    const config = loadConfig(envWith({ SMS_ALLOWED_COUNTRIES: 'US,CA' }));
+    const config = loadConfig(
+      envWith({ SMS_ALLOWED_COUNTRIES: 'US,CA', MAGIC_LINK_REDIRECT_URIS: 'https://app.example.com/' }),
+    );
 
     it.each(containers(config))('refuses to add to or change %s', (_, value) => {
       // Act
@@ -177,6 +179,33 @@ describe('loadConfig', () => {
       expect(config.smsCountries.allowed).toEqual(['US', 'CA']);
     });
 
+    it("takes magic links' pages as listed, and their base URL without its trailing slash", () => {
+      // Prepare
+      const env = envWith({
+        MAGIC_LINK_REDIRECT_URIS: ' https://app.example.com/signed-in?from=mail , http://localhost:5173/ ',
+        MAGIC_LINK_BASE_URL: ' https://abc123.execute-api.eu-west-1.amazonaws.com/live/ ',
+      });
+
+      // Act
+      const config = loadConfig(env);
+
+      // Assess
+      expect(config.magicLinks.redirectUris).toEqual([
+        'https://app.example.com/signed-in?from=mail',
+        'http://localhost:5173/',
+      ]);
+      expect(config.magicLinkOrigin.baseUrl).toBe('https://abc123.execute-api.eu-west-1.amazonaws.com/live');
+    });
+
+    it('turns magic links off with no pages', () => {
+      // Act
+      const config = loadConfig(MINIMAL_ENV);
+
+      // Assess
+      expect(config.magicLinks.redirectUris).toEqual([]);
+      expect(config.magicLinkOrigin.baseUrl).toBe('');
+    });
+
     it("takes the ID token's audience", () => {
       // Prepare
       const env = envWith({ ID_TOKEN_AUDIENCE: ' example-web-app ' });
@@ -239,6 +268,46 @@ describe('loadConfig', () => {
         'REFRESH_TOKEN_IDLE_SECONDS above REFRESH_TOKEN_ABSOLUTE_SECONDS',
         { REFRESH_TOKEN_IDLE_SECONDS: String(2 * DAY), REFRESH_TOKEN_ABSOLUTE_SECONDS: String(DAY) },
         'REFRESH_TOKEN_IDLE_SECONDS',
+      ],
+      [
+        'MAGIC_LINK_REDIRECT_URIS with plain http to another host',
+        { MAGIC_LINK_REDIRECT_URIS: 'https://app.example.com/,http://app.example.com/' },
+        'MAGIC_LINK_REDIRECT_URIS',
+      ],
+      [
+        'MAGIC_LINK_REDIRECT_URIS with a relative path',
+        { MAGIC_LINK_REDIRECT_URIS: '/signed-in' },
+        'MAGIC_LINK_REDIRECT_URIS',
+      ],
+      [
+        'MAGIC_LINK_REDIRECT_URIS with a fragment, where the token goes',
+        { MAGIC_LINK_REDIRECT_URIS: 'https://app.example.com/#done' },
+        'MAGIC_LINK_REDIRECT_URIS',
+      ],
+      [
+        'MAGIC_LINK_REDIRECT_URIS with credentials',
+        { MAGIC_LINK_REDIRECT_URIS: 'https://user:pw@app.example.com/' },
+        'MAGIC_LINK_REDIRECT_URIS',
+      ],
+      [
+        'MAGIC_LINK_REDIRECT_URIS on a lookalike of localhost',
+        { MAGIC_LINK_REDIRECT_URIS: 'http://localhost.example.com/' },
+        'MAGIC_LINK_REDIRECT_URIS',
+      ],
+      [
+        'MAGIC_LINK_BASE_URL with two URLs',
+        { MAGIC_LINK_BASE_URL: 'https://a.example,https://b.example' },
+        'MAGIC_LINK_BASE_URL',
+      ],
+      [
+        'MAGIC_LINK_BASE_URL with a query',
+        { MAGIC_LINK_BASE_URL: 'https://auth.example.com/?x=1' },
+        'MAGIC_LINK_BASE_URL',
+      ],
+      [
+        'MAGIC_LINK_BASE_URL in plain http',
+        { MAGIC_LINK_BASE_URL: 'http://auth.example.com' },
+        'MAGIC_LINK_BASE_URL',
       ],
     ])('%s', (_, changes, variable) => {
       // Prepare

@@ -22,6 +22,8 @@ const EVERYTHING_ON = {
   TrustedAsnHeader: 'CloudFront-Viewer-ASN',
   ProxySecretName: 'authkit/proxy',
   SmsProvider: 'end-user-messaging',
+  MagicLinkRedirectUris: 'https://app.example.com/signed-in',
+  MagicLinkBaseUrl: 'https://auth.example.com',
 };
 
 type Buildable = { fromEnvironment: (env: Record<string, string | undefined>) => Promise<unknown> };

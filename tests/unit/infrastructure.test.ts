@@ -70,6 +70,7 @@ describe('infrastructure as code', () => {
     expect(holders('SIGNING_KEY_SECRET_ID')).toEqual([
       'AuthorizerFunction',
       'JwksFunction',
+      'MagicLinkVerifyFunction',
       'SigningKeyRotationFunction',
       'TokenFunction',
       'VerifyFunction',

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { COUNTRY_LIST_PATTERN, SETTINGS, type Setting } from '../../layers/core/src/settings.ts';
+import { COUNTRY_LIST_PATTERN, SETTINGS, type Setting, urlsPattern } from '../../layers/core/src/settings.ts';
 import { REPO_ROOT } from '../../local/runtime.ts';
 import { LocalTemplate } from '../../local/template.ts';
 import { withSettingsTable } from '../../scripts/docs-settings.ts';
@@ -33,6 +33,8 @@ function declarationOf(setting: Setting): Record<string, unknown> {
       };
     case 'countries':
       return { Type: 'String', Default: setting.default, AllowedPattern: COUNTRY_LIST_PATTERN };
+    case 'urls':
+      return { Type: 'String', Default: setting.default, AllowedPattern: urlsPattern(setting) };
   }
 }
 

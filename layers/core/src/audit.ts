@@ -14,7 +14,7 @@ import {
   type RateLimited,
 } from './errors.ts';
 import { type Identifier, maskIdentifier, normalizeIdentifier, screeningKey } from './identifier.ts';
-import type { AuditLog, AuditRecord, Clock, SecretSource, Source } from './ports.ts';
+import type { AuditLog, AuditRecord, Clock, DeviceDescription, SecretSource, Source } from './ports.ts';
 import { networkOf } from './rate-limits.ts';
 
 export type AuditDeps = { audit: AuditLog; auditKey: SecretSource; clock: Clock };
@@ -59,7 +59,17 @@ export type Refusal = {
   identifier: string | undefined;
   sourceIp: string | undefined;
   requestId: string;
+  /** What the client said of its device (start's `device`, or its User-Agent). */
+  device?: DeviceDescription | undefined;
 };
+
+/** The facts of a device a record shows: its name and browser, never more than it needs. */
+function deviceFacts(device: DeviceDescription | undefined): Record<string, string> {
+  return {
+    ...(device?.name ? { deviceName: device.name } : {}),
+    ...(device?.userAgent ? { userAgent: device.userAgent.slice(0, 256) } : {}),
+  };
+}
 
 /** Counts and audits a start or resend the workflow refused; never throws. Other errors pass. */
 export async function recordRefusal(deps: RefusalDeps, refusal: Refusal): Promise<void> {
@@ -80,6 +90,7 @@ export async function recordRefusal(deps: RefusalDeps, refusal: Refusal): Promis
         network: (refusal.sourceIp && networkOf(refusal.sourceIp)) || 'unknown',
         challengeId: refusal.challengeId,
         requestId: refusal.requestId,
+        ...deviceFacts(refusal.device),
       },
     });
   } catch (error) {

@@ -6,7 +6,7 @@
  */
 import type { Config } from './config.ts';
 import { deliverCode, type Messengers } from './delivery.ts';
-import { ChallengeClosed, RateLimited } from './errors.ts';
+import { ChallengeClosed, RateLimited, ServiceUnavailable } from './errors.ts';
 import {
   type Channel,
   type Identifier,
@@ -14,9 +14,18 @@ import {
   maskIdentifier,
   normalizeIdentifier,
 } from './identifier.ts';
-import type { ChallengeRecord, ChallengeStore, Clock, Random, SecretSource, Source } from './ports.ts';
+import { type LinkRequest, magicLinkUrl, newLinkToken } from './magic-link.ts';
+import type {
+  ChallengeRecord,
+  ChallengeStore,
+  Clock,
+  Random,
+  SecretSource,
+  SignInMethod,
+  Source,
+} from './ports.ts';
 import { overBudget, sendSpend } from './rate-limits.ts';
-import { generateCode, hashCode } from './secrets.ts';
+import { generateCode, hashCode, hashToken } from './secrets.ts';
 import { countSmsSend, type SmsSendWatch } from './sms-breaker.ts';
 import { reportSmsFailure, type SmsFeedback } from './sms-feedback.ts';
 
@@ -26,7 +35,7 @@ export type ChallengeDeps = Messengers & {
   random: Random;
   /** The HMAC key of codes, read for every code issued or checked: a rotated pepper applies at once. */
   pepper: SecretSource;
-  config: Pick<Config, 'code' | 'product' | 'rateLimit'>;
+  config: Pick<Config, 'code' | 'product' | 'rateLimit' | 'magicLinkOrigin'>;
   /** Where an SMS refused for good is told (SmsDeliveryFailed); absent: nowhere. */
   feedback?: SmsFeedback;
   /** Counts each delivered SMS for the SMS-pumping breaker. */
@@ -37,7 +46,7 @@ export type ChallengeDeps = Messengers & {
 export type ChallengeView = {
   challengeId: string;
   channel: Channel;
-  method: 'otp';
+  method: SignInMethod;
   destination: string;
   expiresAt: string;
   resendAvailableAt: string;
@@ -47,14 +56,14 @@ export type ChallengeView = {
 /** The fields of a challenge its view shows. */
 type Shown = Pick<
   ChallengeRecord,
-  'challengeId' | 'channel' | 'destination' | 'expiresAt' | 'lastSentAt' | 'codeLength'
+  'challengeId' | 'channel' | 'method' | 'destination' | 'expiresAt' | 'lastSentAt' | 'codeLength'
 >;
 
 export function viewOf(challenge: Shown, cooldownSeconds: number): ChallengeView {
   return {
     challengeId: challenge.challengeId,
     channel: challenge.channel,
-    method: 'otp',
+    method: challenge.method,
     destination: maskIdentifier(normalizeIdentifier(challenge.destination)),
     expiresAt: new Date(challenge.expiresAt).toISOString(),
     resendAvailableAt: new Date(challenge.lastSentAt + cooldownSeconds * 1000).toISOString(),
@@ -69,13 +78,18 @@ export type SendRequest = {
   identifier: Identifier;
   channel: Channel;
   source: Source;
+  /** Absent: `otp`. */
+  method?: SignInMethod | undefined;
+  /** A magic link's first send: what start bound it to. Resends keep the challenge's. */
+  link?: LinkRequest | undefined;
 };
 
 /**
- * Claims send `sendNumber` of the challenge with the budgets it spends, then delivers a fresh code;
- * a resend's code replaces the old one, and attempts already made still count. A send number
- * claimed before (a retried step, or a parallel resend of the same send) answers without sending:
- * `delivered` says whether this call sent the code.
+ * Claims send `sendNumber` of the challenge with the budgets it spends, then delivers a fresh code
+ * (and, for a magic-link challenge, a fresh link); a resend's code and link replace the old ones,
+ * and attempts already made still count. A send number claimed before (a retried step, or a
+ * parallel resend of the same send) answers without sending: `delivered` says whether this call
+ * sent the code.
  */
 export async function sendChallenge(
   deps: ChallengeDeps,
@@ -85,9 +99,16 @@ export async function sendChallenge(
   const pepper = await deps.pepper();
   const now = deps.clock.now();
   const code = generateCode(deps.random, config.code.length);
+  const method = request.method ?? 'otp';
+  const token = method === 'magic_link' ? newLinkToken(deps.random, request.challengeId) : undefined;
+  // Refused before anything is claimed; template.yaml's MagicLinksNeedTheirBaseUrl rule keeps a
+  // deployment from getting here.
+  if (token && !config.magicLinkOrigin.baseUrl) throw new ServiceUnavailable('Magic links have no base URL');
+  const linkHash = token && hashToken(token);
   const sent = {
     challengeId: request.challengeId,
     channel: request.channel,
+    method,
     destination: request.identifier.value,
     codeHash: hashCode(pepper, request.challengeId, code),
     codeLength: config.code.length,
@@ -96,11 +117,15 @@ export async function sendChallenge(
   };
   const spend = sendSpend(config.rateLimit, request.identifier, request.source, now);
   const limits = { now, maxAttempts: config.code.maxAttempts };
+  if (request.sendNumber === 1 && linkHash && !request.link) {
+    throw new Error('the first send of a magic link needs what start bound it to');
+  }
   const claim =
     request.sendNumber === 1
       ? await deps.store.claimFirstSend(
           {
             ...sent,
+            link: linkHash && request.link ? { ...request.link, linkHash } : undefined,
             identifierKey: identifierKey(request.identifier),
             status: 'pending',
             attempts: 0,
@@ -112,6 +137,7 @@ export async function sendChallenge(
         )
       : await deps.store.claimResend({
           ...sent,
+          linkHash,
           ...limits,
           sendNumber: request.sendNumber,
           cooldownMs: config.code.resendCooldownSeconds * 1000,
@@ -128,7 +154,7 @@ export async function sendChallenge(
     return { view: viewOf(claim.record, config.code.resendCooldownSeconds), delivered: false };
   }
   try {
-    await deliverCode(deps, sent, code);
+    await deliverCode(deps, sent, code, token && magicLinkUrl(config.magicLinkOrigin.baseUrl, token));
   } catch (error) {
     // Give the claim back so the workflow's retry (or the user's resend) can send; the code that
     // was never delivered is invalidated with it. The refusal is told first, so a failed release

@@ -4,7 +4,13 @@
  * request. Wiring that is no tunable (table names, the state machine, secret ids) is read with
  * requireVariable.
  */
-import { type IntegerSetting, SETTINGS, type Setting, type TextSetting } from './settings.ts';
+import {
+  type IntegerSetting,
+  SETTINGS,
+  type Setting,
+  type TextSetting,
+  type UrlsSetting,
+} from './settings.ts';
 
 export type CaptchaProvider = 'none' | 'turnstile' | 'hcaptcha' | 'recaptcha';
 export type SmsProvider = 'sns' | 'end-user-messaging';
@@ -89,6 +95,10 @@ export type Config = Readonly<{
     refreshAbsoluteSeconds: number;
   }>;
   product: Readonly<{ name: string }>;
+  /** Where a magic link may continue to: the app's pages, compared exactly; empty: magic links are off. */
+  magicLinks: Readonly<{ redirectUris: readonly string[] }>;
+  /** The origin (and path) of the links in emails: configuration, never a request's Host header. */
+  magicLinkOrigin: Readonly<{ baseUrl: string }>;
   /** How long delivery feedback keeps an address on the denylist; 0: that feedback denies nothing. */
   feedback: Readonly<{ bounceSeconds: number; complaintSeconds: number; smsFailureSeconds: number }>;
   /** How long audit records are kept (see audit.ts). */
@@ -142,7 +152,40 @@ function readSetting(env: Environment, name: string, setting: Setting, read: Map
     }
     case 'countries':
       return countries(name, raw || (setting.whenUnset === 'empty' ? '' : setting.default));
+    case 'urls':
+      return urls(name, raw, setting);
   }
+}
+
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/**
+ * Absolute URLs, each https or http on loopback, with no credentials and no fragment (a magic link
+ * puts its token in the fragment). A `single` one is a base URL: no query, and no trailing slash.
+ */
+function urls(name: string, raw: string, setting: UrlsSetting): string[] | string {
+  const list = raw
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  const fail = (why: string): never => {
+    throw new ConfigError(`${name} ${why}`);
+  };
+  if (setting.single && list.length > 1) fail('takes one URL');
+  for (const text of list) {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return fail(`must list absolute URLs (got "${text}")`);
+    }
+    const loopback = url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname);
+    if (url.protocol !== 'https:' && !loopback) fail(`must use https, or http on localhost (got "${text}")`);
+    if (url.username || url.password) fail(`must not hold credentials (got "${url.origin}")`);
+    if (text.includes('#')) fail(`must not hold a fragment (got "${text}")`);
+    if (setting.single && url.search) fail(`must not hold a query (got "${text}")`);
+  }
+  return setting.single ? (list[0] ?? '').replace(/\/+$/, '') : list;
 }
 
 function integer(name: string, raw: string, setting: IntegerSetting, read: Map<string, unknown>): number {

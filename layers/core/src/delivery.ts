@@ -7,7 +7,13 @@ import type { Config } from './config.ts';
 import { DeliveryFailed, ProviderUnavailable } from './errors.ts';
 import type { Channel } from './identifier.ts';
 import type { LockoutNotifier } from './lockout.ts';
-import { renderCodeEmail, renderCodeSms, renderLockoutEmail, renderLockoutSms } from './messages.ts';
+import {
+  renderCodeEmail,
+  renderCodeSms,
+  renderLockoutEmail,
+  renderLockoutSms,
+  renderMagicLinkEmail,
+} from './messages.ts';
 import type { Mailer, SmsSender } from './ports.ts';
 
 export type Messengers = { mailer: Mailer; sms: SmsSender };
@@ -37,11 +43,15 @@ async function deliver(messengers: Messengers, delivery: Delivery): Promise<void
   }
 }
 
-/** The code of a challenge; `locale` is not read: messages are in English until they are localised. */
+/**
+ * The code of a challenge, and a magic-link challenge's link beside it (by email only); `locale` is
+ * not read: messages are in English until they are localised.
+ */
 export async function deliverCode(
   deps: Messengers & { config: Pick<Config, 'code' | 'product'> },
   challenge: { challengeId: string; channel: Channel; destination: string },
   code: string,
+  link?: string,
 ): Promise<void> {
   const input = {
     code,
@@ -51,7 +61,7 @@ export async function deliverCode(
   await deliver(deps, {
     channel: challenge.channel,
     destination: challenge.destination,
-    email: () => renderCodeEmail(input),
+    email: () => (link ? renderMagicLinkEmail({ ...input, link }) : renderCodeEmail(input)),
     sms: () => renderCodeSms(input),
     context: { challengeId: challenge.challengeId },
   });

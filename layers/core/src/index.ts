@@ -13,6 +13,7 @@ export * from './feedback.ts';
 export * from './identifier.ts';
 export * from './key-rotation.ts';
 export * from './lockout.ts';
+export * from './magic-link.ts';
 export * from './messages.ts';
 export type * from './ports.ts';
 export * from './rate-limits.ts';

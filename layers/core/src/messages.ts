@@ -27,6 +27,43 @@ export function renderCodeEmail(input: CodeMessageInput): { subject: string; tex
   };
 }
 
+type MagicLinkMessageInput = CodeMessageInput & { link: string };
+
+/**
+ * A magic link and, beside it, the code of the same send: the link signs in only in the browser
+ * that asked for it, so someone reading the email elsewhere types the code there instead.
+ */
+export function renderMagicLinkEmail(input: MagicLinkMessageInput): {
+  subject: string;
+  text: string;
+  html: string;
+} {
+  const product = escapeHtml(input.productName);
+  const link = escapeHtml(input.link);
+  const elsewhere = 'Reading this on another device? Type this code where you started signing in:';
+  return {
+    subject: `Your ${input.productName} sign-in link`,
+    text: [
+      `Sign in to ${input.productName}:`,
+      input.link,
+      '',
+      `${elsewhere} ${input.code}`,
+      '',
+      `The link and the code expire in ${input.minutes} minutes and work once.`,
+      "If you didn't try to sign in, you can ignore this email.",
+    ].join('\n'),
+    html: [
+      '<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5">',
+      `<p><a href="${link}" style="display:inline-block;padding:10px 18px;background:#1a56db;color:#fff;border-radius:6px;text-decoration:none">Sign in to ${product}</a></p>`,
+      `<p>${elsewhere}</p>`,
+      `<p style="font-size:28px;font-weight:600;letter-spacing:4px">${input.code}</p>`,
+      `<p>The link and the code expire in ${input.minutes} minutes and work once.</p>`,
+      '<p style="color:#666">If you didn\'t try to sign in, you can ignore this email.</p>',
+      '</body></html>',
+    ].join(''),
+  };
+}
+
 export function renderCodeSms(input: CodeMessageInput): string {
   return `${input.code} is your ${input.productName} code. It expires in ${input.minutes} min. Don't share it.`;
 }

@@ -48,12 +48,26 @@ export interface SecretVersions {
   moveStage(secretId: string, stage: string, move: { to?: string; from?: string }): Promise<void>;
 }
 
-/** Stored state of a one-time-code challenge. The code itself is never stored, only its HMAC. */
+/**
+ * What a magic-link challenge holds beside its code: the SHA-256 of the current send's link token
+ * (never the token), and what start bound it to: the app page it continues to and the PKCE code
+ * challenge (base64url SHA-256 of the verifier the starting browser keeps).
+ */
+export type MagicLinkBinding = { linkHash: string; redirectUri: string; codeChallenge: string };
+
+/**
+ * Stored state of a sign-in challenge. The code itself is never stored, only its HMAC; a magic
+ * link's token only its SHA-256.
+ */
 export type ChallengeRecord = {
   challengeId: string;
   identifierKey: string;
   channel: Channel;
   destination: string;
+  /** A code alone, or a magic link with a code beside it; absent on older items: `otp`. */
+  method: SignInMethod;
+  /** Magic-link challenges only. */
+  link?: MagicLinkBinding | undefined;
   codeHash: string;
   codeLength: number;
   status: 'pending' | 'used';
@@ -228,6 +242,8 @@ export interface ChallengeStore {
     challengeId: string;
     sendNumber: number;
     codeHash: string;
+    /** A magic-link challenge's new link: it replaces the old one, which stops working. */
+    linkHash?: string | undefined;
     codeLength: number;
     now: number;
     expiresAt: number;
@@ -238,7 +254,7 @@ export interface ChallengeStore {
   }): Promise<SendClaim>;
   /**
    * Gives a send back after the provider failed, if the challenge still holds `codeHash`: the send
-   * stops counting and the undelivered code stops working.
+   * stops counting and the undelivered code (and link) stop working.
    */
   releaseSend(challengeId: string, codeHash: string): Promise<void>;
   /**
@@ -253,6 +269,16 @@ export interface ChallengeStore {
   }): Promise<AttemptResult>;
   /** Marks the challenge used if it still holds `codeHash`; true for exactly one caller. */
   consume(challengeId: string, codeHash: string, now: number): Promise<boolean>;
+  /**
+   * Marks the challenge used if it is open (pending, unexpired, below `maxAttempts`) and still
+   * holds `linkHash`; true for exactly one caller.
+   */
+  consumeLink(input: {
+    challengeId: string;
+    linkHash: string;
+    now: number;
+    maxAttempts: number;
+  }): Promise<boolean>;
 }
 
 export type User = { userId: string; identifierKey: string; createdAt: number };

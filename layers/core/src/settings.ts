@@ -57,7 +57,18 @@ export type CountriesSetting = Row & {
   whenUnset?: 'empty';
 };
 
-export type Setting = IntegerSetting | TextSetting | OneOfSetting | CountriesSetting;
+/**
+ * Absolute URLs, comma-separated, each https or http on a loopback host (a developer's machine);
+ * with `single`, at most one, without a query. Checked at cold start (config.ts) as well as by
+ * CloudFormation.
+ */
+export type UrlsSetting = Row & {
+  kind: 'urls';
+  default: '';
+  single?: true;
+};
+
+export type Setting = IntegerSetting | TextSetting | OneOfSetting | CountriesSetting | UrlsSetting;
 
 /** What CloudFormation checks of a country list; functions also take lower case and spaces. */
 export const COUNTRY_LIST_PATTERN = '^([A-Z]{2}(,[A-Z]{2})*)?$';
@@ -67,6 +78,16 @@ const SECRET_NAME_PATTERN = '^[A-Za-z0-9/_+=.@-]*$';
 
 /** Hostnames, lower case, comma-separated; empty is allowed here, and refused with a provider. */
 export const CAPTCHA_HOSTNAMES_PATTERN = '^([A-Za-z0-9.-]+(,[A-Za-z0-9.-]+)*)?$';
+
+/** One URL as CloudFormation checks it: https, or http on loopback; never a fragment (nor a comma). */
+const URL_PATTERN = String.raw`(https://[^\s,#]+|http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]+)?(/[^\s,#]*)?)`;
+
+/** What CloudFormation checks of a `urls` setting's value. */
+export function urlsPattern(setting: UrlsSetting): string {
+  // A base URL takes no query: paths are appended to it.
+  const url = setting.single ? URL_PATTERN.replaceAll(',#', ',#?') : URL_PATTERN;
+  return setting.single ? `^${url}?$` : `^(${url}(,${url})*)?$`;
+}
 
 const DAY = 86_400;
 
@@ -448,6 +469,25 @@ export const SETTINGS: readonly Setting[] = [
     default: 'fail-closed',
     description:
       'Email sends while the captcha verifier is down: refused (503), or sent without captcha (metric `CaptchaFailOpen`). SMS always fails closed.',
+  },
+  {
+    parameter: 'MagicLinkRedirectUris',
+    variable: 'MAGIC_LINK_REDIRECT_URIS',
+    at: { section: 'magicLinks', key: 'redirectUris' },
+    kind: 'urls',
+    default: '',
+    description:
+      "The app's pages a magic link may continue to, comma-separated; start's `redirectUri` must equal one. Empty: no magic links.",
+  },
+  {
+    parameter: 'MagicLinkBaseUrl',
+    variable: 'MAGIC_LINK_BASE_URL',
+    at: { section: 'magicLinkOrigin', key: 'baseUrl' },
+    kind: 'urls',
+    default: '',
+    single: true,
+    description:
+      "The API's public URL magic links open (`<base>/v1/auth/magic-link`), e.g. the `ApiUrl` output; required with magic links.",
   },
   {
     parameter: 'TokenIssuer',

@@ -62,6 +62,12 @@ export type SignInDeps = VerifyDeps & {
   newDevices: NewDeviceNotice;
 };
 
+/** What finishing a sign-in needs, whichever way it was proved: a magic link needs no pepper or notices. */
+export type FinishSignInDeps = Pick<
+  SignInDeps,
+  'clock' | 'users' | 'random' | 'tokens' | 'devices' | 'newDevices' | 'audit'
+>;
+
 export type VerifyInput = {
   challengeId: string;
   code: string;
@@ -99,7 +105,7 @@ export type SignInContext = {
  * link): their user, created on first success, and a new session.
  */
 export async function finishSignIn(
-  deps: SignInDeps,
+  deps: FinishSignInDeps,
   challenge: ChallengeRecord,
   context: SignInContext,
 ): Promise<TokenSet> {

@@ -9,7 +9,8 @@ import { type ChallengeView, resendRefusal } from './challenge.ts';
 import type { Config } from './config.ts';
 import { ChallengeClosed, InvalidRequest } from './errors.ts';
 import { type Channel, chooseChannel, normalizeIdentifier } from './identifier.ts';
-import type { ChallengeStore, Clock, Random, Source } from './ports.ts';
+import { linkRequest } from './magic-link.ts';
+import type { ChallengeStore, Clock, Random, SignInMethod, Source } from './ports.ts';
 import type { SendRisk } from './screening.ts';
 import { generateId } from './secrets.ts';
 
@@ -24,6 +25,11 @@ export type ChallengeWorkflowInput = {
   /** Normalised email address or E.164 number. */
   identifier: string;
   channel: Channel;
+  /** Absent: `otp`. A resend's is its challenge's. */
+  method?: SignInMethod | undefined;
+  /** A magic link's first send: the app page it continues to, and the PKCE code challenge. */
+  redirectUri?: string | undefined;
+  codeChallenge?: string | undefined;
   sourceIp?: string | undefined;
   /** The client's ASN, when a trusted proxy header carries it. */
   asn?: string | undefined;
@@ -63,12 +69,29 @@ async function runHeard(
   }
 }
 
-/** A new challenge for `identifier`, by the channel asked for or the one its kind implies. */
+/**
+ * A new challenge for `identifier`, by the channel asked for or the one its kind implies. A magic
+ * link's (email only, and only where the deployment allows some redirect URI) is bound to the app
+ * page it continues to and to the starting browser's code challenge.
+ */
 export async function startChallenge(
-  deps: { workflow: ChallengeWorkflow; random: Random; refused?: RefusalListener | undefined },
-  request: { identifier: string; channel?: Channel | undefined; from: SendRequestSource },
+  deps: {
+    workflow: ChallengeWorkflow;
+    random: Random;
+    config: Pick<Config, 'magicLinks'>;
+    refused?: RefusalListener | undefined;
+  },
+  request: {
+    identifier: string;
+    channel?: Channel | undefined;
+    method?: SignInMethod | undefined;
+    redirectUri?: string | undefined;
+    codeChallenge?: string | undefined;
+    from: SendRequestSource;
+  },
 ): Promise<ChallengeView> {
   const identifier = normalizeIdentifier(request.identifier);
+  const link = request.method === 'magic_link' ? linkRequest(deps.config, identifier, request) : undefined;
   const channel = chooseChannel(identifier, request.channel);
   if (channel === 'whatsapp')
     throw new InvalidRequest('channel', 'whatsapp is not enabled on this deployment');
@@ -77,6 +100,7 @@ export async function startChallenge(
     sendNumber: 1,
     identifier: identifier.value,
     channel,
+    ...(link && { method: 'magic_link' as const, ...link }),
     sourceIp: request.from.ip,
     asn: request.from.asn,
     captchaToken: request.from.captchaToken,
@@ -115,6 +139,7 @@ export async function resendChallenge(
     sendNumber: challenge.sends + 1,
     identifier: challenge.destination,
     channel: challenge.channel,
+    method: challenge.method,
     sourceIp: request.from.ip,
     asn: request.from.asn,
     captchaToken: request.from.captchaToken,

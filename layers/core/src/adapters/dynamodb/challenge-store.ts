@@ -59,17 +59,30 @@ export class DynamoChallengeStore implements ChallengeStore {
   }
 
   #firstSend(record: ChallengeRecord) {
+    // A magic link's binding is written with its first send and never changed; resends replace
+    // only the link's hash.
+    const link = record.link
+      ? {
+          set: ', linkHash = :linkHash, redirectUri = :redirectUri, codeChallenge = :codeChallenge',
+          values: {
+            ':linkHash': record.link.linkHash,
+            ':redirectUri': record.link.redirectUri,
+            ':codeChallenge': record.link.codeChallenge,
+          },
+        }
+      : { set: '', values: {} };
     return {
       TableName: this.#table,
       Key: { pk: record.challengeId },
       UpdateExpression:
-        'SET identifierKey = :identifierKey, channel = :channel, destination = :destination, codeHash = :codeHash, ' +
-        'codeLength = :codeLength, #status = :pending, attempts = if_not_exists(attempts, :zero), sends = :one, ' +
-        'createdAt = :now, lastSentAt = :now, expiresAt = :expiresAt, #ttl = :ttl',
-      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
+        'SET identifierKey = :identifierKey, channel = :channel, #method = :method, destination = :destination, ' +
+        'codeHash = :codeHash, codeLength = :codeLength, #status = :pending, attempts = if_not_exists(attempts, :zero), ' +
+        `sends = :one, createdAt = :now, lastSentAt = :now, expiresAt = :expiresAt, #ttl = :ttl${link.set}`,
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl', '#method': 'method' },
       ExpressionAttributeValues: {
         ':identifierKey': record.identifierKey,
         ':channel': record.channel,
+        ':method': record.method,
         ':destination': record.destination,
         ':codeHash': record.codeHash,
         ':codeLength': record.codeLength,
@@ -79,6 +92,7 @@ export class DynamoChallengeStore implements ChallengeStore {
         ':now': record.createdAt,
         ':expiresAt': record.expiresAt,
         ':ttl': ttlFor(record.expiresAt),
+        ...link.values,
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
@@ -100,15 +114,18 @@ export class DynamoChallengeStore implements ChallengeStore {
       ':sendNumber': input.sendNumber,
     };
     const open = '#status = :pending AND expiresAt > :now AND attempts < :maxAttempts AND sends = :previous';
+    // The new link replaces the old, which stops working; a send without one leaves no link behind.
     const claim = {
       TableName: this.#table,
       Key: { pk: input.challengeId },
       UpdateExpression:
         'SET codeHash = :codeHash, codeLength = :codeLength, lastSentAt = :now, expiresAt = :expiresAt, ' +
-        '#ttl = :ttl, spent = :sendNumber ADD sends :one',
+        `#ttl = :ttl, spent = :sendNumber${input.linkHash ? ', linkHash = :linkHash' : ''} ADD sends :one` +
+        (input.linkHash ? '' : ' REMOVE linkHash'),
       ExpressionAttributeNames: { '#status': 'status', '#ttl': 'ttl' },
       ExpressionAttributeValues: {
         ...values,
+        ...(input.linkHash ? { ':linkHash': input.linkHash } : {}),
         ':codeHash': input.codeHash,
         ':codeLength': input.codeLength,
         ':expiresAt': input.expiresAt,
@@ -163,7 +180,8 @@ export class DynamoChallengeStore implements ChallengeStore {
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: challengeId },
-          UpdateExpression: 'SET codeHash = :released, lastSentAt = :zero ADD sends :minusOne',
+          UpdateExpression:
+            'SET codeHash = :released, lastSentAt = :zero ADD sends :minusOne REMOVE linkHash',
           ConditionExpression: 'codeHash = :codeHash',
           ExpressionAttributeValues: {
             ':released': RELEASED,
@@ -230,6 +248,34 @@ export class DynamoChallengeStore implements ChallengeStore {
     );
     return result.ok;
   }
+
+  async consumeLink(input: {
+    challengeId: string;
+    linkHash: string;
+    now: number;
+    maxAttempts: number;
+  }): Promise<boolean> {
+    const result = await ifConditionHolds(() =>
+      this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: input.challengeId },
+          UpdateExpression: 'SET #status = :used, usedAt = :now',
+          ConditionExpression:
+            '#status = :pending AND linkHash = :linkHash AND expiresAt > :now AND attempts < :maxAttempts',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':used': 'used',
+            ':pending': 'pending',
+            ':linkHash': input.linkHash,
+            ':now': input.now,
+            ':maxAttempts': input.maxAttempts,
+          },
+        }),
+      ),
+    );
+    return result.ok;
+  }
 }
 
 /**
@@ -249,6 +295,15 @@ function toRecord(item: Record<string, unknown> | undefined): ChallengeRecord {
     identifierKey: item.identifierKey as string,
     channel: item.channel as ChallengeRecord['channel'],
     destination: item.destination as string,
+    method: (item.method as ChallengeRecord['method'] | undefined) ?? 'otp',
+    link:
+      typeof item.linkHash === 'string'
+        ? {
+            linkHash: item.linkHash,
+            redirectUri: item.redirectUri as string,
+            codeChallenge: item.codeChallenge as string,
+          }
+        : undefined,
     codeHash: item.codeHash as string,
     codeLength: item.codeLength as number,
     status: item.status as ChallengeRecord['status'],
