@@ -1,13 +1,13 @@
 /**
  * The AWS APIs the functions call that have no official local form, served on the runtime's own
  * port: Step Functions (JSON 1.0 protocol), SNS Publish (query protocol) into the outbox and
- * Secrets Manager GetSecretValue (JSON 1.1 protocol). The functions reach them through
+ * Secrets Manager (JSON 1.1 protocol: reading secrets, and what rotation uses). The functions reach them through
  * AWS_ENDPOINT_URL_* alone.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Outbox } from './outbox.ts';
-import type { LocalSecretsManager } from './secrets-manager.ts';
+import { LocalSecretsError, type LocalSecretsManager } from './secrets-manager.ts';
 import { isFailureSimulatorNumber } from './sms-simulator.ts';
 import type { LocalStepFunctions } from './step-functions.ts';
 
@@ -75,14 +75,18 @@ export function handleSns(outbox: Outbox, body: Buffer, response: ServerResponse
 
 const escapeXml = (value: string): string => value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** GetSecretValue of the current version, in the service's shape; a secret is found by ARN or name. */
-export function handleSecretsManager(
+/**
+ * The Secrets Manager operations LocalSecretsManager serves (GetSecretValue, DescribeSecret,
+ * PutSecretValue, UpdateSecretVersionStage, RotateSecret), in the service's JSON 1.1 shape; a
+ * secret is found by ARN or name.
+ */
+export async function handleSecretsManager(
   secrets: LocalSecretsManager,
   target: string | undefined,
   body: Buffer,
   response: ServerResponse,
-): void {
-  const [status, payload] = getSecretValue(secrets, target, body);
+): Promise<void> {
+  const [status, payload] = await secretsManagerAnswer(secrets, target, body);
   response.writeHead(status, {
     'content-type': 'application/x-amz-json-1.1',
     'x-amzn-requestid': randomUUID(),
@@ -90,43 +94,32 @@ export function handleSecretsManager(
   response.end(JSON.stringify(payload));
 }
 
-function getSecretValue(
+async function secretsManagerAnswer(
   secrets: LocalSecretsManager,
   target: string | undefined,
   body: Buffer,
-): [status: number, payload: Record<string, unknown>] {
-  if (target !== 'secretsmanager.GetSecretValue') {
+): Promise<[status: number, payload: unknown]> {
+  const operations: Record<string, (request: Record<string, never>) => unknown> = {
+    'secretsmanager.GetSecretValue': (request) => secrets.getSecretValue(request),
+    'secretsmanager.DescribeSecret': (request) => secrets.describeSecret(request),
+    'secretsmanager.PutSecretValue': (request) => secrets.putSecretValue(request),
+    'secretsmanager.UpdateSecretVersionStage': (request) => secrets.updateSecretVersionStage(request),
+    'secretsmanager.RotateSecret': (request) => secrets.rotateSecret(request),
+  };
+  const operation = target === undefined ? undefined : operations[target];
+  if (!operation) {
     return [400, { __type: 'UnknownOperationException', message: `${target} is not served locally` }];
   }
-  let request: { SecretId?: unknown; VersionId?: unknown; VersionStage?: unknown };
+  let request: Record<string, never>;
   try {
     request = JSON.parse(body.toString('utf8'));
   } catch {
     return [400, { __type: 'SerializationException', message: 'The request body is not JSON' }];
   }
-  if (typeof request.SecretId !== 'string' || !request.SecretId) {
-    return [400, { __type: 'ValidationException', message: "Value at 'secretId' must not be null" }];
+  try {
+    return [200, await operation(request)];
+  } catch (error) {
+    if (!(error instanceof LocalSecretsError)) throw error;
+    return [400, { __type: error.type, message: error.message }];
   }
-  const secret = secrets.find(request.SecretId);
-  // Only the current version is kept locally: any other version asked for is gone.
-  const otherVersion =
-    (request.VersionId !== undefined && request.VersionId !== secret?.versionId) ||
-    (request.VersionStage !== undefined && request.VersionStage !== 'AWSCURRENT');
-  if (!secret || otherVersion) {
-    return [
-      400,
-      { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." },
-    ];
-  }
-  return [
-    200,
-    {
-      ARN: secret.arn,
-      Name: secret.name,
-      SecretString: secret.value,
-      VersionId: secret.versionId,
-      VersionStages: ['AWSCURRENT'],
-      CreatedDate: secret.createdDate.getTime() / 1000,
-    },
-  ];
 }

@@ -60,7 +60,7 @@ export type LocalRuntime = {
   lambda: LocalLambda;
   /** The default event bus: template.yaml's EventBridge rules, `settled()`, dead letters. */
   events: LocalEventBus;
-  /** What the local Secrets Manager endpoint serves; `put` rotates a secret. */
+  /** What the local Secrets Manager endpoint serves; `put` gives a secret a new value. */
   secrets: LocalSecretsManager;
   close: () => Promise<void>;
 };
@@ -134,6 +134,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     environment: options.functionEnvironment,
   });
   await lambda.warm();
+  // RotateSecret runs the secret's rotation function (its ARN ends in the function's logical id).
+  secrets.useRotationFunctions((functionArn, event) =>
+    lambda.invoke(functionArn.slice(functionArn.lastIndexOf(':') + 1), event),
+  );
   const stepFunctions = new LocalStepFunctions(template.stateMachines(), lambda);
   const api = new LocalApiGateway(
     template.routes(),

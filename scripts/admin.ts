@@ -1,8 +1,8 @@
 /**
- * The operator's command. Every command runs in the stack's AdminFunction, invoked with the Lambda
- * Invoke API: on AWS with the caller's credentials (`--stack NAME` finds the function's name in
- * CloudFormation), locally through the Lambda endpoint `npm start` serves (`--url`). Only the
- * endpoint differs.
+ * The operator's command. Every command runs in one of the stack's functions, invoked with the
+ * Lambda Invoke API: on AWS with the caller's credentials (`--stack NAME` finds the function's name
+ * in CloudFormation), locally through the Lambda endpoint `npm start` serves (`--url`). Only the
+ * endpoint differs. `keys` commands run in SigningKeyRotationFunction, the others in AdminFunction.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -10,7 +10,10 @@ import {
   type AdminResult,
   type Block,
   type DenylistEntry,
+  type KeyCommand,
+  type KeyCommandResult,
   normalizeIdentifier,
+  type PublishedKey,
   parseExpiry,
 } from '@authkit/core';
 import { CloudFormationClient, DescribeStackResourceCommand } from '@aws-sdk/client-cloudformation';
@@ -21,10 +24,13 @@ const USAGE = `usage: npm run admin -- <command> [--url URL | --stack NAME] [--j
   denylist remove <identifier>                                  lift its entry and its lockout
   denylist list                                                 every entry standing now
   denylist why <identifier>                                     every rule that blocks it now
-  sessions end <identifier>                                     end every session it has`;
+  sessions end <identifier>                                     end every session it has
+  keys status                                                   the published signing keys; when the next rotation may run
+  keys revoke <kid>                                             stop publishing a leaked key, and signing with it, now`;
 
 const DEFAULT_URL = 'http://localhost:3000';
 const ADMIN_FUNCTION = 'AdminFunction';
+const ROTATION_FUNCTION = 'SigningKeyRotationFunction';
 
 /** Bad arguments: exit 2. */
 class UsageError extends Error {}
@@ -35,8 +41,11 @@ class Help extends Error {}
 
 type Options = { url?: string; stack?: string; json: boolean };
 
+type Command = AdminCommand | KeyCommand;
+type Result = AdminResult | KeyCommandResult;
+
 /** The command the arguments ask for, checked before anything is called. */
-export function parseCommand(argv: string[]): { command: AdminCommand; options: Options } {
+export function parseCommand(argv: string[]): { command: Command; options: Options } {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -47,6 +56,7 @@ export function parseCommand(argv: string[]): { command: AdminCommand; options: 
   const [group, verb, raw, ...rest] = positionals;
   if (group === 'help' || values.help) throw new Help();
   if (group === undefined) throw new UsageError('no command given');
+  if (group === 'keys') return { command: keyCommand(verb, raw, rest, values), options: optionsOf(values) };
   const name = `${group ?? ''}-${verb ?? ''}` as AdminCommand['command'];
   const takesIdentifier = ['denylist-add', 'denylist-remove', 'denylist-why', 'sessions-end'].includes(name);
   if (!takesIdentifier && name !== 'denylist-list') {
@@ -58,10 +68,7 @@ export function parseCommand(argv: string[]): { command: AdminCommand; options: 
   if (name !== 'denylist-add' && (values.reason !== undefined || values.expires !== undefined)) {
     throw new UsageError('--reason and --expires belong to denylist add');
   }
-  if (values.url !== undefined && values.stack !== undefined)
-    throw new UsageError('give --url or --stack, not both');
-  if (values.url !== undefined && !URL.canParse(values.url))
-    throw new UsageError(`--url: not a URL: "${values.url}"`);
+  const options = optionsOf(values);
   const command: AdminCommand = { command: name };
   if (takesIdentifier) {
     if (raw === undefined) throw new UsageError(`${group} ${verb} needs an identifier`);
@@ -72,7 +79,36 @@ export function parseCommand(argv: string[]): { command: AdminCommand; options: 
     checked(() => parseExpiry(values.expires as string), '--expires');
     command.expires = values.expires;
   }
-  return { command, options: { url: values.url, stack: values.stack, json: values.json } };
+  return { command, options };
+}
+
+type Values = ReturnType<typeof parse>['values'];
+
+function optionsOf(values: Values): Options {
+  if (values.url !== undefined && values.stack !== undefined)
+    throw new UsageError('give --url or --stack, not both');
+  if (values.url !== undefined && !URL.canParse(values.url))
+    throw new UsageError(`--url: not a URL: "${values.url}"`);
+  return { url: values.url, stack: values.stack, json: values.json };
+}
+
+function keyCommand(
+  verb: string | undefined,
+  kid: string | undefined,
+  rest: string[],
+  values: Values,
+): KeyCommand {
+  if (values.reason !== undefined || values.expires !== undefined) {
+    throw new UsageError('--reason and --expires belong to denylist add');
+  }
+  if (verb === 'status') {
+    if (kid !== undefined) throw new UsageError(`unexpected argument "${kid}"`);
+    return { command: 'keys-status' };
+  }
+  if (verb !== 'revoke') throw new UsageError(`unknown command "keys ${verb ?? ''}"`.trimEnd());
+  if (kid === undefined) throw new UsageError('keys revoke needs the kid of the leaked key');
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  return { command: 'keys-revoke', kid };
 }
 
 function parse(argv: string[]) {
@@ -99,17 +135,20 @@ function checked<T>(read: () => T, what: string): T {
   }
 }
 
-/** The Lambda client and the function's name: the stack's AdminFunction, or the local runtime's. */
-async function target(options: Options): Promise<{ lambda: LambdaClient; name: string; where: string }> {
+/** The Lambda client and the function's name: the stack's function `id`, or the local runtime's. */
+async function target(
+  id: string,
+  options: Options,
+): Promise<{ lambda: LambdaClient; name: string; where: string }> {
   if (options.stack !== undefined) {
     const stack = options.stack;
     const cloudFormation = new CloudFormationClient({});
     try {
       const { StackResourceDetail } = await cloudFormation.send(
-        new DescribeStackResourceCommand({ StackName: stack, LogicalResourceId: ADMIN_FUNCTION }),
+        new DescribeStackResourceCommand({ StackName: stack, LogicalResourceId: id }),
       );
       const name = StackResourceDetail?.PhysicalResourceId;
-      if (!name) throw new Error(`it has no ${ADMIN_FUNCTION}`);
+      if (!name) throw new Error(`it has no ${id}`);
       return { lambda: new LambdaClient({}), name, where: `stack ${stack}` };
     } catch (error) {
       throw new Failure(`stack ${stack}: ${(error as Error).message}`);
@@ -126,13 +165,14 @@ async function target(options: Options): Promise<{ lambda: LambdaClient; name: s
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       maxAttempts: 1,
     }),
-    name: ADMIN_FUNCTION,
+    name: id,
     where: url,
   };
 }
 
-async function invoke(command: AdminCommand, options: Options): Promise<AdminResult> {
-  const { lambda, name, where } = await target(options);
+async function invoke(command: Command, options: Options): Promise<Result> {
+  const id = command.command.startsWith('keys-') ? ROTATION_FUNCTION : ADMIN_FUNCTION;
+  const { lambda, name, where } = await target(id, options);
   try {
     const response = await lambda.send(
       new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(command)) }),
@@ -142,9 +182,10 @@ async function invoke(command: AdminCommand, options: Options): Promise<AdminRes
     if (response.FunctionError || payload === undefined) {
       const { errorType, errorMessage } = (payload ?? {}) as { errorType?: string; errorMessage?: string };
       const reason = errorMessage ?? (text.split('\n')[0]?.slice(0, 300) || 'no answer');
-      throw new Failure(`${where}: the admin function failed: ${errorType ? `${errorType}: ` : ''}${reason}`);
+      const what = id === ADMIN_FUNCTION ? 'the admin function' : 'the signing-key rotation function';
+      throw new Failure(`${where}: ${what} failed: ${errorType ? `${errorType}: ` : ''}${reason}`);
     }
-    return payload as AdminResult;
+    return payload as Result;
   } catch (error) {
     if (error instanceof Failure) throw error;
     throw new Failure(`${where}: ${(error as Error).message || (error as Error).name}`);
@@ -179,9 +220,22 @@ function describeBlock({ rule, facts }: Block): string {
     .join(', ')}`;
 }
 
+const describeKey = (key: PublishedKey) => `${key.kid}  generation ${key.generation}, ${key.role}`;
+
 /** What a person reads. */
-export function render(result: AdminResult): string {
+export function render(result: Result): string {
   switch (result.command) {
+    case 'keys-status':
+      return [
+        `generation ${result.generation} signs since ${result.currentSince}; JWKS publishes:`,
+        ...result.keys.map((key) => `  ${describeKey(key)}`),
+        `the next rotation may run from ${result.nextRotationFrom}`,
+      ].join('\n');
+    case 'keys-revoke':
+      return [
+        `revoked ${describeKey(result.revoked)}; generation ${result.generation} signs now; JWKS publishes:`,
+        ...result.keys.map((key) => `  ${describeKey(key)}`),
+      ].join('\n');
     case 'denylist-add':
       return `${result.identifier} denylisted: ${describeEntry(result.entry)}; its sessions ended`;
     case 'denylist-remove':

@@ -140,6 +140,44 @@ export function commandHandler<Out>(
   });
 }
 
+/**
+ * A Secrets Manager rotation function that operators also invoke. Secrets Manager sees only that a
+ * step failed (it retries the rotation, then records it failed in CloudTrail), so the log says why:
+ * a rule's refusal (`refused`, e.g. the rotation guard) as a warning with its reason, anything else
+ * as an error. An operator's refused command reaches them as commandHandler's do.
+ */
+export function rotationHandler<Out>(
+  observability: Observability,
+  refused: (error: unknown) => boolean,
+  run: (event: unknown) => Promise<Out>,
+): StepHandler<unknown, Out> {
+  const { logger, metrics } = observability;
+  return chain<unknown, Out>(observability).handler(async (event) => {
+    try {
+      const output = await run(event);
+      logger.info('rotation done', { output });
+      metrics.addMetric('RotationDone', 'Count', 1);
+      return output;
+    } catch (error) {
+      if (error instanceof AuthKitError) {
+        metrics.addMetric('RotationRefused', 'Count', 1);
+        logger.info('command refused', { code: error.code, ...error.data() });
+        const refusal = new Error(error.detail);
+        refusal.name = error.name;
+        throw refusal;
+      }
+      if (refused(error)) {
+        metrics.addMetric('RotationRefused', 'Count', 1);
+        logger.warn('rotation refused', { reason: (error as Error).message });
+      } else {
+        metrics.addMetric('RotationFailed', 'Count', 1);
+        logger.error('rotation failed', error as Error);
+      }
+      throw error;
+    }
+  });
+}
+
 export type TokenAuthorizer = (
   event: APIGatewayTokenAuthorizerEvent,
   context: Context,

@@ -13,11 +13,13 @@ import {
   type Config,
   type ConfigSection,
   captchaPolicy,
+  checkSigningSecret,
   type Environment,
   type EventPublisher,
   keyRingSource,
   loadConfig,
   lockoutNotices,
+  MAX_SECRET_AGE_SECONDS,
   MIN_SECRET_LENGTH,
   type NewDeviceNotice,
   type RefusalDeps,
@@ -44,6 +46,7 @@ import type { SessionsDeps } from '../api/sessions.ts';
 import type { StartDeps } from '../api/start.ts';
 import type { TokenHandlerDeps } from '../api/token.ts';
 import type { VerifyDeps } from '../api/verify.ts';
+import type { SigningKeyRotationDeps } from '../rotation/signing-key.ts';
 import type { CaptchaDeps } from '../steps/captcha.ts';
 import type { DenylistDeps } from '../steps/denylist.ts';
 import type { RateLimitDeps } from '../steps/rate-limit.ts';
@@ -110,7 +113,10 @@ export function awsRoot(env: Environment) {
   /** The secret's value, read per use through the cache; a function not given its id stops here. */
   const secret = async (name: SecretName) => {
     const id = requireVariable(env, secretIdVariable(name));
-    return (await secretsCache()).source(id, { minLength: MIN_SECRET_LENGTH[name] });
+    return (await secretsCache()).source(id, {
+      minLength: MIN_SECRET_LENGTH[name],
+      maxAgeSeconds: MAX_SECRET_AGE_SECONDS[name],
+    });
   };
   const messengers = async () => {
     const { SESv2Client, SesMailer, SNSClient, SnsSmsSender } = await import(
@@ -240,8 +246,15 @@ export function awsRoot(env: Environment) {
       warn: auditWriteFailed('refusal'),
     };
   };
-  const keyRing = async () =>
-    keyRingSource(await secret('signingKeySeed'), config('tokens').tokens.signingKeyGeneration);
+  /**
+   * The keys of the generation the signing-key secret names, read with its own short max age, so a
+   * rotation or a revoked key reaches signers and JWKS within a minute.
+   */
+  const keyRing = async () => {
+    const id = requireVariable(env, secretIdVariable('signingKeySeed'));
+    const value = await secret('signingKeySeed');
+    return keyRingSource(async () => checkSigningSecret(await value(), id));
+  };
   const tokens = async (): Promise<TokenDeps> => {
     const { DynamoSessionStore, db } = await dynamodb();
     const ring = await keyRing();
@@ -406,6 +419,18 @@ export function awsRoot(env: Environment) {
     },
     async jwks(): Promise<JwksDeps> {
       return { observability: obs(), keyRing: await keyRing() };
+    },
+    async signingKeyRotation(): Promise<SigningKeyRotationDeps> {
+      const { SecretsManagerClient, SecretsManagerVersions } = await import(
+        '@authkit/core/adapters/secrets-manager'
+      );
+      return {
+        observability: obs(),
+        secrets: new SecretsManagerVersions(captured(new SecretsManagerClient(endpoint('SECRETS_MANAGER')))),
+        clock: systemClock,
+        secretId: requireVariable(env, secretIdVariable('signingKeySeed')),
+        accessTtlSeconds: config('tokens').tokens.accessTtlSeconds,
+      };
     },
     async health(): Promise<HealthDeps> {
       const { probeTable, db } = await dynamodb();

@@ -54,7 +54,7 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 from botocore.exceptions import BotoCoreError, ClientError  # noqa: E402
 from moto.apigateway.models import Deployment, RestAPI, apigateway_backends  # noqa: E402
-from moto.awslambda.models import LambdaFunction, LayerVersion  # noqa: E402
+from moto.awslambda.models import LambdaFunction, LayerVersion, lambda_backends  # noqa: E402
 from moto.cloudformation import parsing  # noqa: E402
 from moto.cloudformation.exceptions import UnformattedGetAttTemplateException  # noqa: E402
 from moto.cloudformation.models import CloudFormationBackend, Stack  # noqa: E402
@@ -380,6 +380,61 @@ class SecretsManagerSecret(Handler):
         return Created(created["ARN"], {"Id": created["ARN"]})
 
 
+def condition_values(statement, key, absent=()):
+    """The values a policy statement's Condition gives `key` (condition keys are case-insensitive:
+    moto writes AWS:SourceArn), or `absent` when it names no such key."""
+    values = [
+        value
+        for block in statement.get("Condition", {}).values()
+        for name, given in block.items()
+        if name.lower() == key.lower()
+        for value in (given if isinstance(given, list) else [given])
+    ]
+    return values or list(absent)
+
+
+class SecretsManagerRotationSchedule(Handler):
+    """moto gap: AWS::SecretsManager::RotationSchedule. What Secrets Manager checks when rotation is
+    turned on, through moto's backends: the secret exists; the function exists and its resource
+    policy lets secretsmanager.amazonaws.com invoke it (for this account, and for this secret when
+    the policy names one), which a permission created after the schedule would not yet do; the days
+    are within 1-1000. Rotation is then recorded on moto's secret as RotateSecret records it. moto's
+    RotateSecret is not called: it would invoke the function in Docker (testSecret, which Secrets
+    Manager runs when RotateImmediatelyOnUpdate is false), and the harness has no Docker; the
+    function's steps run against the local Secrets Manager in tests/integration/key-rotation.test.ts."""
+
+    TYPE = "AWS::SecretsManager::RotationSchedule"
+
+    @staticmethod
+    def create(resource_name, properties, account_id, region_name):
+        secrets = secretsmanager_backends[account_id][region_name]
+        secret_id = properties["SecretId"]
+        secret_arn = secrets.describe_secret(secret_id).arn  # raises for an unknown secret
+        function_arn = properties["RotationLambdaARN"]
+        functions = lambda_backends[account_id][region_name]
+        # GetPolicy's answer: the policy document as a JSON string. Raises for an unknown function.
+        policy = json.loads(json.loads(functions.get_policy(function_arn))["Policy"])
+        if not any(
+            statement.get("Principal", {}).get("Service") == "secretsmanager.amazonaws.com"
+            and statement.get("Action") == "lambda:InvokeFunction"
+            and account_id in condition_values(statement, "aws:SourceAccount")
+            and secret_arn in condition_values(statement, "aws:SourceArn", [secret_arn])
+            for statement in policy["Statement"]
+        ):
+            raise ValueError(
+                "AccessDeniedException: Secrets Manager cannot invoke the specified Lambda function. "
+                "Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com."
+            )
+        days = int(properties.get("RotationRules", {}).get("AutomaticallyAfterDays", 0))
+        if not 1 <= days <= 1000:
+            raise ValueError("InvalidParameterException: RotationRules.AutomaticallyAfterDays must be within 1-1000.")
+        secret = secrets.secrets[secret_id]
+        secret.rotation_lambda_arn = function_arn
+        secret.auto_rotate_after_days = days
+        secret.rotation_enabled = True
+        return Created(secret_arn)
+
+
 class SesConfigurationSet(Handler):
     """moto gap: AWS::SES::ConfigurationSet. SESv2 CreateConfigurationSet (same option shapes)."""
 
@@ -547,6 +602,7 @@ HANDLERS = {
         ApiGatewayAccount,
         WaitConditionHandle,
         SecretsManagerSecret,
+        SecretsManagerRotationSchedule,
         SesConfigurationSet,
         SesConfigurationSetEventDestination,
         SmsVoiceConfigurationSet,

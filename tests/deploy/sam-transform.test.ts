@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { samTranslated } from '../support/python.ts';
+import { ROTATION_OPERATIONS } from '../support/secrets-manager.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -257,6 +258,49 @@ describe('the functions CloudFormation creates', () => {
         { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: proxySecret },
       ]);
     }
+  });
+});
+
+describe('the signing-key rotation CloudFormation creates', () => {
+  const schedule = translated.Resources.SigningKeyRotationSchedule;
+  const permission = translated.Resources.SigningKeyRotationPermission;
+  const fn = translated.Resources.SigningKeyRotationFunction;
+  const statementsOf = (resource: Resource | undefined) => {
+    const role = (resource?.Properties.Role as { 'Fn::GetAtt': string[] } | undefined)?.['Fn::GetAtt'][0];
+    const policies = translated.Resources[role ?? '']?.Properties.Policies ?? [];
+    return (policies as { PolicyDocument: { Statement: Record<string, Json>[] } }[])
+      .flatMap((policy) => policy.PolicyDocument.Statement)
+      .filter((statement) => text(statement.Action).includes('secretsmanager:'));
+  };
+
+  it('rotates SigningKeySecret with the rotation function every SigningKeyRotationDays, the first time on that schedule', () => {
+    expect(schedule?.Properties).toEqual({
+      SecretId: { Ref: 'SigningKeySecret' },
+      RotationLambdaARN: { 'Fn::GetAtt': ['SigningKeyRotationFunction', 'Arn'] },
+      RotationRules: { AutomaticallyAfterDays: { Ref: 'SigningKeyRotationDays' } },
+      RotateImmediatelyOnUpdate: false,
+    });
+  });
+
+  it('lets Secrets Manager invoke the function for this account and this secret alone, before rotation is turned on', () => {
+    expect(permission?.Properties).toEqual({
+      FunctionName: { 'Fn::GetAtt': ['SigningKeyRotationFunction', 'Arn'] },
+      Action: 'lambda:InvokeFunction',
+      Principal: 'secretsmanager.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceArn: { Ref: 'SigningKeySecret' },
+    });
+    expect([schedule?.DependsOn].flat()).toContain('SigningKeyRotationPermission');
+  });
+
+  it('lets the function do to SigningKeySecret what a rotation does, and touch no other secret', () => {
+    expect(statementsOf(fn)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [...ROTATION_OPERATIONS].sort().map((operation) => `secretsmanager:${operation}`),
+        Resource: { Ref: 'SigningKeySecret' },
+      },
+    ]);
   });
 });
 

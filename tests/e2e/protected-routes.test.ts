@@ -34,7 +34,7 @@ const bearer = (token: string) => `Bearer ${token}`;
 async function ring(): Promise<KeyRing> {
   const seed = suite.runtime.secrets.find('SigningKeySecret')?.value;
   if (!seed) throw new Error('the runtime has no SigningKeySecret');
-  return deriveKeyRing(seed, 1);
+  return deriveKeyRing({ seed, generation: 1 });
 }
 
 /** `token`'s claims re-signed by AuthKit's own current key, with `claims` changed. */

@@ -139,6 +139,19 @@ const SAMPLES: Record<string, Expectation> = {
     status: 200,
     body: { status: 'ok', checks: { dynamodb: { status: 'ok' } } },
   },
+  'rotation/signing-key-status.json': {
+    functionId: 'SigningKeyRotationFunction',
+    body: {
+      command: 'keys-status',
+      generation: 1,
+      keys: [
+        { kid: expect.any(String), generation: 1, role: 'signing' },
+        { kid: expect.any(String), generation: 2, role: 'next' },
+      ],
+      currentSince: expect.any(String),
+      nextRotationFrom: expect.any(String),
+    },
+  },
   'admin/admin-why.json': {
     functionId: 'AdminFunction',
     body: { command: 'denylist-why', identifier: 'sample.admin@example.com', blocks: [] },

@@ -256,7 +256,6 @@ function accountDeps(auditTable: string = TABLES.audit) {
       accessTtlSeconds: 900,
       refreshIdleSeconds: 7 * 86_400,
       refreshAbsoluteSeconds: 30 * 86_400,
-      signingKeyGeneration: 1,
     },
   };
   const signIn: SignInDeps = {

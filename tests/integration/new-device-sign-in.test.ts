@@ -43,7 +43,6 @@ async function signInDeps(events: EventPublisher, failures: unknown[]): Promise<
         accessTtlSeconds: 900,
         refreshIdleSeconds: 86_400,
         refreshAbsoluteSeconds: 30 * 86_400,
-        signingKeyGeneration: 1,
       },
     },
   } as unknown as SignInDeps;

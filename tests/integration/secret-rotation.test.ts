@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { decodeProtectedHeader } from 'jose';
 import { SecretsManagerSecrets } from '../../layers/core/src/adapters/secrets-manager.ts';
 import { InvalidCode } from '../../layers/core/src/errors.ts';
+import { checkSigningSecret } from '../../layers/core/src/secret-material.ts';
 import { verifyCode } from '../../layers/core/src/sign-in.ts';
 import { deriveSigningKey, keyRingSource } from '../../layers/core/src/signing-key.ts';
 import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
@@ -57,7 +58,9 @@ beforeEach(() => {
 describe('rotating the signing-key seed', () => {
   const ada = { userId: 'usr_ada', identifierKey: 'email#ada@example.com', createdAt: Date.now() };
   const tokenDeps = (): TokenDeps => {
-    const keyRing = keyRingSource(secrets.source(secretArn('SigningKeySecret'), { minLength: 32 }), 1);
+    const id = secretArn('SigningKeySecret');
+    const seed = secrets.source(id, { minLength: 32 });
+    const keyRing = keyRingSource(async () => checkSigningSecret(await seed(), id));
     return {
       sessions: stores().sessions,
       clock: systemClock,
@@ -70,7 +73,6 @@ describe('rotating the signing-key seed', () => {
         accessTtlSeconds: 900,
         refreshIdleSeconds: 86_400,
         refreshAbsoluteSeconds: 86_400,
-        signingKeyGeneration: 1,
       },
     };
   };

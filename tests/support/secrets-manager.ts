@@ -7,20 +7,32 @@ import type { AddressInfo } from 'node:net';
 import { handleSecretsManager } from '../../local/aws-endpoints.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager.ts';
 
+/**
+ * The Secrets Manager operations the rotation function calls: the rotation specs see it call these
+ * and no other, and template.yaml grants it exactly these (tests/deploy/sam-transform.test.ts).
+ */
+export const ROTATION_OPERATIONS = [
+  'DescribeSecret',
+  'GetSecretValue',
+  'PutSecretValue',
+  'UpdateSecretVersionStage',
+] as const;
+
 export async function serveSecretsManager(
   secrets: LocalSecretsManager,
-): Promise<{ endpoint: string; close: () => Promise<void> }> {
+): Promise<{ endpoint: string; close: () => Promise<void>; operations: Set<string> }> {
+  const operations = new Set<string>();
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () =>
-      handleSecretsManager(
-        secrets,
-        request.headers['x-amz-target'] as string | undefined,
-        Buffer.concat(chunks),
-        response,
-      ),
-    );
+    request.on('end', () => {
+      const target = request.headers['x-amz-target'] as string | undefined;
+      if (target) operations.add(target.replace(/^secretsmanager\./, ''));
+      handleSecretsManager(secrets, target, Buffer.concat(chunks), response).catch((error: unknown) => {
+        response.writeHead(500, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify({ __type: 'InternalServiceError', message: String(error) }));
+      });
+    });
   });
   // Test files never have to close it: neither the server nor its connections keep a worker alive.
   server.unref();
@@ -28,6 +40,8 @@ export async function serveSecretsManager(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** Every operation called (e.g. `GetSecretValue`), for a spec to hold to a role's grants. */
+    operations,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -28,11 +28,10 @@ const CONFIG: Config['tokens'] = {
   accessTtlSeconds: 900,
   refreshIdleSeconds: 7 * DAY,
   refreshAbsoluteSeconds: 30 * DAY,
-  signingKeyGeneration: 2,
 };
 
 // Generation 2 signs; the ring publishes 1 (previous), 2 and 3 (next).
-const ring = await deriveKeyRing(SEED, CONFIG.signingKeyGeneration);
+const ring = await deriveKeyRing({ seed: SEED, generation: 2 });
 const [previousKey, currentKey, nextKey] = (await Promise.all(
   [1, 2, 3].map((generation) => deriveSigningKey(SEED, generation)),
 )) as [SigningKey, SigningKey, SigningKey];

@@ -14,7 +14,7 @@ import type { SessionSummary } from '../../layers/core/src/ports.ts';
 import { deriveKeyRing } from '../../layers/core/src/signing-key.ts';
 
 const SEED = 'unit-test-authorizer-seed-'.padEnd(48, 'z');
-const ring = await deriveKeyRing(SEED, 1);
+const ring = await deriveKeyRing({ seed: SEED, generation: 1 });
 const ISSUER = 'https://auth.example.com';
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abcdef1234/live/GET/v1/me';
 const SESSION: SessionSummary = {

@@ -71,6 +71,7 @@ describe('infrastructure as code', () => {
       'AuthorizerFunction',
       'JwksFunction',
       'MagicLinkVerifyFunction',
+      'SigningKeyRotationFunction',
       'TokenFunction',
       'VerifyFunction',
     ]);

@@ -1,8 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   checkSecretMaterial,
+  checkSigningSecret,
+  MAX_SECRET_AGE_SECONDS,
   MIN_SECRET_LENGTH,
   SecretMaterialError,
+  serializeSigningSecret,
 } from '../../layers/core/src/secret-material.ts';
 import { thrownBy } from '../support/thrown.ts';
 
@@ -18,6 +21,19 @@ describe('MIN_SECRET_LENGTH', () => {
       captcha: 1,
       proxy: 32,
       auditKey: 32,
+    });
+  });
+});
+
+describe('MAX_SECRET_AGE_SECONDS', () => {
+  it('keeps the signing-key seed a minute, so a revoked key is gone within it, and every other secret five minutes', () => {
+    // Assess
+    expect(MAX_SECRET_AGE_SECONDS).toEqual({
+      codePepper: 300,
+      signingKeySeed: 60,
+      captcha: 300,
+      proxy: 300,
+      auditKey: 300,
     });
   });
 });
@@ -76,6 +92,92 @@ describe('checkSecretMaterial', () => {
     // Act & Assess
     expect(() => checkSecretMaterial('  ', 'authkit/turnstile', 1)).toThrow(
       'The secret authkit/turnstile must hold at least 1 character of secret material',
+    );
+  });
+});
+
+describe('checkSigningSecret', () => {
+  const SEED_ID = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SigningKeySecret-AbCdEf';
+  const SEED = 'signing-seed-'.padEnd(64, 'z');
+
+  it('reads a plain seed (what the stack generates) as generation 1', () => {
+    // Act & Assess
+    expect(checkSigningSecret(` ${SEED}\n`, SEED_ID)).toEqual({ seed: SEED, generation: 1 });
+  });
+
+  it('reads the JSON the rotation function writes, and writes what it reads', () => {
+    // Prepare
+    const secrets = [
+      { seed: SEED, generation: 7 },
+      { seed: SEED, generation: 7, revokedBelow: 7 },
+    ];
+
+    // Act & Assess
+    for (const secret of secrets) {
+      expect(checkSigningSecret(serializeSigningSecret(secret), SEED_ID)).toEqual(secret);
+    }
+  });
+
+  it.each([
+    ['JSON that does not parse', `{"seed": "${SEED}", generation: 2}`, 'it starts with "{" but is not JSON'],
+    ['an array in braces', `{${JSON.stringify([SEED, SEED])}`, 'it starts with "{" but is not JSON'],
+    [
+      'a short seed',
+      JSON.stringify({ seed: 's'.repeat(31), generation: 2 }),
+      'seed must be a string of at least 32 characters',
+    ],
+    [
+      'no seed',
+      JSON.stringify({ generation: 2, padding: SEED }),
+      'it has a field other than seed, generation and revokedBelow',
+    ],
+    [
+      'a field it does not know',
+      JSON.stringify({ seed: SEED, generation: 2, [SEED]: 1 }),
+      'it has a field other than seed, generation and revokedBelow',
+    ],
+    [
+      'generation 0',
+      JSON.stringify({ seed: SEED, generation: 0 }),
+      'generation must be a whole number from 1 to 1000000',
+    ],
+    [
+      'a fractional generation',
+      JSON.stringify({ seed: SEED, generation: 2.5 }),
+      'generation must be a whole number from 1 to 1000000',
+    ],
+    [
+      'a generation as text',
+      JSON.stringify({ seed: SEED, generation: '2' }),
+      'generation must be a whole number from 1 to 1000000',
+    ],
+    [
+      'a revoked signing generation',
+      JSON.stringify({ seed: SEED, generation: 2, revokedBelow: 3 }),
+      'revokedBelow must be a whole number from 2 to generation',
+    ],
+    [
+      'revokedBelow 1',
+      JSON.stringify({ seed: SEED, generation: 2, revokedBelow: 1 }),
+      'revokedBelow must be a whole number from 2 to generation',
+    ],
+  ])('refuses %s, naming the secret and the fault but never showing the value', (_, value, problem) => {
+    // Act
+    const error = thrownBy(() => checkSigningSecret(value, SEED_ID));
+
+    // Assess
+    expect(error).toBeInstanceOf(SecretMaterialError);
+    expect(error.message).toBe(
+      `The secret ${SEED_ID} must hold a seed, or JSON {"seed", "generation", "revokedBelow"?}: ${problem}`,
+    );
+    expect(error.message).not.toContain(SEED.slice(0, 20));
+    expect(error.message).not.toContain('s'.repeat(31));
+  });
+
+  it('refuses a plain seed too short to key anything, as any secret', () => {
+    // Act & Assess
+    expect(() => checkSigningSecret('s'.repeat(31), SEED_ID)).toThrow(
+      `The secret ${SEED_ID} must hold at least 32 characters of secret material`,
     );
   });
 });

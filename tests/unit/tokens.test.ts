@@ -44,7 +44,6 @@ const TOKEN_CONFIG: Config['tokens'] = {
   accessTtlSeconds: 900,
   refreshIdleSeconds: 7 * DAY,
   refreshAbsoluteSeconds: 30 * DAY,
-  signingKeyGeneration: 1,
 };
 
 const ADA: User = { userId: 'usr_ada', identifierKey: 'email#ada@example.com', createdAt: NOW - DAY };
@@ -198,7 +197,7 @@ function tokenDeps(
   } as TokenDeps & { clock: FixedClock; audit: AccountAuditDeps };
 }
 
-const { published } = await deriveKeyRing(SEED, TOKEN_CONFIG.signingKeyGeneration);
+const { published } = await deriveKeyRing({ seed: SEED, generation: 1 });
 
 /** A token as AuthKit issued it: its header and claims, once its signature checks against the keys JWKS publishes. */
 async function issued(token: string): Promise<{ header: ProtectedHeaderParameters; claims: JWTPayload }> {
@@ -248,7 +247,7 @@ describe('deriveSigningKey', () => {
 describe('deriveKeyRing', () => {
   it('signs with generation n and publishes n and n + 1 before n + 1 ever signs', async () => {
     // Act
-    const ring = await deriveKeyRing(SEED, 1);
+    const ring = await deriveKeyRing({ seed: SEED, generation: 1 });
     const next = await deriveSigningKey(SEED, 2);
 
     // Assess
@@ -258,16 +257,32 @@ describe('deriveKeyRing', () => {
 
   it('after a rotation, keeps publishing the previous key for the tokens it signed', async () => {
     // Prepare
-    const before = await deriveKeyRing(SEED, 1);
+    const before = await deriveKeyRing({ seed: SEED, generation: 1 });
 
     // Act
-    const after = await deriveKeyRing(SEED, 2);
+    const after = await deriveKeyRing({ seed: SEED, generation: 2 });
 
     // Assess
     expect(before.published.map((jwk) => jwk.kid)).toContain(after.current.kid);
     expect(after.published.map((jwk) => jwk.kid)).toContain(before.current.kid);
     expect(after.published).toHaveLength(3);
     expect(new Set(after.published.map((jwk) => jwk.kid)).size).toBe(3);
+  });
+
+  it('leaves out the generations below revokedBelow: a revoked previous key is published no more', async () => {
+    // Prepare
+    const previous = await deriveSigningKey(SEED, 2);
+
+    // Act
+    const revoked = await deriveKeyRing({ seed: SEED, generation: 3, revokedBelow: 3 });
+    const kept = await deriveKeyRing({ seed: SEED, generation: 3, revokedBelow: 2 });
+
+    // Assess
+    expect(revoked.published.map((jwk) => jwk.kid)).toEqual([
+      (await deriveSigningKey(SEED, 3)).kid,
+      (await deriveSigningKey(SEED, 4)).kid,
+    ]);
+    expect(kept.published.map((jwk) => jwk.kid)).toContain(previous.kid);
   });
 });
 

@@ -93,8 +93,6 @@ export type Config = Readonly<{
     accessTtlSeconds: number;
     refreshIdleSeconds: number;
     refreshAbsoluteSeconds: number;
-    /** Which generation of keys derived from the seed signs; bump by one to rotate. */
-    signingKeyGeneration: number;
   }>;
   product: Readonly<{ name: string }>;
   /** Where a magic link may continue to: the app's pages, compared exactly; empty: magic links are off. */

@@ -11,6 +11,7 @@ export * from './devices.ts';
 export * from './errors.ts';
 export * from './feedback.ts';
 export * from './identifier.ts';
+export * from './key-rotation.ts';
 export * from './lockout.ts';
 export * from './magic-link.ts';
 export * from './messages.ts';

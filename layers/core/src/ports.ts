@@ -23,6 +23,31 @@ export interface Random {
  */
 export type SecretSource = () => Promise<string>;
 
+/** One version of a secret: its id, its value, and when Secrets Manager created it (ms). */
+export type SecretVersion = { versionId: string; value: string; createdAt: number };
+
+/**
+ * A secret's versions and staging labels (AWSCURRENT, AWSPENDING, AWSPREVIOUS), as a rotation
+ * function handles them: uncached, read and written where Secrets Manager keeps them.
+ */
+export interface SecretVersions {
+  /** Whether rotation is turned on for the secret, and each version's staging labels. */
+  describe(secretId: string): Promise<{ rotationEnabled: boolean; stages: Record<string, string[]> }>;
+  /**
+   * The version that carries `stage` (and is `versionId`, when given); undefined when none does or
+   * it holds no value yet (the empty version a rotation starts with).
+   */
+  read(secretId: string, stage: string, versionId?: string): Promise<SecretVersion | undefined>;
+  /**
+   * A new version holding `value`, with `stages` (Secrets Manager's default: AWSCURRENT, the old
+   * current becoming AWSPREVIOUS). `versionId` makes it idempotent: put again, the same value is
+   * the same version. Answers the version's id.
+   */
+  put(secretId: string, value: string, options?: { versionId?: string; stages?: string[] }): Promise<string>;
+  /** Moves `stage` to version `to` from `from`, or (no `to`) takes it off `from`. */
+  moveStage(secretId: string, stage: string, move: { to?: string; from?: string }): Promise<void>;
+}
+
 /**
  * What a magic-link challenge holds beside its code: the SHA-256 of the current send's link token
  * (never the token), and what start bound it to: the app page it continues to and the PKCE code

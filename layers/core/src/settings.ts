@@ -499,14 +499,14 @@ export const SETTINGS: readonly Setting[] = [
     description: 'Required: `iss` of issued tokens, e.g. `https://auth.example.com`.',
   },
   {
-    parameter: 'SigningKeyGeneration',
-    variable: 'SIGNING_KEY_GENERATION',
-    at: { section: 'tokens', key: 'signingKeyGeneration' },
+    parameter: 'SigningKeyRotationDays',
     kind: 'integer',
-    default: 1,
+    default: 90,
+    // Secrets Manager rotates every 1 to 1000 days; past a year a key outlives most audit periods.
     min: 1,
-    max: 1_000_000,
-    description: 'The generation of keys that signs; bump by one to rotate.',
+    max: 365,
+    description:
+      'Days between automatic rotations of the ES256 signing key (Secrets Manager rotation of `SigningKeySecret`); see docs/runbook.md.',
   },
   {
     parameter: 'TokenAudience',
