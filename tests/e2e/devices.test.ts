@@ -346,6 +346,22 @@ describe('binding a device', () => {
     expect((await refresh(ada.refreshToken, desktop)).status).toBe(401);
   });
 
+  it('keeps what a binding leaves out, so a bare user agent cannot widen the device to other machines', async () => {
+    // Prepare: an access token carried to another Mac with Chrome, which binds naming its browser alone.
+    const ada = await signIn(uniqueEmail('devices-narrow'), laptop());
+    const otherMac = { ...laptop(CHROME_131_MAC), screen: '2560x1440', hardwareConcurrency: 12 };
+
+    // Act
+    const bound = await devicesRoute(ada, 'POST', undefined, {
+      device: { name: 'mine now', userAgent: CHROME_131_MAC },
+    });
+
+    // Assess
+    expect(bound.status).toBe(201);
+    expect((await refresh(ada.refreshToken, otherMac)).status).toBe(401);
+    expect((await refresh(ada.refreshToken, laptop(CHROME_131_MAC))).status).toBe(200);
+  });
+
   it('refuses a private key, naming the field', async () => {
     // Prepare
     const ada = await signIn(uniqueEmail('devices-private'), laptop());

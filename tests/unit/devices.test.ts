@@ -235,6 +235,26 @@ describe('another machine, browser or screen is another device', () => {
     expect(comparison).toMatchObject({ same: false, differing: ['timezone', 'language'] });
   });
 
+  it('a description without the user agent cannot pass for a device known by one', () => {
+    // Prepare: what a thief can send without knowing anything of the device (no User-Agent header,
+    // one attribute most screens or one city share).
+    const guesses: DeviceDescription[] = [
+      { colorDepth: 24 },
+      { touchPoints: 0 },
+      { timezone: 'Europe/London' },
+      { userAgent: 'Mozilla/5.0', colorDepth: 24 },
+    ];
+
+    // Act
+    const comparisons = guesses.map((guess) => compareDevices(desktop(UA.chrome131Windows), guess));
+
+    // Assess
+    for (const comparison of comparisons) {
+      expect(comparison.same).toBe(false);
+      expect(comparison.differing).toEqual(expect.arrayContaining(['browser', 'os']));
+    }
+  });
+
   it('a description with nothing in common matches nothing', () => {
     expect(sameDevice({ timezone: 'Europe/London' }, { screen: '1920x1080' })).toBe(false);
     expect(sameDevice(desktop(UA.chrome131Windows), undefined)).toBe(false);

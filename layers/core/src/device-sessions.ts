@@ -294,7 +294,10 @@ export async function bindDevice(
     const device = await deps.devices.find(caller.userId, deviceId);
     if (!device || device.revokedAt !== undefined) throw new Unauthorized();
     if (!compareDevices(device.attributes, input.device).same) throw new DeviceMismatch();
-    bound = await deps.devices.bind(caller.userId, deviceId, binding);
+    // Over what the device said before, never instead of it: a binding that names its browser alone
+    // must not erase the screen, CPU and memory that tell this machine from others of its kind.
+    const attributes = { ...device.attributes, ...binding.attributes };
+    bound = await deps.devices.bind(caller.userId, deviceId, { ...binding, attributes });
     if (!bound) throw new Unauthorized();
   }
   if (!bound) throw new Unauthorized();

@@ -7,7 +7,9 @@
  * model, platform, screen in either orientation, colour depth, CPU threads, memory, touch points)
  * must agree wherever both descriptions name it, and versions are never compared. Timezone and
  * language are habits (travel, a setting), so one of the two may differ; and the descriptions must
- * agree on at least one attribute, so a description that says nothing matches nothing.
+ * agree on at least one attribute, so a description that says nothing matches nothing. The browser
+ * and OS family of a device known by its user agent must be named too: left out, they would let one
+ * guessable attribute (colour depth 24, a timezone) stand for any device.
  */
 import type { DeviceDescription } from './ports.ts';
 
@@ -153,6 +155,13 @@ export function compareDevices(
     return left === right ? 0 : 1;
   };
   let stableDiffering = 0;
+  // Every browser says what it is; a description silent on it is not a quieter one of this device.
+  for (const trait of ['browser', 'os'] as const) {
+    if (knownUa[trait] !== undefined && presentedUa[trait] === undefined) {
+      differing.push(trait);
+      stableDiffering += 1;
+    }
+  }
   for (const [name, read] of Object.entries(STABLE)) {
     stableDiffering += judge(name, read(known, knownUa), read(presented, presentedUa));
   }
