@@ -90,7 +90,13 @@ describe('npm run admin -- denylist', () => {
       422,
     );
     expect(await refreshes(session.body.refreshToken)).toBe(401);
+    // The authorizer refuses the ended session's access token at once, not when it expires.
+    const me = await suite.http.call('GET', '/v1/me', undefined, {
+      authorization: `Bearer ${session.body.accessToken}`,
+    });
+    expect(me.status).toBe(401);
     expect((await auditTrail(email)).map((record) => [record.action, record.reason ?? record.rule])).toEqual([
+      ['signed-in', undefined],
       ['denylist-add', 'abuse report'],
       ['refused', 'denylist'],
     ]);

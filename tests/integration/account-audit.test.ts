@@ -543,6 +543,25 @@ describe("reading one's own trail", () => {
     ]);
   });
 
+  it("reads the mailbox's trail, but of its accounts' actions only its own (a+shop@x is another account)", async () => {
+    // Prepare
+    const plain = uniqueEmail('mailbox');
+    const tagged = plain.replace('@', '+shop@');
+    email = tagged;
+    await signIns(1);
+    email = plain;
+    await signIns(1);
+
+    // Act
+    const [mine, theirs] = await Promise.all([read(plain, { limit: 25 }), read(tagged, { limit: 25 })]);
+
+    // Assess
+    expect(mine.items).toHaveLength(1);
+    expect(theirs.items).toHaveLength(1);
+    expect(mine.items[0]?.sessionId).not.toBe(theirs.items[0]?.sessionId);
+    expect(mine.items[0]).not.toHaveProperty('account');
+  });
+
   it("reads nothing of another account's with that account's cursor", async () => {
     // Prepare
     const other = email;

@@ -163,6 +163,7 @@ export async function recordAccountEvent(deps: AccountAuditDeps, event: AccountE
       at: deps.clock.now(),
       action: event.action,
       facts: {
+        account: await accountReference(deps.auditKey, event.identifierKey),
         identifier: maskIdentifier(identifier),
         network: (event.source?.ip && networkOf(event.source.ip)) || 'unknown',
         requestId: event.requestId,
@@ -174,6 +175,19 @@ export async function recordAccountEvent(deps: AccountAuditDeps, event: AccountE
   } catch (error) {
     deps.warn(error);
   }
+}
+
+/**
+ * Which account of a subject an account action happened to. A subject is a mailbox (every form that
+ * folds to one screening key), but `a+shop@x` and `a@x` are two accounts where `+` is no
+ * sub-address: each reads the refusals and operator changes of the mailbox, and only its own
+ * sessions and devices.
+ */
+async function accountReference(auditKey: SecretSource, identifierKey: string): Promise<string> {
+  return createHmac('sha256', await auditKey())
+    .update(`account:${identifierKey}`)
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 /** The identifier an account's key (`email#…`, `phone#…`) stands for. */
@@ -229,8 +243,13 @@ export async function readActivity(
   const after = page.cursor === undefined ? undefined : positionOf(page.cursor);
   const subject = await auditSubject(deps.auditKey, identifierOfKey(identifierKey));
   const { records, next } = await deps.trail.read(subject, { limit: page.limit, after });
+  const account = await accountReference(deps.auditKey, identifierKey);
+  // Another account of the same mailbox leaves its actions here; a page may come out shorter.
+  const own = records.filter(
+    (record) => record.facts.account === undefined || record.facts.account === account,
+  );
   return {
-    items: records.map(toActivityItem),
+    items: own.map(toActivityItem),
     nextCursor: next === undefined ? undefined : Buffer.from(next).toString('base64url'),
   };
 }
