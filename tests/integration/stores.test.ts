@@ -1,11 +1,12 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from '@jest/globals';
+import { ServiceUnavailable } from '../../layers/core/src/errors.ts';
 import { generateId, generateToken, hashToken } from '../../layers/core/src/secrets.ts';
 import { systemRandom } from '../../layers/core/src/system.ts';
 import { ManualClock, stores, TABLES } from '../support/core-fixtures.ts';
 import { uniqueEmail } from '../support/stack.ts';
 
-const { db, users, sessions, denylist } = stores();
+const { db, users, sessions, denylist, devices } = stores();
 const DAY_MS = 86_400_000;
 
 describe('users', () => {
@@ -156,6 +157,48 @@ describe('sessions and refresh-token rotation', () => {
     });
     await expect(rotate(token, generateToken(systemRandom), now + 1000)).resolves.toEqual({
       outcome: 'invalid',
+    });
+  });
+
+  it('opens no session on a device revoked after the sign-in recognised it', async () => {
+    // Prepare
+    const now = Date.now();
+    const userId = generateId(systemRandom, 'usr');
+    const device = {
+      deviceId: generateId(systemRandom, 'dev'),
+      userId,
+      attributes: { userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0' },
+      createdAt: now,
+      lastSeenAt: now,
+      lastNetwork: '192.0.2.0/24',
+    };
+    await devices.create(device);
+    const opening = (sessionId: string) =>
+      ({
+        sessionId,
+        userId,
+        identifierKey: 'email#bound@example.com',
+        createdAt: now,
+        absoluteExpiresAt: now + DAY_MS,
+        method: 'otp',
+        network: '192.0.2.0/24',
+        deviceId: device.deviceId,
+      }) as const;
+    await sessions.createSession(opening('ses_before'), hashToken(generateToken(systemRandom)), now + DAY_MS);
+
+    // Act
+    await devices.revoke(userId, device.deviceId, now);
+    const after = sessions.createSession(
+      opening('ses_after'),
+      hashToken(generateToken(systemRandom)),
+      now + DAY_MS,
+    );
+
+    // Assess
+    await expect(after).rejects.toBeInstanceOf(ServiceUnavailable);
+    await expect(sessions.findSession(userId, 'ses_after')).resolves.toBeUndefined();
+    await expect(sessions.findSession(userId, 'ses_before')).resolves.toMatchObject({
+      deviceId: device.deviceId,
     });
   });
 

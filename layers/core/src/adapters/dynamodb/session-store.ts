@@ -5,6 +5,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ServiceUnavailable } from '../../errors.ts';
 import type {
   RotateResult,
   SessionEndReason,
@@ -44,32 +45,50 @@ export class DynamoSessionStore implements SessionStore {
     refreshTokenHash: string,
     refreshExpiresAt: number,
   ): Promise<void> {
-    await this.#db.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.#table,
-              Item: tokenItem(refreshTokenHash, session, refreshExpiresAt),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: this.#accounts,
-              Item: {
-                pk: session.userId,
-                sk: `session#${session.sessionId}`,
-                ...session,
-                lastSeenAt: session.createdAt,
-                ttl: ttlFor(session.absoluteExpiresAt),
+    // A device revoked after the sign-in recognised it takes no new session: its revocation ends
+    // the sessions it lists, and one written after that listing would outlive it.
+    const deviceStands = session.deviceId && {
+      ConditionCheck: {
+        TableName: this.#accounts,
+        Key: { pk: session.userId, sk: `device#${session.deviceId}` },
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+      },
+    };
+    try {
+      await this.#db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.#table,
+                Item: tokenItem(refreshTokenHash, session, refreshExpiresAt),
+                ConditionExpression: 'attribute_not_exists(pk)',
               },
-              ConditionExpression: 'attribute_not_exists(pk)',
             },
-          },
-        ],
-      }),
-    );
+            {
+              Put: {
+                TableName: this.#accounts,
+                Item: {
+                  pk: session.userId,
+                  sk: `session#${session.sessionId}`,
+                  ...session,
+                  lastSeenAt: session.createdAt,
+                  ttl: ttlFor(session.absoluteExpiresAt),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            ...(deviceStands ? [deviceStands] : []),
+          ],
+        }),
+      );
+    } catch (error) {
+      const device = cancellationReasons(error)[2];
+      if (device?.code === 'ConditionalCheckFailed') {
+        throw new ServiceUnavailable('The device was revoked while the sign-in opened its session');
+      }
+      throw error;
+    }
   }
 
   async rotateRefreshToken(input: {
