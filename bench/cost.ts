@@ -108,7 +108,7 @@ export function costPerMillion(template: LocalTemplate, measured: HandlerCpuResu
     quantityPerSignIn: '0 events',
     usdPerMillion: 0,
     basis:
-      'a successful sign-in publishes nothing (PutEvents only on delivery failures); SES events on the default bus are free',
+      'the flows publish nothing: PutEvents only on delivery failures and on a sign-in from a new device (NewDeviceSignIn), and the flows describe no device; SES events on the default bus are free',
   });
 
   const total = lines.reduce((sum, line) => sum + line.usdPerMillion, 0);

@@ -26,8 +26,9 @@ async function signedIn(label: string): Promise<Tokens> {
   return body as unknown as Tokens;
 }
 
-const me = (authorization?: string): Promise<Reply> =>
-  suite.http.call('GET', '/v1/me', undefined, authorization === undefined ? {} : { authorization });
+const get = (path: string, authorization?: string): Promise<Reply> =>
+  suite.http.call('GET', path, undefined, authorization === undefined ? {} : { authorization });
+const me = (authorization?: string): Promise<Reply> => get('/v1/me', authorization);
 const bearer = (token: string) => `Bearer ${token}`;
 
 /** The ring the runtime's functions derive from its signing-key secret: what a forger would need. */
@@ -168,15 +169,24 @@ describe('a protected route', () => {
     ['a wrong aud', async ({ accessToken }) => bearer(await resigned(accessToken, { aud: 'authkit-app' }))],
   ];
 
-  it.each(refusals)('answers 401 problem+json to %s', async (_, authorization) => {
-    // Prepare
-    const tokens = await signedIn('refused');
+  it.each(refusals)(
+    'answers 401 problem+json to %s, on GET /v1/me and GET /v1/devices',
+    async (_, authorization) => {
+      // Prepare
+      const tokens = await signedIn('refused');
+      const header = await authorization(tokens);
 
-    // Act
-    const reply = await me(await authorization(tokens));
+      // Act
+      const replies = await Promise.all(['/v1/me', '/v1/devices'].map((path) => get(path, header)));
 
-    // Assess
-    expectGatewayUnauthorized(reply);
+      // Assess
+      for (const reply of replies) expectGatewayUnauthorized(reply);
+    },
+  );
+
+  it('opens GET /v1/devices to a valid access token', async () => {
+    const tokens = await signedIn('devices');
+    expect((await get('/v1/devices', bearer(tokens.accessToken))).status).toBe(200);
   });
 });
 
