@@ -11,19 +11,15 @@ import { auditSubject } from '../../layers/core/src/audit.ts';
 import { normalizeIdentifier } from '../../layers/core/src/identifier.ts';
 import type { DeviceDescription } from '../../layers/core/src/ports.ts';
 import { TABLES } from '../support/core-fixtures.ts';
+import { iphone, UA, desktop as windowsDesktop } from '../support/devices.ts';
 import { documentClient, uniqueEmail } from '../support/stack.ts';
 import { runtimeForSuite } from '../support/suite.ts';
 
 const suite = runtimeForSuite();
 const db = documentClient();
 
-const CHROME_130_MAC =
-  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36';
-const CHROME_131_MAC = CHROME_130_MAC.replace('Chrome/130', 'Chrome/131');
-const CHROME_131_WINDOWS =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
-const SAFARI_IPHONE =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1';
+const CHROME_130_MAC = UA.chrome131Mac.replace('Chrome/131', 'Chrome/130');
+const CHROME_131_MAC = UA.chrome131Mac;
 
 /** Ada's MacBook in Chrome, as `navigator` and `screen` describe it. */
 const laptop = (userAgent = CHROME_130_MAC): DeviceDescription => ({
@@ -38,27 +34,8 @@ const laptop = (userAgent = CHROME_130_MAC): DeviceDescription => ({
   touchPoints: 0,
 });
 /** Another machine: a Windows desktop. */
-const desktop: DeviceDescription = {
-  userAgent: CHROME_131_WINDOWS,
-  platform: 'Win32',
-  language: 'en-GB',
-  timezone: 'Europe/London',
-  screen: '2560x1440',
-  colorDepth: 24,
-  hardwareConcurrency: 16,
-  deviceMemory: 8,
-  touchPoints: 0,
-};
-const phone: DeviceDescription = {
-  userAgent: SAFARI_IPHONE,
-  platform: 'iPhone',
-  language: 'en-GB',
-  timezone: 'Europe/London',
-  screen: '393x852',
-  colorDepth: 24,
-  hardwareConcurrency: 4,
-  touchPoints: 5,
-};
+const desktop = windowsDesktop(UA.chrome131Windows);
+const phone = iphone(UA.safariIos18, { language: 'en-GB', timezone: 'Europe/London' });
 
 type Session = { email: string; accessToken: string; refreshToken: string; userId: string };
 

@@ -7,12 +7,12 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
 import { checkSigningSecret } from '../../layers/core/src/secret-material.ts';
 import { deriveSigningKey } from '../../layers/core/src/signing-key.ts';
-import { LOCAL_REGION } from '../../local/template.ts';
+import { localSecretsManagerClient } from '../support/secrets-manager.ts';
 import { uniqueEmail } from '../support/stack.ts';
 import { runtimeForSuite } from '../support/suite.ts';
 
@@ -25,11 +25,7 @@ let client: SecretsManagerClient;
 
 beforeAll(() => {
   SEED = signingSecret().value;
-  client = new SecretsManagerClient({
-    endpoint: `${suite.runtime.url}/_aws/secretsmanager`,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  client = localSecretsManagerClient(`${suite.runtime.url}/_aws/secretsmanager`);
 });
 
 afterAll(() => client.destroy());

@@ -4,12 +4,13 @@
  * adapter. A secret is found by its ARN (what `Ref` gives) or by its name.
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SecretsManagerSecrets } from '../../layers/core/src/adapters/secrets-manager.ts';
 import { SecretMaterialError } from '../../layers/core/src/secret-material.ts';
 import { type LocalRuntime, REPO_ROOT } from '../../local/runtime.ts';
-import { LOCAL_REGION, LocalTemplate, secretArn } from '../../local/template.ts';
+import { LocalTemplate, secretArn } from '../../local/template.ts';
+import { localSecretsManagerClient } from '../support/secrets-manager.ts';
 import { startTestRuntime } from '../support/stack.ts';
 
 const PEPPER_ARN = secretArn('CodePepperSecret');
@@ -20,11 +21,7 @@ let client: SecretsManagerClient;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
-  client = new SecretsManagerClient({
-    endpoint: `${runtime.url}/_aws/secretsmanager`,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  client = localSecretsManagerClient(`${runtime.url}/_aws/secretsmanager`);
 });
 
 afterAll(async () => {

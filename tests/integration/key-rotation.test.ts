@@ -8,7 +8,7 @@
  * AuthKit's own authorizer (verifyAccessToken), which reads the same secret.
  */
 import { readFileSync } from 'node:fs';
-import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JWK, jwtVerify } from 'jose';
@@ -30,9 +30,13 @@ import { keyRingSource, SIGNING_SECRET_MAX_AGE_SECONDS } from '../../layers/core
 import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
 import { refreshSession, startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
 import { LocalSecretsManager } from '../../local/secrets-manager.ts';
-import { LOCAL_REGION, secretArn } from '../../local/template.ts';
+import { secretArn } from '../../local/template.ts';
 import { accountAudit, stores } from '../support/core-fixtures.ts';
-import { ROTATION_OPERATIONS, serveSecretsManager } from '../support/secrets-manager.ts';
+import {
+  localSecretsManagerClient,
+  ROTATION_OPERATIONS,
+  serveSecretsManager,
+} from '../support/secrets-manager.ts';
 
 const SEED = 'key-rotation-test-seed-'.padEnd(64, 'k');
 const TTL_SECONDS = 900;
@@ -48,12 +52,7 @@ const JWKS_REQUEST = JSON.parse(
 const CONTEXT = { functionName: 'JwksFunction', awsRequestId: 'req-jwks' } as Context;
 
 const pastMaxAge = () => new Promise((resolve) => setTimeout(resolve, MAX_AGE_SECONDS * 1000 + 100));
-const sdk = (endpoint: string) =>
-  new SecretsManagerClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+const sdk = (endpoint: string) => localSecretsManagerClient(endpoint);
 
 let local: LocalSecretsManager;
 /** Where the functions read secrets and the operator calls RotateSecret. */

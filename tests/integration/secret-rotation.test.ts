@@ -4,7 +4,7 @@
  * (functions use SECRET_MAX_AGE_SECONDS, 300 s); the secrets are served by the local endpoint and
  * read with the real SDK client, the sessions and challenges live in DynamoDB Local.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
 import { SecretsManagerSecrets } from '../../layers/core/src/adapters/secrets-manager.ts';
@@ -15,9 +15,9 @@ import { deriveSigningKey, keyRingSource } from '../../layers/core/src/signing-k
 import { systemClock, systemRandom } from '../../layers/core/src/system.ts';
 import { startSession, type TokenDeps } from '../../layers/core/src/tokens.ts';
 import { LocalSecretsManager } from '../../local/secrets-manager.ts';
-import { LOCAL_REGION, secretArn } from '../../local/template.ts';
+import { secretArn } from '../../local/template.ts';
 import { challengeDeps, openChallenge, SOURCE, stores, verifyDeps } from '../support/core-fixtures.ts';
-import { serveSecretsManager } from '../support/secrets-manager.ts';
+import { localSecretsManagerClient, serveSecretsManager } from '../support/secrets-manager.ts';
 import { uniqueEmail } from '../support/stack.ts';
 
 const MAX_AGE_SECONDS = 1;
@@ -36,11 +36,7 @@ let secrets: SecretsManagerSecrets;
 beforeAll(async () => {
   local = new LocalSecretsManager();
   endpoint = await serveSecretsManager(local);
-  client = new SecretsManagerClient({
-    endpoint: endpoint.endpoint,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  client = localSecretsManagerClient(endpoint.endpoint);
 });
 
 afterAll(async () => {

@@ -4,8 +4,10 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { handleSecretsManager } from '../../local/aws-endpoints.ts';
 import type { LocalSecretsManager } from '../../local/secrets-manager.ts';
+import { LOCAL_REGION } from '../../local/template.ts';
 
 /**
  * The Secrets Manager operations the rotation function calls: the rotation specs see it call these
@@ -48,4 +50,13 @@ export async function serveSecretsManager(
         server.close(() => resolve());
       }),
   };
+}
+
+/** The real SDK client, pointed at a local Secrets Manager endpoint with the runtime's credentials. */
+export function localSecretsManagerClient(endpoint: string): SecretsManagerClient {
+  return new SecretsManagerClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }

@@ -4,7 +4,8 @@
  * are counted by reason and never log the token; an outage is not a refusal (API Gateway answers 500,
  * and the app keeps its tokens).
  */
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+
+import { describe, expect, it } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { SignJWT } from 'jose';
 import { observability } from '../../functions/_shared/powertools.ts';
@@ -12,6 +13,7 @@ import { authorizerHandler } from '../../functions/api/authorizer.ts';
 import type { AccessTokenDeps } from '../../layers/core/src/access-token.ts';
 import type { SessionSummary } from '../../layers/core/src/ports.ts';
 import { deriveKeyRing } from '../../layers/core/src/signing-key.ts';
+import { capturePowertoolsOutput } from '../support/powertools-output.ts';
 
 const SEED = 'unit-test-authorizer-seed-'.padEnd(48, 'z');
 const ring = await deriveKeyRing({ seed: SEED, generation: 1 });
@@ -71,32 +73,8 @@ const event = (authorizationToken: string) => ({
 });
 
 describe('the authorizer function', () => {
-  const saved = { ...process.env };
-  let written: string[];
-  beforeEach(() => {
-    written = [];
-    Object.assign(process.env, {
-      POWERTOOLS_METRICS_NAMESPACE: 'AuthKit',
-      POWERTOOLS_SERVICE_NAME: 'authkit',
-    });
-    delete process.env.POWERTOOLS_METRICS_DISABLED;
-    delete process.env.POWERTOOLS_DEV;
-    const capture = (chunk: unknown) => {
-      written.push(String(chunk));
-      return true;
-    };
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-    process.env = { ...saved };
-  });
-  const lines = () =>
-    written
-      .flatMap((chunk) => chunk.split('\n'))
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const output = capturePowertoolsOutput();
+  const lines = output.lines;
 
   it('allows exactly the method called, for the user, with the caller as context', async () => {
     // Act
@@ -153,8 +131,8 @@ describe('the authorizer function', () => {
       expect.objectContaining({ message: 'access token refused', reason: 'session' }),
     );
     const [, payload, signature] = token.split('.');
-    expect(written.join('')).not.toContain(payload);
-    expect(written.join('')).not.toContain(signature);
+    expect(output.written().join('')).not.toContain(payload);
+    expect(output.written().join('')).not.toContain(signature);
   });
 
   it('fails (API Gateway answers 500), not Unauthorized, when the session store cannot be read', async () => {

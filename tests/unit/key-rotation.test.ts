@@ -4,7 +4,7 @@
  * a loopback port (versions, staging labels, RotateSecret's empty AWSPENDING version). Time is the
  * rotation's own clock, moved by hand.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SecretsManagerVersions } from '../../layers/core/src/adapters/secrets-manager.ts';
 import { InvalidRequest } from '../../layers/core/src/errors.ts';
@@ -20,8 +20,8 @@ import {
 import { checkSigningSecret, serializeSigningSecret } from '../../layers/core/src/secret-material.ts';
 import { deriveKeyRing, deriveSigningKey } from '../../layers/core/src/signing-key.ts';
 import { LocalSecretsManager } from '../../local/secrets-manager.ts';
-import { LOCAL_REGION, secretArn } from '../../local/template.ts';
-import { serveSecretsManager } from '../support/secrets-manager.ts';
+import { secretArn } from '../../local/template.ts';
+import { localSecretsManagerClient, serveSecretsManager } from '../support/secrets-manager.ts';
 
 const SEED = 'unit-rotation-seed-'.padEnd(64, 'q');
 const OTHER_SEED = 'unit-rotation-seed-'.padEnd(64, 'w');
@@ -39,11 +39,7 @@ beforeAll(async () => {
   // RotateSecret only makes the empty AWSPENDING version here: each spec runs the steps itself.
   local.useRotationFunctions(async () => undefined);
   served = await serveSecretsManager(local);
-  client = new SecretsManagerClient({
-    endpoint: served.endpoint,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  client = localSecretsManagerClient(served.endpoint);
 });
 
 afterAll(async () => {

@@ -7,13 +7,12 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   RotateSecretCommand,
-  SecretsManagerClient,
+  type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { LocalSecretsManager } from '../../local/secrets-manager.ts';
-import { LOCAL_REGION } from '../../local/template.ts';
-import { serveSecretsManager } from '../support/secrets-manager.ts';
+import { localSecretsManagerClient, serveSecretsManager } from '../support/secrets-manager.ts';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:SigningKeyRotationFunction';
 
@@ -34,11 +33,7 @@ beforeAll(async () => {
     if (step.Step === failing) throw new Error(`${failing} failed`);
   });
   served = await serveSecretsManager(local);
-  client = new SecretsManagerClient({
-    endpoint: served.endpoint,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  client = localSecretsManagerClient(served.endpoint);
 });
 
 afterAll(async () => {

@@ -2,8 +2,10 @@
  * A refusal is counted as the metric `Refused` with the rule as its one extra dimension, emitted on
  * its own (EMF on stdout) so the function's other metrics keep their dimensions.
  */
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+
+import { describe, expect, it } from '@jest/globals';
 import { awsRoot } from '../../functions/_shared/root.ts';
+import { capturePowertoolsOutput } from '../support/powertools-output.ts';
 
 const ENV = {
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:ChallengeStateMachine',
@@ -16,26 +18,7 @@ const ENV = {
 };
 
 describe('the start function counts a refusal', () => {
-  const saved = { ...process.env };
-  let written: string[];
-
-  beforeEach(() => {
-    written = [];
-    Object.assign(process.env, {
-      POWERTOOLS_METRICS_NAMESPACE: 'AuthKit',
-      POWERTOOLS_SERVICE_NAME: 'authkit',
-    });
-    delete process.env.POWERTOOLS_METRICS_DISABLED;
-    delete process.env.POWERTOOLS_DEV;
-    jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
-  });
-  afterEach(() => {
-    jest.restoreAllMocks();
-    process.env = saved;
-  });
+  const output = capturePowertoolsOutput();
 
   it('as Refused, under its rule', async () => {
     // Prepare
@@ -45,7 +28,7 @@ describe('the start function counts a refusal', () => {
     refusals.count('denylist');
 
     // Assess
-    const emf = written.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const emf = output.lines();
     expect(emf).toContainEqual(
       expect.objectContaining({
         rule: 'denylist',
