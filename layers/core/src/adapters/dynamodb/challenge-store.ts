@@ -229,24 +229,7 @@ export class DynamoChallengeStore implements ChallengeStore {
   }
 
   async consume(challengeId: string, codeHash: string, now: number): Promise<boolean> {
-    const result = await ifConditionHolds(() =>
-      this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: challengeId },
-          UpdateExpression: 'SET #status = :used, usedAt = :now',
-          ConditionExpression: '#status = :pending AND codeHash = :codeHash AND expiresAt > :now',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':used': 'used',
-            ':pending': 'pending',
-            ':codeHash': codeHash,
-            ':now': now,
-          },
-        }),
-      ),
-    );
-    return result.ok;
+    return this.#markUsed(challengeId, now, 'codeHash = :proof', { ':proof': codeHash });
   }
 
   async consumeLink(input: {
@@ -255,22 +238,29 @@ export class DynamoChallengeStore implements ChallengeStore {
     now: number;
     maxAttempts: number;
   }): Promise<boolean> {
+    // A challenge out of code attempts closes its link too.
+    return this.#markUsed(input.challengeId, input.now, 'linkHash = :proof AND attempts < :maxAttempts', {
+      ':proof': input.linkHash,
+      ':maxAttempts': input.maxAttempts,
+    });
+  }
+
+  /** Marks the open challenge used if `proof` (the presented code's or link's hash) still holds. */
+  async #markUsed(
+    challengeId: string,
+    now: number,
+    proof: string,
+    values: Record<string, string | number>,
+  ): Promise<boolean> {
     const result = await ifConditionHolds(() =>
       this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: input.challengeId },
+          Key: { pk: challengeId },
           UpdateExpression: 'SET #status = :used, usedAt = :now',
-          ConditionExpression:
-            '#status = :pending AND linkHash = :linkHash AND expiresAt > :now AND attempts < :maxAttempts',
+          ConditionExpression: `#status = :pending AND expiresAt > :now AND ${proof}`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':used': 'used',
-            ':pending': 'pending',
-            ':linkHash': input.linkHash,
-            ':now': input.now,
-            ':maxAttempts': input.maxAttempts,
-          },
+          ExpressionAttributeValues: { ':used': 'used', ':pending': 'pending', ':now': now, ...values },
         }),
       ),
     );
