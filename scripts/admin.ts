@@ -111,9 +111,19 @@ function keyCommand(
   return { command: 'keys-revoke', kid };
 }
 
+/**
+ * A kid is a JWK thumbprint in base64url, so one in 64 starts with `-`, which parseArgs would take
+ * for an option: the kid after `keys revoke` is a positional, whatever its first character.
+ */
+function kidAsPositional(argv: string[]): string[] {
+  const [group, verb, kid, ...rest] = argv;
+  if (group !== 'keys' || verb !== 'revoke' || kid === undefined || kid.startsWith('--')) return argv;
+  return [group, verb, ...rest, '--', kid];
+}
+
 function parse(argv: string[]) {
   return parseArgs({
-    args: argv,
+    args: kidAsPositional(argv),
     allowPositionals: true,
     strict: true,
     options: {
